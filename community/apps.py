@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+MODERATORS_GROUP = "Moderators"
+MODERATOR_PERMISSIONS = ("moderate_circles", "manage_rules", "view_audit")
+
+
+def ensure_moderators_group(sender, **kwargs):
+    """Site-wide moderators are this Django group; its permissions exist only after
+    migrate has created them, hence a post_migrate hook rather than a migration."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    perms = Permission.objects.filter(content_type__app_label="community", codename__in=MODERATOR_PERMISSIONS)
+    group.permissions.add(*perms)
+
+
+class CommunityConfig(AppConfig):
+    name = "community"
+    verbose_name = "Circles and members"
+
+    def ready(self):
+        post_migrate.connect(ensure_moderators_group, sender=self)

@@ -1,0 +1,76 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from . import services
+from .errors import DomainError
+
+
+class SignUpForm(forms.Form):
+    handle = forms.CharField(
+        label="Handle",
+        max_length=services.HANDLE_MAX,
+        help_text="Only used to log in. Nobody in a circle sees it: there you have a generated alias.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        help_text="At least 10 characters.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords are not the same.")
+        return data
+
+    def save(self):
+        """Create the account, mapping refusals onto the form's fields."""
+        try:
+            return services.register_user(handle=self.cleaned_data["handle"], password=self.cleaned_data["password"])
+        except DomainError as err:
+            self.add_error("handle", err.message)
+        except forms.ValidationError as err:
+            self.add_error("password" if "password" in str(err).lower() else "handle", err)
+        return None
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's log-in form, refusing a handle after repeated failures."""
+
+    def clean(self):
+        handle = self.cleaned_data.get("username") or ""
+        try:
+            services.check_login_allowed(handle=handle)
+        except DomainError as err:
+            raise forms.ValidationError(err.message, code=err.code.value)
+        try:
+            data = super().clean()
+        except forms.ValidationError:
+            services.record_login_failure(handle=handle)
+            raise
+        services.clear_login_failures(handle=handle)
+        return data
+
+
+class JoinForm(forms.Form):
+    invite_code = forms.CharField(label="Invite code", max_length=40, required=False)
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password, to confirm", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password is not right.")
+        return password

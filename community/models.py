@@ -1,0 +1,96 @@
+"""People and places: circles and the memberships that give each person an alias."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Circle(models.Model):
+    class Access(models.TextChoices):
+        OPEN = "open", "Open to every member"
+        INVITE = "invite", "Invite code required"
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    topic = models.CharField(max_length=120, blank=True)
+    capacity = models.PositiveIntegerField(default=50)
+    access = models.CharField(max_length=8, choices=Access.choices, default=Access.OPEN)
+    invite_code = models.CharField(max_length=40, blank=True)
+    open_between_sessions = models.BooleanField(
+        default=True, help_text="Whether the live room is open outside scheduled sessions."
+    )
+    # Live-room controls, changed by facilitators (chat.services).
+    room_closed = models.BooleanField(default=False)
+    slow_mode_seconds = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(access="invite") | ~Q(invite_code=""),
+                name="invite_circle_has_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:circle", kwargs={"slug": self.slug})
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        FACILITATOR = "facilitator", "Facilitator"
+        MODERATOR = "moderator", "Moderator"
+
+    # Null once the account is deleted: the row stays so the alias is never reused
+    # in this circle and the moderation history keeps its opaque member number.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.MEMBER)
+    alias = models.CharField(max_length=60)
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    muted_until = models.DateTimeField(null=True, blank=True)
+    banned = models.BooleanField(default=False)
+    banned_at = models.DateTimeField(null=True, blank=True)
+    has_posted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["circle", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["circle", "alias"], name="alias_unique_in_circle"),
+            models.UniqueConstraint(fields=["user", "circle"], name="one_membership_per_circle"),
+        ]
+        permissions = [
+            ("moderate_circles", "Can moderate every circle"),
+            ("manage_rules", "Can change keyword rules"),
+            ("view_audit", "Can read the audit log"),
+            ("reveal_identity", "Can see the handle behind an alias (with a reason)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} in {self.circle_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None and not self.banned and self.user_id is not None
+
+    def is_muted(self, now=None) -> bool:
+        return self.muted_until is not None and self.muted_until > (now or timezone.now())
+
+    @property
+    def member_number(self) -> str:
+        """Opaque number moderators use instead of the handle."""
+        return f"M-{self.pk:06d}"

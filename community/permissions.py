@@ -1,0 +1,132 @@
+"""The one answer to "may X do Y in circle C".
+
+Views, consumers, services and the admin all ask here.  ``check`` raises a coded
+``DomainError`` (403-class); ``can`` returns a bool for templates and menus.
+
+Site-wide moderators are the users with ``community.moderate_circles`` (given to
+the "Moderators" group by a migration); facilitators and circle moderators hold
+their role per circle, on the ``Membership``.
+"""
+
+from enum import StrEnum
+
+from django.utils import timezone
+
+from .errors import DomainError, ErrorCode
+from .models import Circle, Membership
+
+
+class Action(StrEnum):
+    # any signed-in person
+    JOIN = "join"
+    # active members
+    VIEW_ROOM = "view_room"
+    POST = "post"
+    REACT = "react"
+    REPORT = "report"
+    REROLL_ALIAS = "reroll_alias"
+    LEAVE = "leave"
+    # facilitators of the circle (and moderators)
+    PIN = "pin"
+    SLOW_MODE = "slow_mode"
+    MUTE = "mute"
+    CLOSE_ROOM = "close_room"
+    REMOVE_MESSAGE = "remove_message"
+    SCHEDULE_SESSION = "schedule_session"
+    PUBLISH_RESOURCE = "publish_resource"
+    # moderators (circle role or site-wide)
+    REVIEW = "review"
+    BAN = "ban"
+    WARN = "warn"
+    # site-wide permissions only
+    MANAGE_RULES = "manage_rules"
+    VIEW_AUDIT = "view_audit"
+    REVEAL_IDENTITY = "reveal_identity"
+
+
+MEMBER_ACTIONS = frozenset(
+    {Action.VIEW_ROOM, Action.POST, Action.REACT, Action.REPORT, Action.REROLL_ALIAS, Action.LEAVE}
+)
+FACILITATOR_ACTIONS = MEMBER_ACTIONS | {
+    Action.PIN,
+    Action.SLOW_MODE,
+    Action.MUTE,
+    Action.CLOSE_ROOM,
+    Action.REMOVE_MESSAGE,
+    Action.SCHEDULE_SESSION,
+    Action.PUBLISH_RESOURCE,
+}
+MODERATOR_ACTIONS = FACILITATOR_ACTIONS | {Action.REVIEW, Action.BAN, Action.WARN}
+ROLE_ACTIONS = {
+    Membership.Role.MEMBER: MEMBER_ACTIONS,
+    Membership.Role.FACILITATOR: FACILITATOR_ACTIONS,
+    Membership.Role.MODERATOR: MODERATOR_ACTIONS,
+}
+# What a site-wide moderator may do in any circle, member or not.
+SITE_MODERATOR_ACTIONS = frozenset(
+    {Action.REVIEW, Action.BAN, Action.WARN, Action.MUTE, Action.REMOVE_MESSAGE, Action.PIN}
+)
+SITE_PERMISSION = {
+    Action.MANAGE_RULES: "community.manage_rules",
+    Action.VIEW_AUDIT: "community.view_audit",
+    Action.REVEAL_IDENTITY: "community.reveal_identity",
+}
+
+
+def is_site_moderator(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("community.moderate_circles"))
+
+
+def membership_for(user, circle: Circle) -> Membership | None:
+    if not (user and user.is_authenticated):
+        return None
+    return Membership.objects.filter(user=user, circle=circle).first()
+
+
+_UNSET = object()
+
+
+def check(user, action: Action, circle: Circle | None = None, membership=_UNSET) -> None:
+    """Raise ``DomainError`` unless ``user`` may do ``action`` (in ``circle``).
+
+    ``membership`` may be passed when the caller already looked it up (``None``
+    meaning "has none"), to save a query; it must be the user's membership of
+    ``circle``.
+    """
+    if not (user and user.is_authenticated):
+        raise DomainError(ErrorCode.FORBIDDEN, "Please log in first.")
+    if action in SITE_PERMISSION:
+        if user.has_perm(SITE_PERMISSION[action]):
+            return
+        raise DomainError(ErrorCode.FORBIDDEN, "Only site moderators may do that.")
+    if circle is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.")
+    if membership is _UNSET:
+        membership = membership_for(user, circle)
+    if action == Action.JOIN:
+        if membership is not None and membership.banned:
+            raise DomainError(ErrorCode.BANNED, "You can no longer join this circle.")
+        if membership is not None and membership.left_at is None:
+            raise DomainError(ErrorCode.ALREADY_MEMBER, "You are already a member of this circle.")
+        return
+    if action in SITE_MODERATOR_ACTIONS and is_site_moderator(user):
+        return
+    if membership is None or membership.left_at is not None:
+        raise DomainError(ErrorCode.NOT_MEMBER, "Join this circle first.")
+    if membership.banned:
+        raise DomainError(ErrorCode.BANNED, "You are no longer a member of this circle.")
+    if action not in ROLE_ACTIONS[Membership.Role(membership.role)]:
+        raise DomainError(ErrorCode.FORBIDDEN, "Your role in this circle does not allow that.")
+    if action in (Action.POST, Action.REACT) and membership.is_muted(timezone.now()):
+        until = timezone.localtime(membership.muted_until).strftime("%H:%M")
+        raise DomainError(
+            ErrorCode.MUTED, f"You are muted in this circle until {until}.", until=membership.muted_until.isoformat()
+        )
+
+
+def can(user, action: Action, circle: Circle | None = None, membership=_UNSET) -> bool:
+    try:
+        check(user, action, circle, membership)
+    except DomainError:
+        return False
+    return True

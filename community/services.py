@@ -1,0 +1,168 @@
+"""Writes for people and places: accounts, joining, leaving, aliases.
+
+Plain functions with keyword-only arguments, called by views, consumers, the admin,
+management commands and tests alike.  Each raises ``DomainError`` on a refusal and
+changes nothing when it does.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import aliases
+from .errors import DomainError, ErrorCode
+from .models import Circle, Membership
+from .permissions import Action, check
+
+User = get_user_model()
+
+HANDLE_MIN, HANDLE_MAX = 3, 30
+
+
+# --- accounts ---------------------------------------------------------------
+
+
+def normalise_handle(handle: str) -> str:
+    return (handle or "").strip()
+
+
+def register_user(*, handle: str, password: str) -> AbstractBaseUser:
+    """Create an account from a handle and a password only (no e-mail, no name).
+
+    Handles are unique case-insensitively.  Raises ``DomainError(HANDLE_TAKEN)``
+    or ``ValidationError`` (weak password, bad handle).
+    """
+    handle = normalise_handle(handle)
+    User.username_validator(handle)
+    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
+        raise ValidationError(f"A handle is {HANDLE_MIN} to {HANDLE_MAX} characters long.")
+    if User.objects.filter(username__iexact=handle).exists():
+        raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.")
+    validate_password(password, user=User(username=handle))
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=handle, password=password)
+    except IntegrityError:
+        raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.")
+
+
+def _login_key(handle: str) -> str:
+    # Keyed by a hash of the handle, never by the client's address: no IP is kept.
+    digest = hashlib.sha256(normalise_handle(handle).lower().encode()).hexdigest()[:32]
+    return f"login-fail:{digest}"
+
+
+def check_login_allowed(*, handle: str) -> None:
+    """Refuse a log-in attempt for a handle that failed too often recently."""
+    failures = cache.get(_login_key(handle), 0)
+    if failures >= settings.LOGIN_MAX_FAILURES:
+        minutes = max(1, settings.LOGIN_LOCK_SECONDS // 60)
+        raise DomainError(
+            ErrorCode.LOGIN_THROTTLED,
+            f"Too many attempts for this handle. Please wait {minutes} minutes and try again.",
+        )
+
+
+def record_login_failure(*, handle: str) -> None:
+    key = _login_key(handle)
+    if cache.add(key, 1, timeout=settings.LOGIN_LOCK_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=settings.LOGIN_LOCK_SECONDS)
+
+
+def clear_login_failures(*, handle: str) -> None:
+    cache.delete(_login_key(handle))
+
+
+@transaction.atomic
+def delete_account(*, user: AbstractBaseUser) -> None:
+    """Delete the account.  Memberships stay as departed rows without a user, so
+    the aliases are never handed to someone else in the same circle."""
+    Membership.objects.filter(user=user).update(user=None, left_at=timezone.now())
+    user.delete()
+
+
+# --- circles -------------------------------------------------------------------
+
+
+@transaction.atomic
+def join_circle(*, user: AbstractBaseUser, circle: Circle, invite_code: str = "") -> Membership:
+    """Join ``circle`` and receive a fresh alias, unique in the circle.
+
+    Refusals: BANNED, ALREADY_MEMBER, BAD_INVITE_CODE, CIRCLE_FULL.  The circle
+    row is locked so two joins cannot both take the last seat.
+    """
+    circle = Circle.objects.select_for_update().get(pk=circle.pk)
+    existing = Membership.objects.filter(user=user, circle=circle).first()
+    check(user, Action.JOIN, circle, existing)
+    if circle.access == Circle.Access.INVITE and not secrets.compare_digest(
+        (invite_code or "").strip().encode(), circle.invite_code.encode()
+    ):
+        raise DomainError(ErrorCode.BAD_INVITE_CODE, "That invite code is not right for this circle.")
+    if active_member_count(circle) >= circle.capacity:
+        raise DomainError(ErrorCode.CIRCLE_FULL, "This circle is full right now.")
+    taken = set(Membership.objects.filter(circle=circle).values_list("alias", flat=True))
+    alias = aliases.unique_alias(taken)
+    if existing is not None:
+        # Coming back after leaving: a new alias, unlinkable to the old one.
+        existing.alias, existing.left_at, existing.joined_at = alias, None, timezone.now()
+        existing.role, existing.has_posted, existing.muted_until = Membership.Role.MEMBER, False, None
+        existing.save(update_fields=["alias", "left_at", "joined_at", "role", "has_posted", "muted_until"])
+        return existing
+    return Membership.objects.create(user=user, circle=circle, alias=alias)
+
+
+def active_member_count(circle: Circle) -> int:
+    return Membership.objects.filter(
+        circle=circle, left_at__isnull=True, banned=False, user__isnull=False
+    ).count()
+
+
+@transaction.atomic
+def leave_circle(*, user: AbstractBaseUser, circle: Circle) -> None:
+    membership = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
+    check(user, Action.LEAVE, circle, membership)
+    if membership.role == Membership.Role.FACILITATOR and not (
+        Membership.objects.filter(circle=circle, role=Membership.Role.FACILITATOR, left_at__isnull=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise DomainError(
+            ErrorCode.LAST_FACILITATOR,
+            "You are this circle's only facilitator. Ask an administrator to hand the circle on first.",
+        )
+    membership.left_at = timezone.now()
+    membership.save(update_fields=["left_at"])
+
+
+@transaction.atomic
+def reroll_alias(*, user: AbstractBaseUser, circle: Circle) -> Membership:
+    """Draw a new alias; allowed only before the member's first post."""
+    membership = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
+    check(user, Action.REROLL_ALIAS, circle, membership)
+    if membership.has_posted:
+        raise DomainError(
+            ErrorCode.ALIAS_LOCKED, "Your alias is fixed once you have posted, so others can follow the thread."
+        )
+    taken = set(Membership.objects.filter(circle=circle).values_list("alias", flat=True))
+    membership.alias = aliases.unique_alias(taken, avoid=membership.alias)
+    membership.save(update_fields=["alias"])
+    return membership
+
+
+def set_role(*, circle: Circle, membership: Membership, role: Membership.Role) -> Membership:
+    """Give a member a role in the circle (administrators, seed and tests)."""
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership

@@ -1,0 +1,110 @@
+"""Pages for accounts and circles.  Thin: parse the form, call a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .errors import DomainError
+from .forms import DeleteAccountForm, JoinForm, SignUpForm
+from .permissions import Action, can, membership_for
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("community:directory")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome. Choose a circle to join.")
+            return redirect("community:directory")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@login_required
+def delete_account(request):
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user=user)
+        messages.success(request, "Your account is deleted.")
+        return redirect("community:directory")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/delete_account.html", {"form": form}, status=status)
+
+
+def directory(request):
+    circles = list(selectors.circle_directory(request.user))
+    mine = selectors.my_memberships(request.user)
+    for circle in circles:
+        circle.my_membership = mine.get(circle.id)
+    return render(request, "community/directory.html", {"circles": circles})
+
+
+def _circle_context(request, circle, **extra):
+    membership = membership_for(request.user, circle)
+    active = membership if membership is not None and membership.is_active else None
+    context = {
+        "circle": circle,
+        "membership": active,
+        "banned": membership is not None and membership.banned,
+        "join_form": JoinForm(),
+        "can_join": can(request.user, Action.JOIN, circle, membership),
+        "can_moderate_room": active is not None and can(request.user, Action.REMOVE_MESSAGE, circle, active),
+        "full": circle.member_count >= circle.capacity,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def circle_detail(request, slug):
+    circle = selectors.access_circle(slug)
+    return render(request, "community/circle.html", _circle_context(request, circle))
+
+
+@login_required
+@require_POST
+def join(request, slug):
+    circle = selectors.access_circle(slug)
+    form = JoinForm(request.POST)
+    form.is_valid()
+    try:
+        membership = services.join_circle(
+            user=request.user, circle=circle, invite_code=form.cleaned_data.get("invite_code", "")
+        )
+    except DomainError as err:
+        context = _circle_context(request, circle, error=err, join_form=form)
+        return render(request, "community/circle.html", context, status=err.http_status)
+    messages.success(request, f"You joined {circle.name}. Here you are {membership.alias}.")
+    return redirect(circle)
+
+
+@login_required
+@require_POST
+def leave(request, slug):
+    circle = selectors.access_circle(slug)
+    try:
+        services.leave_circle(user=request.user, circle=circle)
+    except DomainError as err:
+        return render(request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status)
+    messages.success(request, f"You left {circle.name}.")
+    return redirect("community:directory")
+
+
+@login_required
+@require_POST
+def reroll(request, slug):
+    circle = selectors.access_circle(slug)
+    try:
+        membership = services.reroll_alias(user=request.user, circle=circle)
+    except DomainError as err:
+        return render(request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status)
+    messages.success(request, f"Your new alias is {membership.alias}.")
+    return redirect(circle)

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings, with a throwaway secret and a
+file-backed SQLite test database so that Daphne subprocesses can share it."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from .base import *  # noqa: E402,F401,F403
+from .base import DATABASES, DATA_DIR  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(DATA_DIR / f"test-{os.environ.get('IC_TEST_DB_SUFFIX', 'main')}.sqlite3")
+    }
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

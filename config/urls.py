@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from community.forms import ThrottledAuthenticationForm
+from community.views import delete_account, signup
+
+urlpatterns = [
+    path("accounts/signup/", signup, name="signup"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/delete/", delete_account, name="delete_account"),
+    path("admin/", admin.site.urls),
+    path("", include("community.urls")),
+]

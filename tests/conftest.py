@@ -1,0 +1,172 @@
+"""Shared fixtures.  Data is built through the services, as the product builds it.
+
+``daphne_server`` starts a real Daphne process on 127.0.0.1 against the test
+database (SQLite file or PostgreSQL) and, with REDIS_URL, the shared Redis.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from community import services
+from community.models import Circle, Membership
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "a calm river at dusk"
+
+
+def pytest_collection_modifyitems(config, items):
+    """In pass 2 of scripts/test (IC_REQUIRE_SERVICES=1) the services must be there:
+    fail loudly rather than skip."""
+    if os.environ.get("IC_REQUIRE_SERVICES") == "1":
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError(f"IC_REQUIRE_SERVICES=1 but {', '.join(missing)} is not set")
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(handle: str | None = None, password: str = PASSWORD):
+        return services.register_user(handle=handle or f"person-{next(counter)}", password=password)
+
+    return make
+
+
+@pytest.fixture
+def make_circle(db):
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> Circle:
+        n = next(counter)
+        fields.setdefault("name", f"Circle {n}")
+        fields.setdefault("slug", f"circle-{n}")
+        return Circle.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def circle(make_circle):
+    return make_circle(name="Morning Circle", slug="morning", capacity=20)
+
+
+@pytest.fixture
+def join(db):
+    def do(user, circle, role=Membership.Role.MEMBER, **kw) -> Membership:
+        membership = services.join_circle(user=user, circle=circle, **kw)
+        if role != Membership.Role.MEMBER:
+            services.set_role(circle=circle, membership=membership, role=role)
+        return membership
+
+    return do
+
+
+@pytest.fixture
+def member(make_user, circle, join):
+    return join(make_user("member-one"), circle)
+
+
+@pytest.fixture
+def facilitator(make_user, circle, join):
+    return join(make_user("facilitator-one"), circle, Membership.Role.FACILITATOR)
+
+
+def session_cookie_for(user) -> str:
+    """A real session (in the database) for ``user``, as log-in would create."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    sd = connection.settings_dict
+    if sd["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(sd['NAME']).resolve()}"
+    user, host, port = sd.get("USER") or "postgres", sd.get("HOST") or "127.0.0.1", sd.get("PORT") or 5432
+    auth = user if not sd.get("PASSWORD") else f"{user}:{sd['PASSWORD']}"
+    return f"postgres://{auth}@{host}:{port}/{sd['NAME']}"
+
+
+class DaphneProcess:
+    def __init__(self, port: int, extra_env: dict[str, str] | None = None):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.test",
+            DATABASE_URL=_database_url(),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(extra_env or {})
+        self.log_path = ROOT / "data" / f"daphne-{port}.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Daphne exited early:\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Daphne did not start in 30 s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def daphne_factory(transactional_db):
+    """Start real Daphne processes on free loopback ports; all stopped at teardown."""
+    started: list[DaphneProcess] = []
+
+    def start(**extra_env: str) -> DaphneProcess:
+        proc = DaphneProcess(_free_port(), extra_env)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def daphne_server(daphne_factory):
+    return daphne_factory()
