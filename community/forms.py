@@ -52,7 +52,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             services.record_login_failure(handle=handle)
             raise
-        services.clear_login_failures(handle=handle)
+        # Django's clean() skips authentication when the password is empty, so only
+        # a user actually authenticated counts as a success that clears the failures.
+        if self.get_user() is not None:
+            services.clear_login_failures(handle=handle)
         return data
 
 

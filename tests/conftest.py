@@ -170,3 +170,37 @@ def daphne_factory(transactional_db):
 @pytest.fixture
 def daphne_server(daphne_factory):
     return daphne_factory()
+
+
+# --- added for the community tests (accounts, circles, permissions) ------------
+
+
+@pytest.fixture
+def client_for(db):
+    """A Django test ``Client`` logged in as the given user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def circle_moderator(make_user, circle, join):
+    """A member holding the moderator role in ``circle`` (not a site moderator)."""
+    return join(make_user("circle-moderator-one"), circle, Membership.Role.MODERATOR)
+
+
+@pytest.fixture
+def site_moderator(make_user):
+    """A user in the "Moderators" group (created by community's post_migrate hook)."""
+    from django.contrib.auth.models import Group
+
+    from community.apps import MODERATORS_GROUP
+
+    user = make_user("site-moderator-one")
+    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    # A fresh instance: Django caches permissions on the user object.
+    return get_user_model().objects.get(pk=user.pk)

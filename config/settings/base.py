@@ -195,3 +195,16 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------
 SITE_NAME = "Integration Circles"
+
+# --- Live room ------------------------------------------------------------
+# bucket: (actions, per seconds) per member, shared across processes via the cache.
+CHAT_RATE_LIMITS = {
+    "send": (int(os.environ.get("CHAT_RATE_SEND", "10")), 10),
+    "react": (int(os.environ.get("CHAT_RATE_REACT", "40")), 10),
+    "report": (int(os.environ.get("CHAT_RATE_REPORT", "10")), 60),
+    "frame": (int(os.environ.get("CHAT_RATE_FRAMES", "120")), 10),
+}
+CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "900"))
+CHAT_HELLO_HISTORY = 50
+# Reports from this many distinct members hide a message until a moderator decides.
+REPORTS_TO_HIDE = int(os.environ.get("REPORTS_TO_HIDE", "3"))

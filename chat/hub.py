@@ -1,0 +1,258 @@
+"""Per-process fan-out: one channel-layer subscription per circle per process.
+
+Channels' default gives every socket its own channel, so a broadcast to a
+500-member room is 500 channel-layer messages, 500 dispatches and 500 JSON
+encodings.  Here each process subscribes once per circle it serves; an event is
+turned into a frame and JSON-encoded once, then written to every local socket of
+that circle.  Events addressed to one member (``to``) reach only that member's
+sockets.
+
+Presence (who is here, aliases only) is kept the same way: each process knows
+its own sockets and tells the others its set on change and every
+``PRESENCE_HEARTBEAT`` seconds; a process that stops announcing drops out after
+``PRESENCE_TTL``.  Several tabs of one member count once.
+
+A socket that joins is *buffered* until its ``hello`` and backlog are sent, then
+released with every buffered message newer than what it was sent: nothing
+published between the database read and the subscription is lost.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+from community import notify
+
+from . import protocol
+
+log = logging.getLogger(__name__)
+
+PRESENCE_HEARTBEAT = 15.0
+PRESENCE_TTL = 45.0
+PRESENCE_DEBOUNCE = 0.2
+
+
+class Socket(Protocol):
+    membership_id: int
+
+    async def send_text(self, text: str) -> None: ...
+
+    async def close_socket(self, code: int) -> None: ...
+
+
+@dataclass
+class Listener:
+    socket: Socket
+    live: bool = False
+    buffer: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+class Room:
+    def __init__(self, hub: "Hub", circle_id: int) -> None:
+        self.hub = hub
+        self.circle_id = circle_id
+        self.group = notify.circle_group(circle_id)
+        self.listeners: dict[Socket, Listener] = {}
+        self.aliases: dict[int, str] = {}  # membership id -> alias, for local sockets
+        self.remote: dict[str, tuple[float, dict[int, str]]] = {}  # process -> (seen, members)
+        self.channel: str | None = None
+        self.reader: asyncio.Task | None = None
+        self.heartbeat: asyncio.Task | None = None
+        self.presence_shown: dict[int, str] = {}
+        self.flush_pending = False
+        self.announce_pending = False
+
+    # --- presence -----------------------------------------------------------
+
+    def local_members(self) -> dict[int, str]:
+        return {lst.socket.membership_id: self.aliases[lst.socket.membership_id] for lst in self.listeners.values()}
+
+    def present(self) -> dict[int, str]:
+        now = time.monotonic()
+        members = dict(self.local_members())
+        for seen, remote in self.remote.values():
+            if now - seen <= PRESENCE_TTL:
+                members.update(remote)
+        return members
+
+    def present_aliases(self) -> list[str]:
+        return sorted(set(self.present().values()))
+
+    def presence_changed(self, *, announce: bool) -> None:
+        """Schedule one presence frame (debounced) and, for local changes, one
+        announcement to the other processes."""
+        if announce:
+            self.announce_pending = True
+        if not self.flush_pending:
+            self.flush_pending = True
+            asyncio.get_running_loop().call_later(
+                PRESENCE_DEBOUNCE, lambda: asyncio.ensure_future(self.flush_presence())
+            )
+
+    async def flush_presence(self) -> None:
+        self.flush_pending = False
+        if self.announce_pending:
+            self.announce_pending = False
+            await self.announce()
+        now = self.present()
+        before = self.presence_shown
+        if now == before:
+            return
+        joined = sorted({a for m, a in now.items() if m not in before})
+        left = sorted({a for m, a in before.items() if m not in now})
+        self.presence_shown = now
+        frame = {"type": "presence", "joined": joined, "left": left, "count": len(now)}
+        await self.deliver(frame, None)
+
+    async def announce(self, *, query: bool = False) -> None:
+        layer = get_channel_layer()
+        event = {
+            "type": notify.ROOM_PRESENCE_QUERY if query else notify.ROOM_PRESENCE_SYNC,
+            "process": self.hub.process_id,
+            "members": {str(k): v for k, v in self.local_members().items()},
+        }
+        try:
+            await layer.group_send(self.group, event)
+        except Exception:  # a full channel must not break the room; heartbeats retry
+            log.warning("presence announcement for %s failed", self.group, exc_info=True)
+
+    async def heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_HEARTBEAT)
+            await self.announce()
+            self.presence_changed(announce=False)  # expire silent processes
+
+    # --- delivery -----------------------------------------------------------
+
+    async def read_loop(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                event = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel-layer receive failed for %s", self.group, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self.handle_event(event)
+            except Exception:
+                log.exception("could not deliver %s", event.get("type"))
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind in (notify.ROOM_PRESENCE_SYNC, notify.ROOM_PRESENCE_QUERY):
+            process = event.get("process")
+            if process != self.hub.process_id:
+                self.remote[process] = (time.monotonic(), {int(k): v for k, v in event["members"].items()})
+                if kind == notify.ROOM_PRESENCE_QUERY:
+                    await self.announce()
+                self.presence_changed(announce=False)
+            return
+        if kind == notify.ROOM_KICK:
+            target = event.get("to")
+            for lst in list(self.listeners.values()):
+                if lst.socket.membership_id == target:
+                    frame = protocol.event_to_frame(event)
+                    await self._send(lst, protocol.encode(frame))
+                    await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
+            return
+        frame = protocol.event_to_frame(event)
+        if frame is not None:
+            await self.deliver(frame, event.get("to"))
+
+    async def deliver(self, frame: dict[str, Any], to: int | None) -> None:
+        text = protocol.encode(frame)  # once for every local socket
+        for lst in list(self.listeners.values()):
+            if to is not None and lst.socket.membership_id != to:
+                continue
+            if not lst.live:
+                lst.buffer.append((frame, text))
+                continue
+            await self._send(lst, text)
+
+    @staticmethod
+    async def _send(lst: Listener, text: str) -> None:
+        try:
+            await lst.socket.send_text(text)
+        except Exception:  # the socket is closing; its disconnect handler cleans up
+            log.debug("send to a closing socket dropped", exc_info=True)
+
+
+class Hub:
+    """All rooms this process serves, for one event loop."""
+
+    def __init__(self) -> None:
+        self.process_id = uuid.uuid4().hex
+        self.rooms: dict[int, Room] = {}
+        self.lock = asyncio.Lock()
+
+    async def join(self, circle_id: int, socket: Socket, alias: str) -> Room:
+        """Subscribe ``socket`` (buffered until ``go_live``)."""
+        async with self.lock:
+            room = self.rooms.get(circle_id)
+            if room is None:
+                room = Room(self, circle_id)
+                layer = get_channel_layer()
+                room.channel = await layer.new_channel(prefix="hub.")
+                await layer.group_add(room.group, room.channel)
+                room.reader = asyncio.ensure_future(room.read_loop())
+                room.heartbeat = asyncio.ensure_future(room.heartbeat_loop())
+                self.rooms[circle_id] = room
+                await room.announce(query=True)
+            room.listeners[socket] = Listener(socket)
+            room.aliases[socket.membership_id] = alias
+        room.presence_changed(announce=True)
+        return room
+
+    async def go_live(self, room: Room, socket: Socket, *, last_id: int) -> None:
+        """Release the buffered events: messages newer than ``last_id`` and every
+        other event, in arrival order."""
+        lst = room.listeners.get(socket)
+        if lst is None:
+            return
+        while lst.buffer:
+            pending, lst.buffer = lst.buffer, []
+            for frame, text in pending:
+                if frame["type"] == "message" and frame["message"]["id"] <= last_id:
+                    continue
+                await room._send(lst, text)
+        lst.live = True
+
+    async def leave(self, circle_id: int, socket: Socket) -> None:
+        async with self.lock:
+            room = self.rooms.get(circle_id)
+            if room is None or room.listeners.pop(socket, None) is None:
+                return
+            if not any(lst.socket.membership_id == socket.membership_id for lst in room.listeners.values()):
+                room.aliases.pop(socket.membership_id, None)
+            if not room.listeners:
+                del self.rooms[circle_id]
+                for task in (room.reader, room.heartbeat):
+                    task.cancel()
+                layer = get_channel_layer()
+                await room.announce()  # tell the others this process left (empty set)
+                await layer.group_discard(room.group, room.channel)
+                return
+        room.presence_changed(announce=True)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per Daphne process in production;
+    one per test event loop in tests)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        for old in [lp for lp in _hubs if lp.is_closed()]:
+            del _hubs[old]
+        hub = _hubs[loop] = Hub()
+    return hub

@@ -1,0 +1,78 @@
+"""The live room's records: messages (per-circle increasing ids), reactions, room state."""
+
+from django.db import models
+from django.utils import timezone
+
+from community.models import Circle, Membership
+
+
+class Room(models.Model):
+    """Per-circle counters and the pin.  Locked (select_for_update) while a message
+    takes its id, so ids increase in commit order within a circle."""
+
+    circle = models.OneToOneField(Circle, on_delete=models.CASCADE, related_name="room", primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_published_seq = models.PositiveBigIntegerField(default=0)
+    pinned = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"room of {self.circle_id}"
+
+
+class Message(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        HELD = "held", "Held for review"
+        REMOVED = "removed", "Removed by a facilitator or moderator"
+        DELETED = "deleted", "Deleted by its author"
+
+    class Verdict(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        FLAGGED = "flagged", "Published and flagged"
+        HELD = "held", "Held"
+        REDACTED = "redacted", "Redacted"
+        CRISIS = "crisis", "Crisis"
+
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField(help_text="Per-circle increasing id, the id clients see.")
+    author = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="messages")
+    alias = models.CharField(max_length=60, help_text="The author's alias when posting.")
+    client_id = models.CharField(max_length=64)
+    body = models.TextField(help_text="Normalised source text.")
+    html = models.TextField(help_text="Rendered, bleach-cleaned HTML.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PUBLISHED)
+    hidden = models.BooleanField(default=False, help_text="Hidden pending review after member reports.")
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["circle", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["circle", "seq"], name="message_seq_unique_in_circle"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),
+        ]
+        indexes = [models.Index(fields=["circle", "status", "seq"], name="message_room_order")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} in {self.circle_id} by {self.alias}"
+
+
+class Reaction(models.Model):
+    class Kind(models.TextChoices):
+        HEART = "heart", "❤️ Heart"
+        HUG = "hug", "🫂 Hug"
+        THANKS = "thanks", "🙏 Thank you"
+        SEEDLING = "seedling", "🌱 Growing"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="reactions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "member", "kind"], name="one_reaction_of_a_kind"),
+        ]

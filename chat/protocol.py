@@ -1,0 +1,192 @@
+"""The wire format of the live room, mirrored by docs/protocol.md.
+
+Client frames are parsed here (whitelisted types, typed fields, size limits)
+before anything else sees them; server frames are built here.  Nothing else in
+the code base knows the JSON shape of a frame.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from community.errors import DomainError, ErrorCode
+
+from .text import MAX_BODY_CHARS
+
+# A text frame larger than this is refused with an error frame (the socket stays
+# open).  Daphne itself closes the socket with 1009 above DAPHNE_MAX_MESSAGE_BYTES
+# (set on its command line by scripts/serve and the tests).
+MAX_FRAME_BYTES = 16 * 1024
+DAPHNE_MAX_MESSAGE_BYTES = 64 * 1024
+MAX_CLIENT_ID = 64
+MAX_REASON = 500
+HISTORY_PAGE = 50
+RESUME_BATCH = 200
+MAX_MUTE_MINUTES = 24 * 60
+MAX_SLOW_MODE_SECONDS = 600
+
+# Close codes (4000-4999 are ours).
+CLOSE_NOT_ALLOWED = 4403  # banned or removed while connected
+CLOSE_TOO_BIG = 1009  # Daphne: frame above DAPHNE_MAX_MESSAGE_BYTES
+
+REACTIONS = ("heart", "hug", "thanks", "seedling")
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: str
+    fields: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+
+def _string(name: str, *, max_len: int, required: bool = True, allow_empty: bool = False):
+    def check(value: Any) -> Any:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be a string.", field=name)
+        if not allow_empty and not value.strip():
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must not be empty.", field=name)
+        if len(value) > max_len:
+            raise DomainError(ErrorCode.TOO_LARGE, f"'{name}' is longer than {max_len} characters.", field=name)
+        return value
+
+    return check
+
+
+def _int(name: str, *, lo: int, hi: int, required: bool = True):
+    def check(value: Any) -> Any:
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be a whole number.", field=name)
+        if not lo <= value <= hi:
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be between {lo} and {hi}.", field=name)
+        return value
+
+    return check
+
+
+def _bool(name: str):
+    def check(value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be true or false.", field=name)
+        return value
+
+    return check
+
+
+def _choice(name: str, options: tuple[str, ...]):
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be one of: {', '.join(options)}.", field=name)
+        return value
+
+    return check
+
+
+_ID = 2**53  # the largest integer JavaScript holds exactly
+_body = _string("body", max_len=MAX_BODY_CHARS * 2)  # normalised and bounded again by chat.text
+_message = _int("message", lo=1, hi=_ID)
+
+# type -> {field: validator}; a field whose validator accepts None is optional.
+CLIENT_FRAMES: dict[str, dict[str, Any]] = {
+    "send": {"client_id": _string("client_id", max_len=MAX_CLIENT_ID), "body": _body},
+    "edit": {"message": _message, "body": _body},
+    "delete": {"message": _message},
+    "react": {"message": _message, "reaction": _choice("reaction", REACTIONS), "on": _bool("on")},
+    "report": {"message": _message, "reason": _string("reason", max_len=MAX_REASON)},
+    "history": {"before": _int("before", lo=1, hi=_ID)},
+    "resume": {"since": _int("since", lo=0, hi=_ID)},
+    "ping": {},
+    # facilitator controls
+    "pin": {"message": _message},
+    "unpin": {},
+    "slow_mode": {"seconds": _int("seconds", lo=0, hi=MAX_SLOW_MODE_SECONDS)},
+    "mute": {
+        "alias": _string("alias", max_len=60),
+        "minutes": _int("minutes", lo=1, hi=MAX_MUTE_MINUTES),
+        "reason": _string("reason", max_len=MAX_REASON, required=False, allow_empty=True),
+    },
+    "close_room": {},
+    "open_room": {},
+    "remove": {
+        "message": _message,
+        "reason": _string("reason", max_len=MAX_REASON, required=False, allow_empty=True),
+    },
+}
+
+
+def parse_client_frame(text: str | None, binary: bytes | None = None) -> Frame:
+    """Turn one WebSocket frame into a validated ``Frame`` or raise ``DomainError``."""
+    if binary is not None or text is None:
+        raise DomainError(ErrorCode.BAD_FRAME, "Binary frames are not accepted; send JSON text.")
+    if len(text) > MAX_FRAME_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+        raise DomainError(
+            ErrorCode.TOO_LARGE, f"Frames can be at most {MAX_FRAME_BYTES} bytes.", limit=MAX_FRAME_BYTES
+        )
+    try:
+        content = json.loads(text)
+    except (ValueError, RecursionError):
+        raise DomainError(ErrorCode.BAD_FRAME, "That frame is not valid JSON.")
+    if not isinstance(content, dict):
+        raise DomainError(ErrorCode.BAD_FRAME, "A frame must be a JSON object with a 'type'.")
+    kind = content.get("type")
+    if not isinstance(kind, str):
+        raise DomainError(ErrorCode.BAD_FRAME, "A frame must have a string 'type'.")
+    spec = CLIENT_FRAMES.get(kind)
+    if spec is None:
+        raise DomainError(ErrorCode.UNKNOWN_TYPE, "Unknown frame type.", got=kind[:40])
+    unknown = set(content) - set(spec) - {"type", "ref"}
+    if unknown:
+        raise DomainError(ErrorCode.BAD_FRAME, f"Unexpected field '{sorted(unknown)[0][:40]}'.")
+    fields = {name: check(content.get(name)) for name, check in spec.items()}
+    ref = content.get("ref")
+    if ref is not None:
+        fields["ref"] = _string("ref", max_len=MAX_CLIENT_ID)(ref)
+    return Frame(kind, fields)
+
+
+# --- server frames ------------------------------------------------------------
+
+
+def error_frame(err: DomainError, ref: str | None = None, **context: Any) -> dict[str, Any]:
+    frame = {"type": "error", "code": err.code.value, "message": err.message}
+    safe_extra = {k: v for k, v in err.extra.items() if k in ("field", "limit", "until", "retry_after", "got")}
+    frame.update(safe_extra)
+    frame.update(context)
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_to_frame(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Turn a channel-layer event (community.notify) into the wire frame, or None
+    for events the hub handles itself."""
+    kind = event["type"]
+    if kind == "room.message":
+        return {"type": "message", "message": event["message"], "prev": event["prev"]}
+    if kind == "room.edited":
+        return {"type": "edited", "message": event["message"]}
+    if kind == "room.removed":
+        return {"type": "removed", "id": event["id"], "reason": event["reason"]}
+    if kind == "room.reactions":
+        return {"type": "reactions", "id": event["id"], "counts": event["counts"]}
+    if kind == "room.pinned":
+        return {"type": "pinned", "message": event["message"]}
+    if kind == "room.state":
+        return {"type": "room_state", "state": event["state"]}
+    if kind == "room.notice":
+        return {"type": "notice", "code": event["code"], "message": event["message"]}
+    if kind == "room.kick":
+        return {"type": "notice", "code": event["code"], "message": event["message"]}
+    return None

@@ -1,0 +1,51 @@
+"""Per-member limits on the shared cache (Redis when configured), so every
+process counts against the same budget.  Fixed windows: cheap and exact enough."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from community.errors import DomainError, ErrorCode
+
+
+def _limits() -> dict[str, tuple[int, int]]:
+    return settings.CHAT_RATE_LIMITS
+
+
+def hit(bucket: str, member_id: int) -> None:
+    """Count one action; raise ``DomainError(RATE_LIMITED)`` over the budget."""
+    limit, window = _limits()[bucket]
+    now = time.time()
+    slot = int(now // window)
+    key = f"rl:{bucket}:{member_id}:{slot}"
+    if cache.add(key, 1, timeout=window + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=window + 1)
+            count = 1
+    if count > limit:
+        retry = max(1, int((slot + 1) * window - now + 0.999))
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            f"You are sending faster than this room allows. Please wait {retry} s.",
+            retry_after=retry,
+        )
+
+
+def slow_mode(circle_id: int, member_id: int, seconds: int) -> None:
+    """One message per ``seconds`` per member; raise ``DomainError(SLOW_MODE)``."""
+    if seconds <= 0:
+        return
+    key = f"slow:{circle_id}:{member_id}"
+    if not cache.add(key, time.time(), timeout=seconds):
+        since = cache.get(key) or time.time()
+        retry = max(1, int(seconds - (time.time() - since) + 0.999))
+        raise DomainError(
+            ErrorCode.SLOW_MODE,
+            f"Slow mode is on: one message every {seconds} s. You can post again in {retry} s.",
+            retry_after=retry,
+        )

@@ -1,0 +1,79 @@
+"""Reads for the live room: history pages, the resume backlog, room state."""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count
+
+from community.models import Circle
+
+from .models import Message, Reaction, Room
+
+VISIBLE = Message.Status.PUBLISHED
+
+
+def message_payload(message: Message, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """The public shape of a message: alias and content only, never who wrote it."""
+    payload: dict[str, Any] = {
+        "id": message.seq,
+        "alias": message.alias,
+        "html": "" if message.hidden else message.html,
+        "at": message.created_at.isoformat(),
+        "reactions": counts or {},
+    }
+    if message.edited_at:
+        payload["edited"] = message.edited_at.isoformat()
+    if message.hidden:
+        payload["hidden"] = True
+    return payload
+
+
+def _with_counts(messages: list[Message]) -> list[dict[str, Any]]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if messages:
+        rows = (
+            Reaction.objects.filter(message__in=[m.pk for m in messages])
+            .values("message_id", "kind")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts[row["message_id"]][row["kind"]] = row["n"]
+    return [message_payload(m, counts.get(m.pk)) for m in messages]
+
+
+def reaction_counts(message: Message) -> dict[str, int]:
+    rows = Reaction.objects.filter(message=message).values("kind").annotate(n=Count("id"))
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def recent_history(circle_id: int, limit: int) -> list[dict[str, Any]]:
+    """The last ``limit`` published messages, oldest first."""
+    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE).order_by("-seq")[:limit])
+    rows.reverse()
+    return _with_counts(rows)
+
+
+def history_before(circle_id: int, before: int, limit: int) -> list[dict[str, Any]]:
+    rows = list(
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before).order_by("-seq")[:limit]
+    )
+    rows.reverse()
+    return _with_counts(rows)
+
+
+def history_after(circle_id: int, since: int, limit: int) -> list[dict[str, Any]]:
+    """Published messages with id > ``since``, oldest first (the resume rule)."""
+    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since).order_by("seq")[:limit])
+    return _with_counts(rows)
+
+
+def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
+    if room is None:
+        room = Room.objects.filter(circle=circle).select_related("pinned").first()
+    pinned = room.pinned if room and room.pinned_id and room.pinned.status == VISIBLE else None
+    return {
+        "closed": circle.room_closed,
+        "slow_mode": circle.slow_mode_seconds,
+        "pinned": message_payload(pinned, reaction_counts(pinned)) if pinned else None,
+        "last_id": room.last_published_seq if room else 0,
+    }

@@ -1,0 +1,330 @@
+"""Writes for the live room.
+
+Each public function is one incoming frame's work: it loads the actor's
+membership fresh (so a mute or ban takes effect at once, on every process),
+asks ``community.permissions``, writes inside a transaction, and broadcasts
+through ``community.notify`` on commit.  Consumers call them through one
+``database_sync_to_async`` hop; views, tests and management commands call them
+directly.  Refusals raise ``DomainError`` and change nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from community import notify
+from community.errors import DomainError, ErrorCode
+from community.models import Circle, Membership
+from community.permissions import Action, check
+from moderation.models import AuditEntry
+
+from . import ratelimit, selectors, text
+from .models import Message, Reaction, Room
+
+STAFF_ROLES = (Membership.Role.FACILITATOR, Membership.Role.MODERATOR)
+
+
+@dataclass(frozen=True)
+class RoomContext:
+    """Who is on a socket: ids only, fixed at connect."""
+
+    user_id: int
+    circle_id: int
+    membership_id: int
+    alias: str
+    role: str
+
+
+# --- connecting -------------------------------------------------------------
+
+
+def open_room(*, user, slug: str) -> RoomContext:
+    """Authorize ``user`` for the live room of circle ``slug``."""
+    circle = Circle.objects.filter(slug=slug).first()
+    if circle is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.")
+    membership = Membership.objects.filter(user=user, circle=circle).first() if user.is_authenticated else None
+    check(user, Action.VIEW_ROOM, circle, membership)
+    return RoomContext(user.pk, circle.pk, membership.pk, membership.alias, membership.role)
+
+
+def hello(ctx: RoomContext, *, since: int | None) -> dict[str, Any]:
+    """Everything the ``hello`` frame carries except presence (held by the hub)."""
+    circle = Circle.objects.get(pk=ctx.circle_id)
+    state = selectors.room_state(circle)
+    if since is None:
+        messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY)
+    else:
+        from .protocol import RESUME_BATCH
+
+        messages = selectors.history_after(ctx.circle_id, since, RESUME_BATCH)
+    return {"state": state, "messages": messages}
+
+
+def _actor(ctx: RoomContext, *, lock: bool = False) -> Membership:
+    qs = Membership.objects.select_related("circle", "user")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    membership = qs.filter(pk=ctx.membership_id).first()
+    if membership is None or membership.user_id != ctx.user_id:
+        raise DomainError(ErrorCode.NOT_MEMBER, "You are no longer a member of this circle.")
+    return membership
+
+
+def _room(circle_id: int) -> Room:
+    """The circle's room row, locked for this transaction (ids are taken under it)."""
+    room = Room.objects.select_for_update().filter(circle_id=circle_id).first()
+    if room is None:
+        Room.objects.get_or_create(circle_id=circle_id)
+        room = Room.objects.select_for_update().get(circle_id=circle_id)
+    return room
+
+
+def _published(ctx: RoomContext, message_id: int) -> Message:
+    message = Message.objects.filter(circle_id=ctx.circle_id, seq=message_id).first()
+    if message is None or message.status != Message.Status.PUBLISHED:
+        raise DomainError(ErrorCode.NOT_FOUND, "That message is not in this room (it may have been removed).")
+    return message
+
+
+def _audit(actor: Membership, action: str, *, reason: str = "", **targets: Any) -> None:
+    AuditEntry.objects.record(
+        actor=actor.user, actor_role=actor.role, action=action, circle=actor.circle, reason=reason, **targets
+    )
+
+
+# --- members ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostResult:
+    id: int | None
+    verdict: str
+    duplicate: bool = False
+
+
+def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
+    """Store a message, then broadcast it (``room.message``) on commit.
+
+    Idempotent on ``client_id``: a retried send returns the stored message's id
+    and broadcasts nothing new.  Refusals: NOT_MEMBER, BANNED, MUTED,
+    ROOM_CLOSED, SLOW_MODE, RATE_LIMITED, EMPTY_BODY, TOO_LARGE.
+    """
+    existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
+    if existing is not None:
+        return PostResult(existing.seq, existing.verdict, duplicate=True)
+    actor = _actor(ctx)
+    check(actor.user, Action.POST, actor.circle, actor)
+    circle = actor.circle
+    is_staff = actor.role in STAFF_ROLES
+    if circle.room_closed and not is_staff:
+        raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
+    clean = text.normalise(body)
+    ratelimit.hit("send", actor.pk)
+    if not is_staff:
+        ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
+    html = text.render(clean)
+    try:
+        with transaction.atomic():
+            room = _room(circle.pk)
+            room.last_seq += 1
+            prev = room.last_published_seq
+            room.last_published_seq = room.last_seq
+            message = Message.objects.create(
+                circle=circle,
+                seq=room.last_seq,
+                author=actor,
+                alias=actor.alias,
+                client_id=client_id,
+                body=clean,
+                html=html,
+            )
+            room.save(update_fields=["last_seq", "last_published_seq"])
+            if not actor.has_posted:
+                Membership.objects.filter(pk=actor.pk).update(has_posted=True)
+            notify.to_circle(circle.pk, notify.ROOM_MESSAGE, message=selectors.message_payload(message), prev=prev)
+    except IntegrityError:
+        # The same client_id raced in on another socket: answer with the stored one.
+        existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
+        if existing is None:
+            raise
+        return PostResult(existing.seq, existing.verdict, duplicate=True)
+    return PostResult(message.seq, message.verdict)
+
+
+def _own_recent(ctx: RoomContext, message_id: int) -> tuple[Membership, Message]:
+    actor = _actor(ctx)
+    check(actor.user, Action.POST, actor.circle, actor)
+    message = _published(ctx, message_id)
+    if message.author_id != actor.pk:
+        raise DomainError(ErrorCode.FORBIDDEN, "You can only change your own messages.")
+    window = settings.CHAT_EDIT_WINDOW_SECONDS
+    if timezone.now() - message.created_at > timedelta(seconds=window):
+        raise DomainError(
+            ErrorCode.EDIT_WINDOW, f"Messages can be changed for {window // 60} minutes after posting."
+        )
+    return actor, message
+
+
+def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, Any]:
+    """Edit your own message within the edit window; broadcasts ``room.edited``."""
+    actor, message = _own_recent(ctx, message_id)
+    ratelimit.hit("send", actor.pk)
+    clean = text.normalise(body)
+    with transaction.atomic():
+        message.body, message.html, message.edited_at = clean, text.render(clean), timezone.now()
+        message.save(update_fields=["body", "html", "edited_at"])
+        payload = selectors.message_payload(message, selectors.reaction_counts(message))
+        notify.to_circle(ctx.circle_id, notify.ROOM_EDITED, message=payload)
+    return {"id": message.seq}
+
+
+def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
+    """Delete your own message within the edit window; broadcasts ``room.removed``."""
+    _actor_, message = _own_recent(ctx, message_id)
+    with transaction.atomic():
+        message.status, message.removed_at = Message.Status.DELETED, timezone.now()
+        message.save(update_fields=["status", "removed_at"])
+        Room.objects.filter(circle_id=ctx.circle_id, pinned=message).update(pinned=None)
+        notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="deleted")
+    return {"id": message.seq}
+
+
+def react(ctx: RoomContext, *, message_id: int, reaction: str, on: bool) -> dict[str, Any]:
+    """Add or take back a reaction; broadcasts the new counts (never who reacted)."""
+    actor = _actor(ctx)
+    check(actor.user, Action.REACT, actor.circle, actor)
+    ratelimit.hit("react", actor.pk)
+    message = _published(ctx, message_id)
+    with transaction.atomic():
+        if on:
+            _created = Reaction.objects.get_or_create(message=message, member=actor, kind=reaction)[1]
+            changed = _created
+        else:
+            changed = Reaction.objects.filter(message=message, member=actor, kind=reaction).delete()[0] > 0
+        counts = selectors.reaction_counts(message)
+        if changed:
+            notify.to_circle(ctx.circle_id, notify.ROOM_REACTIONS, id=message.seq, counts=counts)
+    return {"id": message.seq, "counts": counts}
+
+
+def report_message(ctx: RoomContext, *, message_id: int, reason: str) -> dict[str, Any]:
+    """Report a message to the moderators (see moderation.reports.file_report)."""
+    from moderation.reports import file_report
+
+    actor = _actor(ctx)
+    check(actor.user, Action.REPORT, actor.circle, actor)
+    ratelimit.hit("report", actor.pk)
+    message = _published(ctx, message_id)
+    file_report(reporter=actor, message=message, reason=reason.strip())
+    return {"id": message.seq}
+
+
+# --- facilitator controls ------------------------------------------------------
+
+
+def _staff(ctx: RoomContext, action: Action) -> Membership:
+    actor = _actor(ctx)
+    check(actor.user, action, actor.circle, actor)
+    return actor
+
+
+def pin_message(ctx: RoomContext, *, message_id: int | None) -> dict[str, Any]:
+    """Pin a published message (or unpin with ``None``); broadcasts ``room.pinned``."""
+    actor = _staff(ctx, Action.PIN)
+    message = _published(ctx, message_id) if message_id is not None else None
+    with transaction.atomic():
+        room = _room(ctx.circle_id)
+        room.pinned = message
+        room.save(update_fields=["pinned"])
+        payload = selectors.message_payload(message, selectors.reaction_counts(message)) if message else None
+        _audit(actor, AuditEntry.Action.PIN if message else AuditEntry.Action.UNPIN, target_message=message)
+        notify.to_circle(ctx.circle_id, notify.ROOM_PINNED, message=payload)
+    return {"id": message.seq if message else None}
+
+
+def _set_circle(ctx: RoomContext, action: Action, audit_action: str, reason: str = "", **fields: Any) -> dict:
+    actor = _staff(ctx, action)
+    with transaction.atomic():
+        circle = Circle.objects.select_for_update().get(pk=ctx.circle_id)
+        for name, value in fields.items():
+            setattr(circle, name, value)
+        circle.save(update_fields=list(fields))
+        _audit(actor, audit_action, reason=reason, **{"value": fields})
+        state = {"closed": circle.room_closed, "slow_mode": circle.slow_mode_seconds}
+        notify.to_circle(ctx.circle_id, notify.ROOM_STATE, state=state)
+    return state
+
+
+def set_slow_mode(ctx: RoomContext, *, seconds: int) -> dict[str, Any]:
+    """One message per ``seconds`` per member (0 turns it off); facilitators are exempt."""
+    return _set_circle(ctx, Action.SLOW_MODE, AuditEntry.Action.SLOW_MODE, slow_mode_seconds=seconds)
+
+
+def set_room_closed(ctx: RoomContext, *, closed: bool) -> dict[str, Any]:
+    """Close the room (read-only for members) or reopen it."""
+    audit_action = AuditEntry.Action.CLOSE_ROOM if closed else AuditEntry.Action.OPEN_ROOM
+    return _set_circle(ctx, Action.CLOSE_ROOM, audit_action, room_closed=closed)
+
+
+def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "") -> dict[str, Any]:
+    """Mute the member called ``alias`` for ``minutes``; takes effect at once.
+
+    The muted member is told privately (``room.notice`` to them only).
+    """
+    actor = _staff(ctx, Action.MUTE)
+    target = Membership.objects.filter(
+        circle_id=ctx.circle_id, alias=alias, left_at__isnull=True, banned=False, user__isnull=False
+    ).first()
+    if target is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Nobody in this circle has that alias.")
+    if target.pk == actor.pk or target.role in STAFF_ROLES:
+        raise DomainError(ErrorCode.FORBIDDEN, "Facilitators and moderators cannot be muted here.")
+    until = timezone.now() + timedelta(minutes=minutes)
+    with transaction.atomic():
+        target.muted_until = until
+        target.save(update_fields=["muted_until"])
+        _audit(actor, AuditEntry.Action.MUTE, reason=reason or "", target_membership=target, minutes=minutes)
+        notify.to_member(
+            ctx.circle_id,
+            target.pk,
+            notify.ROOM_NOTICE,
+            code="muted",
+            message=f"A facilitator has paused your posting for {minutes} minutes. You can still read along.",
+        )
+    return {"alias": target.alias, "until": until.isoformat()}
+
+
+def remove_message(ctx: RoomContext, *, message_id: int, reason: str = "") -> dict[str, Any]:
+    """Remove a message from the room; it disappears from every open screen."""
+    actor = _staff(ctx, Action.REMOVE_MESSAGE)
+    message = _published(ctx, message_id)
+    with transaction.atomic():
+        message.status, message.removed_at = Message.Status.REMOVED, timezone.now()
+        message.removed_reason = (reason or "")[:200]
+        message.save(update_fields=["status", "removed_at", "removed_reason"])
+        Room.objects.filter(circle_id=ctx.circle_id, pinned=message).update(pinned=None)
+        _audit(actor, AuditEntry.Action.REMOVE, reason=reason, target_message=message)
+        notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="removed")
+    return {"id": message.seq}
+
+
+# --- reads a frame asks for -------------------------------------------------
+
+
+def history(ctx: RoomContext, *, before: int, limit: int) -> list[dict[str, Any]]:
+    actor = _actor(ctx)
+    check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
+    return selectors.history_before(ctx.circle_id, before, limit)
+
+
+def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Published messages after ``since`` and the room's latest published id."""
+    actor = _actor(ctx)
+    check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
+    last = Room.objects.filter(circle_id=ctx.circle_id).values_list("last_published_seq", flat=True).first() or 0
+    return selectors.history_after(ctx.circle_id, since, limit), last

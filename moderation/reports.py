@@ -1,0 +1,45 @@
+"""Member reports: several reports of one message become one queue item."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from community import notify
+from community.errors import DomainError, ErrorCode
+from community.models import Membership
+
+from .models import Flag, Report
+
+
+def file_report(*, reporter: Membership, message, reason: str) -> Flag:
+    """Record ``reporter``'s report of ``message`` in the review queue.
+
+    One open ``Flag`` per message carries the report count.  Reports from
+    ``settings.REPORTS_TO_HIDE`` distinct members hide the message for everyone
+    until a moderator decides (broadcast as ``room.edited`` with ``hidden``).
+    The author is never told who reported.  Refusals: ALREADY_REPORTED, and
+    FORBIDDEN for one's own message.
+    """
+    from chat.selectors import message_payload  # chat owns the message's public shape
+
+    if message.author_id == reporter.pk:
+        raise DomainError(ErrorCode.FORBIDDEN, "You cannot report your own message.")
+    if not reason:
+        raise DomainError(ErrorCode.BAD_FRAME, "Please say briefly why you are reporting this message.")
+    try:
+        with transaction.atomic():
+            flag, _ = Flag.objects.select_for_update().get_or_create(
+                message=message, defaults={"circle_id": message.circle_id, "source": Flag.Source.REPORT}
+            )
+            Report.objects.create(flag=flag, reporter=reporter, reason=reason[:500])
+            flag.report_count = flag.reports.count()
+            if flag.status == Flag.Status.RESOLVED:
+                flag.status, flag.handled_at, flag.resolution = Flag.Status.OPEN, None, ""
+            flag.save(update_fields=["report_count", "status", "handled_at", "resolution"])
+            if flag.report_count >= settings.REPORTS_TO_HIDE and not message.hidden:
+                message.hidden = True
+                message.save(update_fields=["hidden"])
+                notify.to_circle(message.circle_id, notify.ROOM_EDITED, message=message_payload(message))
+    except IntegrityError:
+        raise DomainError(ErrorCode.ALREADY_REPORTED, "You have already reported this message. Thank you.")
+    flag.refresh_from_db()
+    return flag
