@@ -1,5 +1,6 @@
 """Pages for accounts and circles.  Thin: parse the form, call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -58,6 +59,7 @@ def _circle_context(request, circle, **extra):
         "can_join": can(request.user, Action.JOIN, circle, membership),
         "can_moderate_room": active is not None and can(request.user, Action.REMOVE_MESSAGE, circle, active),
         "full": circle.member_count >= circle.capacity,
+        "edit_window": settings.CHAT_EDIT_WINDOW_SECONDS,
     }
     context.update(extra)
     return context

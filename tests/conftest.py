@@ -119,7 +119,12 @@ class DaphneProcess:
         self.log_path = ROOT / "data" / f"daphne-{port}.log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [
+                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                # The same frame limit as scripts/serve (docs/protocol.md).
+                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -157,8 +162,8 @@ def daphne_factory(transactional_db):
     """Start real Daphne processes on free loopback ports; all stopped at teardown."""
     started: list[DaphneProcess] = []
 
-    def start(**extra_env: str) -> DaphneProcess:
-        proc = DaphneProcess(_free_port(), extra_env)
+    def start(port: int | None = None, **extra_env: str) -> DaphneProcess:
+        proc = DaphneProcess(port or _free_port(), extra_env)
         started.append(proc)
         return proc
 

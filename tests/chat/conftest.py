@@ -1,6 +1,16 @@
-import pytest
-from channels.testing import WebsocketCommunicator
+"""Fixtures for the live-room tests: real sockets through config.asgi.application,
+people and messages built through the services."""
 
+import itertools
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.cache import cache
+
+from chat import services as chat_services
+from community.models import Membership
 from config.asgi import application
 from tests.conftest import session_cookie_for
 
@@ -11,12 +21,23 @@ class Room:
     def __init__(self, communicator: WebsocketCommunicator, hello: dict):
         self.ws = communicator
         self.hello = hello
+        self.seen: list[dict] = [hello]  # every frame received, for "never named" checks
+        self.closed = False
 
     async def send(self, **frame):
         await self.ws.send_json_to(frame)
 
+    async def send_raw(self, text: str | None = None, data: bytes | None = None):
+        """Any WebSocket frame, including empty ones (send_to refuses those)."""
+        if data is not None:
+            await self.ws.send_input({"type": "websocket.receive", "bytes": data})
+        else:
+            await self.ws.send_input({"type": "websocket.receive", "text": text})
+
     async def recv(self, timeout: float = 3):
-        return await self.ws.receive_json_from(timeout=timeout)
+        frame = await self.ws.receive_json_from(timeout=timeout)
+        self.seen.append(frame)
+        return frame
 
     async def recv_type(self, kind: str, timeout: float = 3):
         """Next frame of ``kind``, skipping presence updates."""
@@ -38,17 +59,31 @@ class Room:
                 raise AssertionError(f"expected {kinds}, got {frame}")
         return got
 
+    async def error(self, code: str, timeout: float = 3) -> dict:
+        """The next non-presence frame must be an ``error`` with ``code``."""
+        frame = await self.recv_type("error", timeout)
+        assert frame["code"] == code, frame
+        assert frame["message"], frame
+        return frame
+
     async def nothing(self, timeout: float = 0.3, ignore=("presence",)):
         """True when no frame except ``ignore`` types arrives within ``timeout``."""
         while True:
             if await self.ws.receive_nothing(timeout=timeout):
                 return True
-            frame = await self.ws.receive_json_from()
+            frame = await self.recv()
             if frame["type"] not in ignore:
                 raise AssertionError(f"unexpected frame {frame}")
 
+    async def ping(self):
+        """The socket is open and answering: ping → pong."""
+        await self.send(type="ping")
+        assert (await self.recv_type("pong"))["type"] == "pong"
+
     async def close(self):
-        await self.ws.disconnect()
+        if not self.closed:
+            self.closed = True
+            await self.ws.disconnect()
 
 
 def communicator_for(user, slug: str, *, since=None, origin=b"http://localhost", cookie=True):
@@ -62,12 +97,15 @@ def communicator_for(user, slug: str, *, since=None, origin=b"http://localhost",
 
 
 @pytest.fixture
-def connect():
+async def connect():
+    """``await connect(user, circle, since=None)`` → a live ``Room`` past its hello.
+
+    Sockets a failing test left open are closed at teardown, so the hub's tasks
+    never outlive the test's event loop.
+    """
     opened: list[Room] = []
 
     async def open_(user, circle, *, since=None):
-        from channels.db import database_sync_to_async
-
         communicator = await database_sync_to_async(communicator_for)(user, circle.slug, since=since)
         connected, code = await communicator.connect()
         assert connected, f"refused with {code}"
@@ -78,3 +116,67 @@ def connect():
         return room
 
     yield open_
+    for room in opened:
+        if not room.closed:
+            try:
+                await room.close()
+            except Exception:  # already failed; the test reports why
+                pass
+
+
+@pytest.fixture
+def attempt():
+    """``await attempt(user, slug, origin=…)`` → (connected, close code) of one
+    connection attempt, and whether any data frame was sent before the refusal."""
+
+    async def try_(user, slug: str, *, origin=b"http://localhost", cookie=True):
+        communicator = await database_sync_to_async(communicator_for)(user, slug, origin=origin, cookie=cookie)
+        connected, code = await communicator.connect()
+        sent_data = not communicator.output_queue.empty()
+        if connected:
+            await communicator.disconnect()
+        else:
+            await communicator.wait()
+        return connected, code, sent_data
+
+    return try_
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and slow-mode counters live in the cache.  LocMemCache is
+    per process and can be cleared; a shared Redis is not flushed (other runs use
+    it), and the counters are keyed by membership ids, unique within a run."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def people(make_user, join):
+    """``people(circle, n, role=…)`` → ``n`` new (user, membership) pairs in ``circle``."""
+    counter = itertools.count(1)
+
+    def make(circle, n: int = 1, role=Membership.Role.MEMBER):
+        made = []
+        for _ in range(n):
+            user = make_user(f"{role}-{circle.slug}-{next(counter)}")
+            made.append((user, join(user, circle, role)))
+        return made
+
+    return make
+
+
+@pytest.fixture
+def post():
+    """``post(user, circle, body, client_id=None)`` → the stored id, through the
+    same service a ``send`` frame calls."""
+    counter = itertools.count(1)
+
+    def do(user, circle, body: str, client_id: str | None = None) -> int:
+        ctx = chat_services.open_room(user=user, slug=circle.slug)
+        result = chat_services.post_message(ctx, client_id=client_id or f"setup-{next(counter)}", body=body)
+        return result.id
+
+    return do
+

@@ -1,0 +1,96 @@
+"""The live room in a real browser against a real Daphne process."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from chat import services as chat_services
+from community.models import Membership
+from tests.conftest import ROOT, session_cookie_for
+
+pytestmark = pytest.mark.browser
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
+SCREENSHOTS = ROOT / "data" / "screenshots"
+
+
+def open_room(browser, server, user, circle, viewport=None):
+    context = browser.new_context(base_url=server.url, viewport=viewport or {"width": 1000, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": session_cookie_for(user), "url": server.url}])
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept("off topic"))
+    page.goto(circle.get_absolute_url())
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
+    return page
+
+
+def test_two_members_chat_live_and_a_removal_disappears(daphne_server, make_user, circle, join, chromium):
+    """Two members see each other's messages live; a facilitator removes one and it
+    disappears from the other member's screen."""
+    a_user, b_user, f_user = make_user("river-a"), make_user("river-b"), make_user("river-guide")
+    a, b = join(a_user, circle), join(b_user, circle)
+    join(f_user, circle, Membership.Role.FACILITATOR)
+
+    page_a = open_room(chromium, daphne_server, a_user, circle)
+    page_b = open_room(chromium, daphne_server, b_user, circle, viewport={"width": 390, "height": 844})
+    page_f = open_room(chromium, daphne_server, f_user, circle)
+    expect(page_a.locator("#messages-empty")).to_be_visible()
+
+    page_a.get_by_label("Your message").fill("Something **shifted** for me today.")
+    page_a.get_by_label("Your message").press("Enter")
+    from_a = page_b.locator("li.message", has_text="shifted for me today")
+    expect(from_a).to_be_visible()
+    expect(from_a.locator("strong", has_text="shifted")).to_be_visible()
+    expect(from_a.locator(".alias")).to_have_text(a.alias)
+
+    page_b.get_by_label("Your message").fill("Thank you for sharing that.")
+    page_b.get_by_role("button", name="Send").click()
+    expect(page_a.locator("li.message", has_text="Thank you for sharing")).to_be_visible()
+    expect(page_a.locator("li.message", has_text="Thank you for sharing").locator(".alias")).to_have_text(b.alias)
+
+    # Presence shows both aliases, never a handle.
+    expect(page_a.locator("#presence-list")).to_contain_text(b.alias)
+    assert "river-b" not in page_a.content()
+
+    # Facilitator controls are shown to the facilitator only.
+    expect(page_f.locator("#facilitator-controls")).to_be_visible()
+    expect(page_b.locator("#facilitator-controls")).to_have_count(0)
+
+    page_f.locator("li.message", has_text="shifted for me today").get_by_role("button", name="Remove").click()
+    expect(page_b.locator("li.message", has_text="shifted for me today")).to_have_count(0)
+    expect(page_a.locator("li.message", has_text="shifted for me today")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page_b.screenshot(path=str(SCREENSHOTS / "room-phone.png"), full_page=True)
+
+
+def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, make_user, circle, join, chromium):
+    """When Daphne stops, the page says it is reconnecting; when Daphne is back it
+    resumes and shows what was posted meanwhile."""
+    server = daphne_factory()
+    a_user, b_user = make_user("tide-a"), make_user("tide-b")
+    join(a_user, circle)
+    b = join(b_user, circle)
+    page = open_room(chromium, server, a_user, circle)
+    page.get_by_label("Your message").fill("before the restart")
+    page.get_by_label("Your message").press("Enter")
+    expect(page.locator("li.message:not(.pending)", has_text="before the restart")).to_be_visible()
+
+    server.stop()
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "reconnecting")
+    expect(page.locator("#room-status")).to_contain_text("Reconnecting")
+    # Another member posts while this page is disconnected (stored in the database;
+    # run off this thread, where Playwright's event loop lives).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(chat_services.post_message, _ctx(b), client_id="during", body="posted while you were away").result()
+
+    daphne_factory(port=server.port)  # back on the same address
+    expect(page.locator("li.message", has_text="posted while you were away")).to_be_visible(timeout=40_000)
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
+    assert page.locator("li.message", has_text="before the restart").count() == 1
+
+
+def _ctx(membership):
+    return chat_services.RoomContext(
+        membership.user_id, membership.circle_id, membership.pk, membership.alias, membership.role
+    )

@@ -1,0 +1,46 @@
+"""A real WebSocket client (the ``websockets`` library) for tests against Daphne."""
+
+import asyncio
+import json
+
+import websockets
+
+
+class LiveSocket:
+    def __init__(self, ws):
+        self.ws = ws
+        self.hello = None
+
+    @classmethod
+    async def open(cls, server, slug, cookie, *, since=None):
+        url = f"{server.ws_url}/ws/circles/{slug}/" + (f"?since={since}" if since is not None else "")
+        ws = await websockets.connect(
+            url,
+            origin=f"http://127.0.0.1:{server.port}",
+            additional_headers={"Cookie": f"sessionid={cookie}"},
+            max_size=2**22,
+            open_timeout=10,
+        )
+        sock = cls(ws)
+        sock.hello = await sock.recv()
+        assert sock.hello["type"] == "hello", sock.hello
+        return sock
+
+    async def send(self, **frame):
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, timeout=5.0):
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def recv_type(self, kind, timeout=5.0):
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} frame within {timeout} s")
+            frame = await self.recv(left)
+            if frame["type"] == kind:
+                return frame
+
+    async def close(self):
+        await self.ws.close()
