@@ -26,6 +26,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def membership_id(self) -> int:
         return self.ctx.membership_id
 
+    @property
+    def role(self) -> str:
+        return self.ctx.role
+
     async def dispatch(self, message):
         # Channels closes old database connections before every event, a thread
         # hop per frame; each service call below runs in database_sync_to_async,
@@ -134,8 +138,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         kind = frame.type
         if kind == "send":
             result = services.post_message(ctx, client_id=frame["client_id"], body=frame["body"])
-            return {"type": "ack", "client_id": frame["client_id"], "id": result.id, "verdict": result.verdict,
-                    "duplicate": result.duplicate}
+            ack = {"type": "ack", "client_id": frame["client_id"], "id": result.id, "verdict": result.verdict,
+                   "duplicate": result.duplicate}
+            if result.reason:
+                ack["reason"] = result.reason
+            return ack
         if kind == "edit":
             return {"type": "done", "of": kind, **services.edit_message(ctx, message_id=frame["message"], body=frame["body"])}
         if kind == "delete":

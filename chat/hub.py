@@ -39,6 +39,7 @@ PRESENCE_DEBOUNCE = 0.2
 
 class Socket(Protocol):
     membership_id: int
+    role: str
 
     async def send_text(self, text: str) -> None: ...
 
@@ -165,12 +166,14 @@ class Room:
             return
         frame = protocol.event_to_frame(event)
         if frame is not None:
-            await self.deliver(frame, event.get("to"))
+            await self.deliver(frame, event.get("to"), event.get("roles"))
 
-    async def deliver(self, frame: dict[str, Any], to: int | None) -> None:
+    async def deliver(self, frame: dict[str, Any], to: int | None, roles: list[str] | None = None) -> None:
         text = protocol.encode(frame)  # once for every local socket
         for lst in list(self.listeners.values()):
             if to is not None and lst.socket.membership_id != to:
+                continue
+            if roles is not None and lst.socket.role not in roles:
                 continue
             if not lst.live:
                 lst.buffer.append((frame, text))

@@ -44,12 +44,29 @@ class Frame:
         return self.fields.get(key, default)
 
 
+def _is_text(value: str) -> bool:
+    """False for strings holding lone surrogates: valid JSON (``"\\ud800"``) but not
+    text; they cannot be stored or sent on as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _echo(value: str) -> str:
+    """A client-chosen name made safe to quote back in an error frame."""
+    return value[:40].encode("utf-8", "replace").decode("utf-8")
+
+
 def _string(name: str, *, max_len: int, required: bool = True, allow_empty: bool = False):
     def check(value: Any) -> Any:
         if value is None and not required:
             return None
         if not isinstance(value, str):
             raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be a string.", field=name)
+        if not _is_text(value):
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' is not valid text.", field=name)
         if not allow_empty and not value.strip():
             raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must not be empty.", field=name)
         if len(value) > max_len:
@@ -91,7 +108,9 @@ def _choice(name: str, options: tuple[str, ...]):
 
 
 _ID = 2**53  # the largest integer JavaScript holds exactly
-_body = _string("body", max_len=MAX_BODY_CHARS * 2)  # normalised and bounded again by chat.text
+# Emptiness is judged after normalisation (chat.text), so that "", "  " and a body
+# of nothing but control characters all get the same EMPTY_BODY.
+_body = _string("body", max_len=MAX_BODY_CHARS * 2, allow_empty=True)
 _message = _int("message", lo=1, hi=_ID)
 
 # type -> {field: validator}; a field whose validator accepts None is optional.
@@ -136,19 +155,27 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> Frame:
         raise DomainError(ErrorCode.BAD_FRAME, "That frame is not valid JSON.")
     if not isinstance(content, dict):
         raise DomainError(ErrorCode.BAD_FRAME, "A frame must be a JSON object with a 'type'.")
-    kind = content.get("type")
-    if not isinstance(kind, str):
-        raise DomainError(ErrorCode.BAD_FRAME, "A frame must have a string 'type'.")
-    spec = CLIENT_FRAMES.get(kind)
-    if spec is None:
-        raise DomainError(ErrorCode.UNKNOWN_TYPE, "Unknown frame type.", got=kind[:40])
-    unknown = set(content) - set(spec) - {"type", "ref"}
-    if unknown:
-        raise DomainError(ErrorCode.BAD_FRAME, f"Unexpected field '{sorted(unknown)[0][:40]}'.")
-    fields = {name: check(content.get(name)) for name, check in spec.items()}
+    # Read first, so that an error about the rest of the frame echoes it too.
     ref = content.get("ref")
     if ref is not None:
-        fields["ref"] = _string("ref", max_len=MAX_CLIENT_ID)(ref)
+        ref = _string("ref", max_len=MAX_CLIENT_ID)(ref)
+    try:
+        kind = content.get("type")
+        if not isinstance(kind, str):
+            raise DomainError(ErrorCode.BAD_FRAME, "A frame must have a string 'type'.")
+        spec = CLIENT_FRAMES.get(kind)
+        if spec is None:
+            raise DomainError(ErrorCode.UNKNOWN_TYPE, "Unknown frame type.", got=_echo(kind))
+        unknown = set(content) - set(spec) - {"type", "ref"}
+        if unknown:
+            raise DomainError(ErrorCode.BAD_FRAME, f"Unexpected field '{_echo(sorted(unknown)[0])}'.")
+        fields = {name: check(content.get(name)) for name, check in spec.items()}
+    except DomainError as err:
+        if ref is not None:
+            err.extra["ref"] = ref
+        raise
+    if ref is not None:
+        fields["ref"] = ref
     return Frame(kind, fields)
 
 
@@ -157,7 +184,7 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> Frame:
 
 def error_frame(err: DomainError, ref: str | None = None, **context: Any) -> dict[str, Any]:
     frame = {"type": "error", "code": err.code.value, "message": err.message}
-    safe_extra = {k: v for k, v in err.extra.items() if k in ("field", "limit", "until", "retry_after", "got")}
+    safe_extra = {k: v for k, v in err.extra.items() if k in ("field", "limit", "until", "retry_after", "got", "ref")}
     frame.update(safe_extra)
     frame.update(context)
     if ref is not None:
@@ -189,4 +216,8 @@ def event_to_frame(event: dict[str, Any]) -> dict[str, Any] | None:
         return {"type": "notice", "code": event["code"], "message": event["message"]}
     if kind == "room.kick":
         return {"type": "notice", "code": event["code"], "message": event["message"]}
+    if kind == "room.crisis_resources":
+        return {"type": "crisis_resources", "message": event["message"], "resources": event["resources"]}
+    if kind == "staff.alert":
+        return {"type": "alert", "alert": event["alert"]}
     return None

@@ -41,11 +41,17 @@ def slow_mode(circle_id: int, member_id: int, seconds: int) -> None:
     if seconds <= 0:
         return
     key = f"slow:{circle_id}:{member_id}"
-    if not cache.add(key, time.time(), timeout=seconds):
-        since = cache.get(key) or time.time()
-        retry = max(1, int(seconds - (time.time() - since) + 0.999))
-        raise DomainError(
-            ErrorCode.SLOW_MODE,
-            f"Slow mode is on: one message every {seconds} s. You can post again in {retry} s.",
-            retry_after=retry,
-        )
+    now = time.time()
+    if cache.add(key, now, timeout=seconds):
+        return
+    # The key may have been set under a longer interval: judge by the current one.
+    since = cache.get(key)
+    if since is None or now - since >= seconds:
+        cache.set(key, now, timeout=seconds)
+        return
+    retry = max(1, int(seconds - (now - since) + 0.999))
+    raise DomainError(
+        ErrorCode.SLOW_MODE,
+        f"Slow mode is on: one message every {seconds} s. You can post again in {retry} s.",
+        retry_after=retry,
+    )

@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from community import notify
+from community import services as community_services
 from community.errors import DomainError, ErrorCode
 from community.models import Circle, Membership
 from community.permissions import Action, check
+from moderation import screening
 from moderation.models import AuditEntry
 
 from . import ratelimit, selectors, text
@@ -103,8 +105,20 @@ def _audit(actor: Membership, action: str, *, reason: str = "", **targets: Any) 
 @dataclass(frozen=True)
 class PostResult:
     id: int | None
-    verdict: str
+    verdict: str  # what the author is told: published, held, redacted or blocked
     duplicate: bool = False
+    reason: str = ""
+
+
+# What the author learns of a verdict: a flag or a crisis publishes as usual
+# (the crisis resources follow privately), so the ack says "published".
+AUTHOR_VERDICT = {
+    Message.Verdict.PUBLISHED: "published",
+    Message.Verdict.FLAGGED: "published",
+    Message.Verdict.CRISIS: "published",
+    Message.Verdict.HELD: "held",
+    Message.Verdict.REDACTED: "redacted",
+}
 
 
 def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
@@ -116,7 +130,7 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     """
     existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
     if existing is not None:
-        return PostResult(existing.seq, existing.verdict, duplicate=True)
+        return PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
     actor = _actor(ctx)
     check(actor.user, Action.POST, actor.circle, actor)
     circle = actor.circle
@@ -127,33 +141,43 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     ratelimit.hit("send", actor.pk)
     if not is_staff:
         ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
-    html = text.render(clean)
+    verdict = screening.screen(circle.pk, clean)
+    if verdict.action == screening.BLOCK:
+        return PostResult(None, "blocked", reason=verdict.reason)
+    held = verdict.action == screening.HOLD
+    html = text.render(verdict.text)
     try:
         with transaction.atomic():
             room = _room(circle.pk)
             room.last_seq += 1
             prev = room.last_published_seq
-            room.last_published_seq = room.last_seq
+            if not held:
+                room.last_published_seq = room.last_seq
             message = Message.objects.create(
                 circle=circle,
                 seq=room.last_seq,
                 author=actor,
                 alias=actor.alias,
                 client_id=client_id,
-                body=clean,
+                body=verdict.text,
                 html=html,
+                status=Message.Status.HELD if held else Message.Status.PUBLISHED,
+                verdict=verdict.message_verdict,
             )
             room.save(update_fields=["last_seq", "last_published_seq"])
             if not actor.has_posted:
                 Membership.objects.filter(pk=actor.pk).update(has_posted=True)
-            notify.to_circle(circle.pk, notify.ROOM_MESSAGE, message=selectors.message_payload(message), prev=prev)
+            screening.record_screening(message=message, verdict=verdict, author=actor)
+            if not held:
+                payload = selectors.message_payload(message)
+                notify.to_circle(circle.pk, notify.ROOM_MESSAGE, message=payload, prev=prev)
     except IntegrityError:
         # The same client_id raced in on another socket: answer with the stored one.
         existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
         if existing is None:
             raise
-        return PostResult(existing.seq, existing.verdict, duplicate=True)
-    return PostResult(message.seq, message.verdict)
+        return PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
+    return PostResult(message.seq, AUTHOR_VERDICT[message.verdict])
 
 
 def _own_recent(ctx: RoomContext, message_id: int) -> tuple[Membership, Message]:
@@ -171,16 +195,35 @@ def _own_recent(ctx: RoomContext, message_id: int) -> tuple[Membership, Message]
 
 
 def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, Any]:
-    """Edit your own message within the edit window; broadcasts ``room.edited``."""
+    """Edit your own message within the edit window; the new text is screened like
+    a new message.  Broadcasts ``room.edited`` (or ``room.removed`` when the new
+    text is held for review).  A blocked edit changes nothing.
+
+    Refused with ROOM_CLOSED while the room is closed (read-only), as a send is.
+    """
     actor, message = _own_recent(ctx, message_id)
+    if actor.circle.room_closed and actor.role not in STAFF_ROLES:
+        raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
     ratelimit.hit("send", actor.pk)
     clean = text.normalise(body)
+    verdict = screening.screen(ctx.circle_id, clean)
+    if verdict.action == screening.BLOCK:
+        raise DomainError(ErrorCode.BLOCKED, verdict.reason)
     with transaction.atomic():
-        message.body, message.html, message.edited_at = clean, text.render(clean), timezone.now()
-        message.save(update_fields=["body", "html", "edited_at"])
-        payload = selectors.message_payload(message, selectors.reaction_counts(message))
-        notify.to_circle(ctx.circle_id, notify.ROOM_EDITED, message=payload)
-    return {"id": message.seq}
+        message.body, message.html, message.edited_at = verdict.text, text.render(verdict.text), timezone.now()
+        message.verdict = verdict.message_verdict
+        fields = ["body", "html", "edited_at", "verdict"]
+        if verdict.action == screening.HOLD:
+            message.status = Message.Status.HELD
+            fields.append("status")
+        message.save(update_fields=fields)
+        screening.record_screening(message=message, verdict=verdict, author=actor)
+        if message.status == Message.Status.HELD:
+            notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="held")
+        else:
+            payload = selectors.message_payload(message, selectors.reaction_counts(message))
+            notify.to_circle(ctx.circle_id, notify.ROOM_EDITED, message=payload)
+    return {"id": message.seq, "verdict": AUTHOR_VERDICT[message.verdict]}
 
 
 def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
@@ -284,18 +327,10 @@ def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "")
         raise DomainError(ErrorCode.NOT_FOUND, "Nobody in this circle has that alias.")
     if target.pk == actor.pk or target.role in STAFF_ROLES:
         raise DomainError(ErrorCode.FORBIDDEN, "Facilitators and moderators cannot be muted here.")
-    until = timezone.now() + timedelta(minutes=minutes)
     with transaction.atomic():
-        target.muted_until = until
-        target.save(update_fields=["muted_until"])
+        community_services.mute_membership(target=target, minutes=minutes)
         _audit(actor, AuditEntry.Action.MUTE, reason=reason or "", target_membership=target, minutes=minutes)
-        notify.to_member(
-            ctx.circle_id,
-            target.pk,
-            notify.ROOM_NOTICE,
-            code="muted",
-            message=f"A facilitator has paused your posting for {minutes} minutes. You can still read along.",
-        )
+    until = target.muted_until
     return {"alias": target.alias, "until": until.isoformat()}
 
 
@@ -304,13 +339,39 @@ def remove_message(ctx: RoomContext, *, message_id: int, reason: str = "") -> di
     actor = _staff(ctx, Action.REMOVE_MESSAGE)
     message = _published(ctx, message_id)
     with transaction.atomic():
-        message.status, message.removed_at = Message.Status.REMOVED, timezone.now()
-        message.removed_reason = (reason or "")[:200]
-        message.save(update_fields=["status", "removed_at", "removed_reason"])
-        Room.objects.filter(circle_id=ctx.circle_id, pinned=message).update(pinned=None)
+        do_remove_message(message, reason=reason)
         _audit(actor, AuditEntry.Action.REMOVE, reason=reason, target_message=message)
-        notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="removed")
     return {"id": message.seq}
+
+
+# --- trusted steps (callers check permissions and write the audit entry) ----------
+
+
+def do_remove_message(message: Message, *, reason: str = "") -> None:
+    """Take a published or held message out of the room, on every open screen."""
+    message.status, message.removed_at = Message.Status.REMOVED, timezone.now()
+    message.removed_reason = (reason or "")[:200]
+    message.save(update_fields=["status", "removed_at", "removed_reason"])
+    Room.objects.filter(circle_id=message.circle_id, pinned=message).update(pinned=None)
+    notify.to_circle(message.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="removed")
+
+
+def publish_held(message: Message) -> None:
+    """Publish a message that was held for review.  It keeps its original id, so
+    it is broadcast with ``prev: null`` (not part of the gap chain; clients insert
+    it in order)."""
+    message.status, message.hidden = Message.Status.PUBLISHED, False
+    message.save(update_fields=["status", "hidden"])
+    payload = selectors.message_payload(message, selectors.reaction_counts(message))
+    notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=None)
+
+
+def set_hidden(message: Message, *, hidden: bool) -> None:
+    """Hide a message behind "hidden pending review", or show it again."""
+    message.hidden = hidden
+    message.save(update_fields=["hidden"])
+    payload = selectors.message_payload(message, selectors.reaction_counts(message))
+    notify.to_circle(message.circle_id, notify.ROOM_EDITED, message=payload)
 
 
 # --- reads a frame asks for -------------------------------------------------

@@ -3,6 +3,14 @@ from django.db.models.signals import post_migrate
 
 MODERATORS_GROUP = "Moderators"
 MODERATOR_PERMISSIONS = ("moderate_circles", "manage_rules", "view_audit")
+# Admin access for moderators: the rule list and the read-only queue and audit log.
+MODERATOR_ADMIN_PERMISSIONS = (
+    ("moderation", "view_keywordrule"),
+    ("moderation", "add_keywordrule"),
+    ("moderation", "change_keywordrule"),
+    ("moderation", "view_flag"),
+    ("moderation", "view_auditentry"),
+)
 
 
 def ensure_moderators_group(sender, **kwargs):
@@ -13,6 +21,8 @@ def ensure_moderators_group(sender, **kwargs):
     group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
     perms = Permission.objects.filter(content_type__app_label="community", codename__in=MODERATOR_PERMISSIONS)
     group.permissions.add(*perms)
+    for app_label, codename in MODERATOR_ADMIN_PERMISSIONS:
+        group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))
 
 
 class CommunityConfig(AppConfig):

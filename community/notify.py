@@ -26,9 +26,12 @@ ROOM_PINNED = "room.pinned"
 ROOM_STATE = "room.state"
 ROOM_NOTICE = "room.notice"
 ROOM_KICK = "room.kick"
+ROOM_CRISIS_RESOURCES = "room.crisis_resources"
 ROOM_PRESENCE_SYNC = "room.presence_sync"
 ROOM_PRESENCE_QUERY = "room.presence_query"
 STAFF_ALERT = "staff.alert"
+STAFF_QUEUE = "staff.queue"
+STAFF_ROLES = ("facilitator", "moderator")
 
 
 def circle_group(circle_id: int) -> str:
@@ -53,6 +56,16 @@ def send_on_commit(group: str, event: dict[str, Any]) -> None:
 
 def to_circle(circle_id: int, event_type: str, **payload: Any) -> None:
     send_on_commit(circle_group(circle_id), {"type": event_type, **payload})
+
+
+def to_circle_staff(circle_id: int, event_type: str, **payload: Any) -> None:
+    """To the facilitators and moderators of the circle who are in its room."""
+    send_on_commit(circle_group(circle_id), {"type": event_type, "roles": list(STAFF_ROLES), **payload})
+
+
+def to_staff(event_type: str, **payload: Any) -> None:
+    """To every site moderator online (the moderation pages' socket)."""
+    send_on_commit(staff_group(), {"type": event_type, **payload})
 
 
 def to_member(circle_id: int, membership_id: int, event_type: str, **payload: Any) -> None:

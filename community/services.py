@@ -6,6 +6,7 @@ changes nothing when it does.
 """
 
 import hashlib
+from datetime import timedelta
 import secrets
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import aliases
+from . import aliases, notify
 from .errors import DomainError, ErrorCode
 from .models import Circle, Membership
 from .permissions import Action, check
@@ -134,7 +135,9 @@ def leave_circle(*, user: AbstractBaseUser, circle: Circle) -> None:
     membership = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
     check(user, Action.LEAVE, circle, membership)
     if membership.role == Membership.Role.FACILITATOR and not (
-        Membership.objects.filter(circle=circle, role=Membership.Role.FACILITATOR, left_at__isnull=True)
+        Membership.objects.filter(
+            circle=circle, role=Membership.Role.FACILITATOR, left_at__isnull=True, banned=False, user__isnull=False
+        )
         .exclude(pk=membership.pk)
         .exists()
     ):
@@ -166,3 +169,50 @@ def set_role(*, circle: Circle, membership: Membership, role: Membership.Role) -
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+# --- sanctions (called by chat and moderation services, which check permissions) ---
+
+
+def mute_membership(*, target: Membership, minutes: int) -> Membership:
+    """Mute ``target`` for ``minutes`` from now; takes effect at once on every
+    process (posting re-reads the membership).  The member is told privately."""
+
+
+    target.muted_until = timezone.now() + timedelta(minutes=minutes)
+    target.save(update_fields=["muted_until"])
+    notify.to_member(
+        target.circle_id,
+        target.pk,
+        notify.ROOM_NOTICE,
+        code="muted",
+        message=f"Your posting is paused for {minutes} minutes. You can still read along.",
+    )
+    return target
+
+
+def warn_membership(*, target: Membership, text: str) -> None:
+    """A private notice from the moderators to ``target``."""
+
+    notify.to_member(
+        target.circle_id,
+        target.pk,
+        notify.ROOM_NOTICE,
+        code="warning",
+        message=f"A note from the moderators: {text}",
+    )
+
+
+def ban_membership(*, target: Membership) -> Membership:
+    """Ban ``target`` from the circle; their open sockets are closed at once."""
+
+    target.banned, target.banned_at = True, timezone.now()
+    target.save(update_fields=["banned", "banned_at"])
+    notify.to_member(
+        target.circle_id,
+        target.pk,
+        notify.ROOM_KICK,
+        code="banned",
+        message="You can no longer take part in this circle.",
+    )
+    return target

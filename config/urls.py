@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/delete/", delete_account, name="delete_account"),
     path("admin/", admin.site.urls),
+    path("moderation/", include("moderation.urls")),
     path("", include("community.urls")),
 ]

@@ -7,6 +7,70 @@ from django.utils import timezone
 from community.models import Circle, Membership
 
 
+class KeywordRule(models.Model):
+    """A screening rule: data, editable by moderators; compiled per rule-set version."""
+
+    class Kind(models.TextChoices):
+        WORD = "word", "Word (whole words only)"
+        PHRASE = "phrase", "Phrase"
+        REGEX = "regex", "Regular expression"
+
+    class Category(models.TextChoices):
+        CRISIS = "crisis", "Crisis"
+        SOURCING = "sourcing", "Sourcing"
+        MEDICAL = "medical-advice", "Medical advice"
+        HARASSMENT = "harassment", "Harassment"
+        PERSONAL = "personal-info", "Personal info"
+        SPAM = "spam", "Spam"
+
+    class Action(models.TextChoices):
+        FLAG = "flag", "Flag (publish and queue)"
+        HOLD = "hold", "Hold until approved"
+        BLOCK = "block", "Block (refuse, tell the sender why)"
+        REDACT = "redact", "Redact the matched text"
+        CRISIS = "crisis", "Crisis (publish, support the sender, alert staff)"
+
+    pattern = models.CharField(max_length=500)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WORD)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.FLAG)
+    circle = models.ForeignKey(
+        Circle, null=True, blank=True, on_delete=models.CASCADE, related_name="rules", help_text="Empty: every circle."
+    )
+    exempt = models.TextField(blank=True, help_text="Exempt phrases, one per line (known false positives).")
+    enabled = models.BooleanField(default=True)
+    shadow = models.BooleanField(
+        default=False, help_text="Shadow mode: record what the rule would match, without acting."
+    )
+    note = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=40, blank=True, help_text="'default-pack' for rules from the shipped pack.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["category", "pattern"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} '{self.pattern}' → {self.action}"
+
+    @property
+    def exempt_phrases(self) -> tuple[str, ...]:
+        return tuple(line.strip() for line in self.exempt.splitlines() if line.strip())
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .matcher import PatternError, validate
+
+        try:
+            validate(self.kind, self.pattern)
+        except PatternError as err:
+            raise ValidationError({"pattern": str(err)})
+
+
 class Flag(models.Model):
     """One review-queue item per message: rule hits and member reports merge here."""
 
@@ -18,17 +82,32 @@ class Flag(models.Model):
         RULE = "rule", "Keyword rule"
         REPORT = "report", "Member report"
 
+    class Resolution(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REMOVE = "remove", "Removed"
+        WARN = "warn", "Warned"
+        MUTE = "mute", "Muted"
+        BAN = "ban", "Banned"
+        DISMISS = "dismiss", "Dismissed"
+
     circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="flags")
     message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="flag")
     source = models.CharField(max_length=8, choices=Source.choices)
+    rule = models.ForeignKey(KeywordRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags")
     category = models.CharField(max_length=20, blank=True)
+    matched = models.CharField(max_length=200, blank=True, help_text="The text the rule matched.")
     urgent = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     report_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the unacknowledged alert was raised again.")
     handled_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    resolution = models.CharField(max_length=20, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
 
     class Meta:
         ordering = ["-urgent", "created_at"]
@@ -48,6 +127,20 @@ class Report(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["flag", "reporter"], name="one_report_per_member")]
+
+
+class RuleHit(models.Model):
+    """A rule matched a message (shadow rules too): the base of hit counts and precision."""
+
+    rule = models.ForeignKey(KeywordRule, on_delete=models.CASCADE, related_name="hits")
+    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="rule_hits")
+    shadow = models.BooleanField(default=False)
+    matched = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["rule", "-created_at"], name="rulehit_recent")]
 
 
 class AuditEntryManager(models.Manager):

@@ -121,6 +121,8 @@ class DaphneProcess:
         self.proc = subprocess.Popen(
             [
                 sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                # Verbosity 1 would print an access log with every client's address.
+                "-v", "0",
                 # The same frame limit as scripts/serve (docs/protocol.md).
                 "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
                 "config.asgi:application",

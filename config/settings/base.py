@@ -5,6 +5,7 @@ process).  ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to
 channels-redis and the Redis cache.  See README.md for every variable.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -209,3 +210,31 @@ CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "900")
 CHAT_HELLO_HISTORY = 50
 # Reports from this many distinct members hide a message until a moderator decides.
 REPORTS_TO_HIDE = int(os.environ.get("REPORTS_TO_HIDE", "3"))
+
+# --- Moderation -----------------------------------------------------------
+# Shown privately to a member whose message reads as a crisis.  Override with a
+# JSON list of {"name", "contact", "detail"} in CRISIS_RESOURCES_JSON.
+CRISIS_MESSAGE = os.environ.get(
+    "CRISIS_MESSAGE",
+    "It sounds like you are carrying something very heavy right now. You are not alone: "
+    "people are ready to talk with you, right now.",
+)
+CRISIS_RESOURCES = json.loads(os.environ.get("CRISIS_RESOURCES_JSON", "null") or "null") or [
+    {
+        "name": "988 Suicide & Crisis Lifeline",
+        "contact": "Call or text 988 (US)",
+        "detail": "Free, confidential, 24/7.",
+    },
+    {
+        "name": "Fireside Project psychedelic peer support",
+        "contact": "Call or text 62-FIRESIDE (623-473-7433)",
+        "detail": "Peer support during and after psychedelic experiences.",
+    },
+    {
+        "name": "Local emergency services",
+        "contact": "Call your local emergency number (911 in the US, 112 in the EU, 999 in the UK)",
+        "detail": "If you are in immediate danger.",
+    },
+]
+# An urgent flag nobody acknowledged within this many seconds is raised again to every moderator.
+CRISIS_ESCALATE_SECONDS = int(os.environ.get("CRISIS_ESCALATE_SECONDS", "300"))

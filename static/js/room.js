@@ -192,6 +192,12 @@
       case "notice":
         notice(f.message, f.code);
         break;
+      case "crisis_resources":
+        crisisCard(f);
+        break;
+      case "alert":
+        staffAlert(f.alert);
+        break;
       case "error":
         showError(f);
         break;
@@ -474,6 +480,64 @@
     }, 20000);
   }
 
+  function crisisCard(f) {
+    var box = document.createElement("section");
+    box.className = "crisis-card";
+    box.setAttribute("role", "alert");
+    box.setAttribute("aria-label", "Support is available now");
+    var p = document.createElement("p");
+    p.textContent = f.message;
+    var ul = document.createElement("ul");
+    f.resources.forEach(function (r) {
+      var li = document.createElement("li");
+      var name = document.createElement("strong");
+      name.textContent = r.name + ": ";
+      li.append(name, r.contact + (r.detail ? " \u2014 " + r.detail : ""));
+      ul.appendChild(li);
+    });
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Close";
+    close.addEventListener("click", function () {
+      box.remove();
+    });
+    box.append(p, ul, close);
+    el.notices.appendChild(box);
+  }
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function staffAlert(a) {
+    var box = document.createElement("div");
+    box.className = "alert-banner";
+    box.dataset.flag = a.flag;
+    var p = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = (a.repeat ? "Still unacknowledged: " : "Someone may be in crisis: ") + a.alias;
+    p.append(strong, " \u2014 \u201c" + a.excerpt + "\u201d");
+    var ack = document.createElement("button");
+    ack.type = "button";
+    ack.className = "primary";
+    ack.textContent = "I am on it";
+    ack.addEventListener("click", function () {
+      var body = new URLSearchParams({ next: location.pathname });
+      fetch("/moderation/flags/" + a.flag + "/acknowledge/", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+        body: body,
+      }).then(function () {
+        box.remove();
+        notice("Acknowledged. Thank you for reaching out to " + a.alias + ".", "ack");
+      });
+    });
+    box.append(p, ack);
+    el.notices.prepend(box);
+  }
+
   function showError(f) {
     el.error.hidden = false;
     el.error.dataset.code = f.code;
@@ -517,11 +581,19 @@
   }
 
   function acked(f) {
-    var reroll = document.getElementById("reroll-form");
-    if (reroll) reroll.remove(); // the alias is fixed once you have posted
     var p = pending.get(f.client_id);
     if (!p) return;
     pending.delete(f.client_id);
+    if (f.verdict === "blocked") {
+      p.li.remove();
+      el.error.hidden = false;
+      el.error.dataset.code = "blocked";
+      el.error.textContent = f.reason;
+      if (!el.body.value) el.body.value = p.body; // give the words back to edit
+      return;
+    }
+    var reroll = document.getElementById("reroll-form");
+    if (reroll) reroll.remove(); // the alias is fixed once you have posted
     if (f.verdict === "held") {
       p.li.querySelector(".message-head").textContent =
         myAlias + " (you) \u00b7 waiting for a moderator before others see it";

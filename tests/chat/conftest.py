@@ -2,12 +2,14 @@
 people and messages built through the services."""
 
 import itertools
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from chat import services as chat_services
 from community.models import Membership
@@ -58,6 +60,31 @@ class Room:
             elif frame["type"] != "presence":
                 raise AssertionError(f"expected {kinds}, got {frame}")
         return got
+
+    async def frames(self, n: int, timeout: float = 3) -> list[dict]:
+        """The next ``n`` frames, presence updates skipped."""
+        got = []
+        while len(got) < n:
+            frame = await self.recv(timeout)
+            if frame["type"] != "presence":
+                got.append(frame)
+        return got
+
+    async def sent(self, timeout: float = 3) -> dict:
+        """After a ``send``: its ack and the broadcast of the acked message, skipping
+        other members' messages that arrive in between; returns the ack."""
+        ack, echoed, others = None, False, []
+        while ack is None or not echoed:
+            frame = await self.recv(timeout)
+            if frame["type"] == "ack":
+                assert ack is None, frame
+                ack = frame
+            elif frame["type"] == "message":
+                others.append(frame["message"]["id"])
+            elif frame["type"] != "presence":
+                raise AssertionError(f"expected ack and message, got {frame}")
+            echoed = ack is not None and ack["id"] in others
+        return ack
 
     async def error(self, code: str, timeout: float = 3) -> dict:
         """The next non-presence frame must be an ``error`` with ``code``."""
@@ -132,11 +159,9 @@ def attempt():
     async def try_(user, slug: str, *, origin=b"http://localhost", cookie=True):
         communicator = await database_sync_to_async(communicator_for)(user, slug, origin=origin, cookie=cookie)
         connected, code = await communicator.connect()
+        # As a server does after a refusal: the application is told the socket is gone.
+        await communicator.disconnect()
         sent_data = not communicator.output_queue.empty()
-        if connected:
-            await communicator.disconnect()
-        else:
-            await communicator.wait()
         return connected, code, sent_data
 
     return try_
@@ -144,12 +169,21 @@ def attempt():
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit and slow-mode counters live in the cache.  LocMemCache is
-    per process and can be cleared; a shared Redis is not flushed (other runs use
-    it), and the counters are keyed by membership ids, unique within a run."""
-    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    """Rate-limit and slow-mode counters live in the cache, keyed by membership id.
+
+    LocMemCache is this process's own and is cleared.  A shared Redis is never
+    flushed (other runs and processes use it); membership ids are unique within a
+    run, but a new test database numbers them from 1 again, so each test also gets
+    its own key prefix: counters from an earlier run cannot leak in.
+    """
+    default = settings.CACHES["default"]
+    if default["BACKEND"].endswith("LocMemCache"):
         cache.clear()
-    yield
+        yield
+        return
+    prefix = f"{default.get('KEY_PREFIX', '')}:test-{uuid.uuid4().hex[:12]}"
+    with override_settings(CACHES={**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}):
+        yield
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import uuid
 
 import pytest
 
@@ -40,12 +41,23 @@ def snapshot(circle) -> list[tuple]:
 
 
 def ban(membership: Membership) -> None:
-    # No ban service exists in community.services yet (moderation's review actions are
-    # being built); a direct update stands in for it until a ban service lands.
+    # No committed ban service yet: community.services.ban_membership is being written
+    # alongside moderation's review actions.  A direct update of the one field the
+    # permission checks read stands in for it; switch to the service once it lands.
     Membership.objects.filter(pk=membership.pk).update(banned=True)
 
 
 def mark_posted(membership: Membership) -> None:
-    # chat.services.post_message (which sets has_posted) is still being built and not
-    # committed; a direct update stands in for a first post until it lands.
-    Membership.objects.filter(pk=membership.pk).update(has_posted=True)
+    """Post one message as ``membership`` through the live room's service (sets has_posted)."""
+    from chat import services as chat_services
+
+    ctx = chat_services.open_room(user=membership.user, slug=membership.circle.slug)
+    chat_services.post_message(ctx, client_id=uuid.uuid4().hex, body="Thank you all for listening.")
+
+
+def mute(membership: Membership, *, by: Membership, minutes: int = 30) -> None:
+    """Mute ``membership`` as the facilitator ``by`` would, through the live room's service."""
+    from chat import services as chat_services
+
+    ctx = chat_services.open_room(user=by.user, slug=by.circle.slug)
+    chat_services.mute_member(ctx, alias=membership.alias, minutes=minutes)

@@ -1,5 +1,7 @@
 """Alias generation (community.aliases): pure functions, no database."""
 
+import pytest
+
 from community import aliases
 from tests.community.helpers import ALL_ALIASES, is_alias
 

@@ -226,3 +226,10 @@ def test_set_role_changes_the_members_role(member, circle):
     services.set_role(circle=circle, membership=member, role=Membership.Role.FACILITATOR)
     member.refresh_from_db()
     assert member.role == Membership.Role.FACILITATOR
+
+
+def test_active_member_count_counts_only_active_members(circle, member, make_user, join):
+    """The member count shown on pages leaves out departed and banned members."""
+    ban(join(make_user(), circle))
+    services.leave_circle(user=join(make_user(), circle).user, circle=circle)
+    assert services.active_member_count(circle) == 1

@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from . import services
+from .models import AuditEntry, Flag, KeywordRule
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(admin.ModelAdmin):
+    list_display = ("pattern", "kind", "category", "action", "circle", "enabled", "shadow", "updated_at")
+    list_filter = ("category", "action", "kind", "enabled", "shadow")
+    search_fields = ("pattern", "note")
+    readonly_fields = ("created_at", "updated_at", "updated_by", "source")
+
+    def save_model(self, request, obj, form, change):
+        # The service writes the audit entry and bumps the rule-set version.
+        fields = {name: form.cleaned_data[name] for name in services.RULE_FIELDS if name in form.cleaned_data}
+        saved = services.save_rule(user=request.user, rule=obj, **fields)
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch a rule off instead: its hits and precision stay meaningful
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    list_display = ("id", "circle", "category", "urgent", "status", "report_count", "created_at", "resolution")
+    list_filter = ("status", "urgent", "category")
+    readonly_fields = [f.name for f in Flag._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ("created_at", "action", "actor", "actor_role", "circle", "reason")
+    list_filter = ("action", "actor_role")
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

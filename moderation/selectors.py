@@ -1,0 +1,69 @@
+"""Reads for the moderation pages: the queue, rule statistics, the audit log."""
+
+from django.db.models import Count, Q, QuerySet
+
+from chat.models import Message
+from community.models import Circle, Membership
+from community.permissions import is_site_moderator
+
+from .models import AuditEntry, Flag, KeywordRule
+
+TRUE_POSITIVE = ("remove", "warn", "mute", "ban")
+FALSE_POSITIVE = ("approve", "dismiss")
+CONTEXT = 2
+
+
+def reviewable_circles(user) -> QuerySet[Circle]:
+    """Circles whose queue ``user`` may work: every circle for site moderators,
+    else the circles where they hold the moderator role."""
+    if is_site_moderator(user):
+        return Circle.objects.all()
+    return Circle.objects.filter(
+        memberships__user=user,
+        memberships__role=Membership.Role.MODERATOR,
+        memberships__left_at__isnull=True,
+        memberships__banned=False,
+    )
+
+
+def review_queue(user) -> list[Flag]:
+    """Open items, urgent first, then oldest first; each with its context."""
+    flags = list(
+        Flag.objects.filter(status=Flag.Status.OPEN, circle__in=reviewable_circles(user))
+        .select_related("circle", "message", "message__author", "rule", "acknowledged_by")
+        .prefetch_related("reports")
+        .order_by("-urgent", "created_at")[:200]
+    )
+    for flag in flags:
+        message = flag.message
+        visible = Message.objects.filter(circle_id=message.circle_id, status=Message.Status.PUBLISHED)
+        before = list(visible.filter(seq__lt=message.seq).order_by("-seq")[:CONTEXT])[::-1]
+        after = list(visible.filter(seq__gt=message.seq).order_by("seq")[:CONTEXT])
+        flag.context_before, flag.context_after = before, after
+        flag.member_number = message.author.member_number if message.author else "—"
+    return flags
+
+
+def rules_with_stats() -> QuerySet[KeywordRule]:
+    """Every rule with its hit count and how moderators judged the hit messages."""
+    return KeywordRule.objects.select_related("circle", "updated_by").annotate(
+        hit_count=Count("hits", distinct=True),
+        judged_right=Count("hits", filter=Q(hits__message__flag__resolution__in=TRUE_POSITIVE), distinct=True),
+        judged_wrong=Count("hits", filter=Q(hits__message__flag__resolution__in=FALSE_POSITIVE), distinct=True),
+    )
+
+
+def precision(rule) -> float | None:
+    judged = rule.judged_right + rule.judged_wrong
+    return None if judged == 0 else rule.judged_right / judged
+
+
+def audit_log(*, action: str = "", circle: str = "", role: str = "") -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.select_related("actor", "circle", "target_membership", "target_message")
+    if action:
+        entries = entries.filter(action=action)
+    if circle:
+        entries = entries.filter(circle__slug=circle)
+    if role:
+        entries = entries.filter(actor_role=role)
+    return entries

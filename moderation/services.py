@@ -1,0 +1,209 @@
+"""Moderator and rule-keeper actions.  Each writes its audit entry in the same
+transaction; live effects go out through ``community.notify`` on commit."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat import services as chat_services
+from chat.models import Message
+from community import notify
+from community import services as community_services
+from community.errors import DomainError, ErrorCode
+from community.models import Membership
+from community.permissions import Action, check, is_site_moderator, membership_for
+
+from . import screening
+from .models import AuditEntry, Flag, KeywordRule
+
+REVIEW_ACTIONS = tuple(Flag.Resolution.values)
+MAX_MUTE_MINUTES = 7 * 24 * 60
+
+
+def actor_role(user, circle) -> str:
+    if is_site_moderator(user):
+        return "site moderator"
+    membership = membership_for(user, circle) if circle is not None else None
+    return membership.role if membership is not None else ""
+
+
+# --- the review queue -----------------------------------------------------------
+
+
+def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | None = None) -> Flag:
+    """Decide a queue item: approve, remove, warn, mute, ban or dismiss.
+
+    The item is claimed with one conditional update, so of two moderators acting
+    at once exactly one succeeds; the other gets ALREADY_HANDLED and nothing
+    changes.  A reason is required and kept in the audit log.
+    """
+    if action not in REVIEW_ACTIONS:
+        raise DomainError(ErrorCode.BAD_FRAME, "Choose one of: " + ", ".join(REVIEW_ACTIONS) + ".")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(ErrorCode.BAD_FRAME, "Please give a reason; it is kept in the audit log.")
+    if action == Flag.Resolution.MUTE and not (minutes and 1 <= minutes <= MAX_MUTE_MINUTES):
+        raise DomainError(ErrorCode.BAD_FRAME, f"Mute for 1 to {MAX_MUTE_MINUTES} minutes.")
+    flag = Flag.objects.select_related("circle", "message", "message__author").filter(pk=flag_id).first()
+    if flag is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That queue item does not exist.")
+    check(user, Action.REVIEW, flag.circle)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
+            status=Flag.Status.RESOLVED, handled_at=now, handled_by=user, resolution=action
+        )
+        if not claimed:
+            raise DomainError(ErrorCode.ALREADY_HANDLED, "Another moderator has already handled this item.")
+        message: Message = flag.message
+        author: Membership | None = message.author
+        if action == Flag.Resolution.APPROVE:
+            if message.status == Message.Status.HELD:
+                chat_services.publish_held(message)
+            elif message.hidden:
+                chat_services.set_hidden(message, hidden=False)
+        elif action == Flag.Resolution.DISMISS:
+            if message.hidden:
+                chat_services.set_hidden(message, hidden=False)
+        else:
+            if message.status in (Message.Status.PUBLISHED, Message.Status.HELD):
+                chat_services.do_remove_message(message, reason="removed")
+            if author is not None and action == Flag.Resolution.WARN:
+                community_services.warn_membership(target=author, text=reason)
+            elif author is not None and action == Flag.Resolution.MUTE:
+                community_services.mute_membership(target=author, minutes=minutes)
+            elif author is not None and action == Flag.Resolution.BAN:
+                community_services.ban_membership(target=author)
+        if flag.urgent and flag.acknowledged_at is None:
+            Flag.objects.filter(pk=flag.pk).update(acknowledged_at=now, acknowledged_by=user)
+        AuditEntry.objects.record(
+            actor=user,
+            actor_role=actor_role(user, flag.circle),
+            action=action,
+            circle=flag.circle,
+            target_membership=author,
+            target_message=message,
+            reason=reason,
+            flag=flag.pk,
+            minutes=minutes,
+        )
+        notify.to_staff(notify.STAFF_QUEUE, change="handled", flag=flag.pk, urgent=flag.urgent)
+    flag.refresh_from_db()
+    return flag
+
+
+def acknowledge_crisis(*, user, flag_id: int) -> Flag:
+    """Record that a person has seen an urgent flag (it stops the re-alert)."""
+    flag = Flag.objects.select_related("circle", "message").filter(pk=flag_id, urgent=True).first()
+    if flag is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
+    membership = membership_for(user, flag.circle)
+    if not (is_site_moderator(user) or (membership and membership.is_active and membership.role in notify.STAFF_ROLES)):
+        raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
+    with transaction.atomic():
+        claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=user
+        )
+        if not claimed:
+            raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already acknowledged this alert.")
+        AuditEntry.objects.record(
+            actor=user,
+            actor_role=actor_role(user, flag.circle),
+            action=AuditEntry.Action.ACK_CRISIS,
+            circle=flag.circle,
+            target_message=flag.message,
+            flag=flag.pk,
+        )
+        notify.to_staff(notify.STAFF_QUEUE, change="acknowledged", flag=flag.pk, urgent=True)
+    flag.refresh_from_db()
+    return flag
+
+
+def escalate_overdue(now=None) -> list[int]:
+    """Raise again, to every moderator, each urgent flag nobody acknowledged within
+    ``CRISIS_ESCALATE_SECONDS``.  Each flag is raised again once; the conditional
+    update makes that true across processes."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CRISIS_ESCALATE_SECONDS)
+    raised = []
+    overdue = Flag.objects.filter(
+        urgent=True, acknowledged_at__isnull=True, escalated_at__isnull=True, created_at__lte=cutoff
+    ).select_related("message", "message__circle")
+    for flag in overdue:
+        with transaction.atomic():
+            if Flag.objects.filter(pk=flag.pk, escalated_at__isnull=True).update(escalated_at=now):
+                alert = screening.crisis_alert_payload(flag, flag.message, repeat=True)
+                notify.to_staff(notify.STAFF_ALERT, alert=alert)
+                raised.append(flag.pk)
+    return raised
+
+
+# --- rules ------------------------------------------------------------------------
+
+
+RULE_FIELDS = ("pattern", "kind", "category", "action", "circle", "exempt", "enabled", "shadow", "note")
+
+
+def save_rule(*, user, rule: KeywordRule | None = None, **fields) -> KeywordRule:
+    """Create or change a rule.  A bad pattern is refused here (``ValidationError``
+    with the reason), never at match time.  Every process picks the change up
+    within a second or two.  ``user=None`` is the system (management commands)."""
+    if user is not None:
+        check(user, Action.MANAGE_RULES)
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown rule fields: {sorted(unknown)}")
+    creating = rule is None or rule.pk is None
+    rule = rule or KeywordRule()
+    stored = None if creating else KeywordRule.objects.get(pk=rule.pk)  # the form may have changed ``rule``
+    before = {name: str(getattr(stored, name)) for name in RULE_FIELDS} if stored else {}
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.updated_by, rule.updated_at = user, timezone.now()
+    rule.full_clean()
+    with transaction.atomic():
+        rule.save()
+        changes = {
+            name: [before.get(name), str(getattr(rule, name))]
+            for name in RULE_FIELDS
+            if creating or before.get(name) != str(getattr(rule, name))
+        }
+        AuditEntry.objects.record(
+            actor=user,
+            actor_role="site moderator" if user is not None else "system",
+            action=AuditEntry.Action.RULE_CHANGE,
+            circle=rule.circle,
+            reason="created" if creating else "changed",
+            rule=rule.pk,
+            changes=changes,
+        )
+        screening.rules_changed()
+    return rule
+
+
+# --- identity -----------------------------------------------------------------------
+
+
+def reveal_identity(*, user, membership_id: int, reason: str) -> str:
+    """The handle behind an alias: site administrators only, with a written reason,
+    always audited."""
+    check(user, Action.REVEAL_IDENTITY)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise DomainError(ErrorCode.BAD_FRAME, "Write the reason in a sentence (at least 10 characters).")
+    membership = Membership.objects.select_related("user", "circle").filter(pk=membership_id).first()
+    if membership is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such member.")
+    handle = membership.user.username if membership.user else "(account deleted)"
+    AuditEntry.objects.record(
+        actor=user,
+        actor_role="administrator",
+        action=AuditEntry.Action.REVEAL,
+        circle=membership.circle,
+        target_membership=membership,
+        reason=reason,
+    )
+    return handle
+

@@ -1,0 +1,229 @@
+"""The review queue: decisions, races, the audit trail, identity kept sealed."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from chat import services as chat_services
+from chat.models import Message
+from community.errors import DomainError, ErrorCode
+from moderation import services
+from moderation.models import AuditEntry, Flag
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ctx(m):
+    return chat_services.RoomContext(m.user_id, m.circle_id, m.pk, m.alias, m.role)
+
+
+@pytest.fixture
+def flagged(make_rule, member):
+    """A published message raised by a flag rule."""
+    make_rule("idiot", action="flag")
+    result = chat_services.post_message(ctx(member), client_id="q1", body="you idiot")
+    return Flag.objects.get(message__seq=result.id, message__circle_id=member.circle_id)
+
+
+def test_two_moderators_at_once_only_one_succeeds(flagged, site_moderator, site_moderator_2):
+    """Of two moderators deciding one item at the same moment, exactly one succeeds;
+    the other is told it was already handled."""
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(user, action):
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            services.review_flag(user=user, flag_id=flagged.pk, action=action, reason="race")
+            outcomes.append("ok")
+        except DomainError as err:
+            outcomes.append(err.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(site_moderator, "remove")),
+        threading.Thread(target=act, args=(site_moderator_2, "dismiss")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(outcomes, key=str) == sorted(["ok", ErrorCode.ALREADY_HANDLED], key=str)
+    assert AuditEntry.objects.filter(target_message=flagged.message, action__in=["remove", "dismiss"]).count() == 1
+
+
+def test_reason_is_required(flagged, site_moderator):
+    """A decision without a reason is refused and the item stays open."""
+    with pytest.raises(DomainError) as err:
+        services.review_flag(user=site_moderator, flag_id=flagged.pk, action="remove", reason="  ")
+    assert err.value.code == ErrorCode.BAD_FRAME
+    flagged.refresh_from_db()
+    assert flagged.status == "open"
+
+
+def test_plain_member_cannot_review(flagged, member):
+    """A member acting as a moderator is refused with FORBIDDEN."""
+    with pytest.raises(DomainError) as err:
+        services.review_flag(user=member.user, flag_id=flagged.pk, action="remove", reason="no")
+    assert err.value.code == ErrorCode.FORBIDDEN
+
+
+@pytest.mark.parametrize("action", ["remove", "warn", "mute", "ban"])
+def test_sanctions_remove_the_message_and_act_on_the_member(flagged, site_moderator, action):
+    """Remove, warn, mute and ban take the message down; mute and ban change the membership."""
+    services.review_flag(user=site_moderator, flag_id=flagged.pk, action=action, reason="hurtful", minutes=15)
+    message = Message.objects.get(pk=flagged.message_id)
+    assert message.status == "removed"
+    author = message.author
+    author.refresh_from_db()
+    assert author.is_muted() is (action == "mute")
+    assert author.banned is (action == "ban")
+    entry = AuditEntry.objects.get(action=action)
+    assert entry.actor == site_moderator and entry.reason == "hurtful" and entry.target_membership == author
+
+
+def test_dismiss_keeps_the_message(flagged, site_moderator):
+    """Dismissing leaves the message published and resolves the item."""
+    services.review_flag(user=site_moderator, flag_id=flagged.pk, action="dismiss", reason="fine in context")
+    assert Message.objects.get(pk=flagged.message_id).status == "published"
+    assert Flag.objects.get(pk=flagged.pk).resolution == "dismiss"
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(flagged, site_moderator):
+    """The audit log is append-only."""
+    services.review_flag(user=site_moderator, flag_id=flagged.pk, action="dismiss", reason="fine")
+    entry = AuditEntry.objects.get(action="dismiss")
+    entry.reason = "rewritten"
+    with pytest.raises(ValueError):
+        entry.save()
+    with pytest.raises(ValueError):
+        entry.delete()
+    assert AuditEntry.objects.get(pk=entry.pk).reason == "fine"
+
+
+def test_queue_orders_urgent_first_then_oldest(make_rule, member, site_moderator):
+    """Urgent items come first, then by age."""
+    from moderation.selectors import review_queue
+
+    make_rule("idiot", action="flag")
+    make_rule("end my life", kind="phrase", category="crisis", action="crisis")
+    first = chat_services.post_message(ctx(member), client_id="o1", body="idiot one")
+    second = chat_services.post_message(ctx(member), client_id="o2", body="idiot two")
+    crisis = chat_services.post_message(ctx(member), client_id="o3", body="I want to end my life")
+    Flag.objects.filter(message__seq=first.id).update(created_at=timezone.now() - timedelta(minutes=9))
+    order = [f.message.seq for f in review_queue(site_moderator)]
+    assert order == [crisis.id, first.id, second.id]
+
+
+def test_queue_page_shows_alias_and_member_number_never_the_handle(flagged, site_moderator, member):
+    """The queue shows the author's alias and opaque member number, not the handle."""
+    client = Client()
+    client.force_login(site_moderator)
+    page = client.get("/moderation/").content.decode()
+    assert member.alias in page and member.member_number in page
+    assert member.user.username not in page
+
+
+def test_second_moderator_is_told_on_the_page(flagged, site_moderator, site_moderator_2):
+    """Through the page, the second decision on one item answers 409 with a clear sentence."""
+    one, two = Client(), Client()
+    one.force_login(site_moderator)
+    two.force_login(site_moderator_2)
+    url = f"/moderation/flags/{flagged.pk}/review/"
+    assert one.post(url, {"action": "remove", "reason": "hurtful"}).status_code == 302
+    response = two.post(url, {"action": "approve", "reason": "fine"})
+    assert response.status_code == 409
+    assert "already handled" in response.content.decode()
+
+
+def test_queue_page_is_refused_to_members(member):
+    """A plain member gets 403 from the moderation pages."""
+    client = Client()
+    client.force_login(member.user)
+    assert client.get("/moderation/").status_code == 403
+    assert client.get("/moderation/audit/").status_code == 403
+    assert client.get("/moderation/rules/").status_code == 403
+
+
+def test_reveal_needs_an_administrator_and_a_reason_and_is_audited(member, site_moderator):
+    """Only a site administrator sees the handle behind an alias, with a written reason, audited."""
+    moderator = Client()
+    moderator.force_login(site_moderator)
+    url = f"/moderation/members/{member.pk}/reveal/"
+    assert moderator.post(url, {"reason": "I need to know who this is"}).status_code == 403
+    admin = get_user_model().objects.create_superuser(username="root-admin", password="x-very-long-pw")
+    client = Client()
+    client.force_login(admin)
+    short = client.post(url, {"reason": "why"})
+    assert member.user.username not in short.content.decode()
+    response = client.post(url, {"reason": "Credible threat to another member's safety"})
+    assert member.user.username in response.content.decode()
+    entry = AuditEntry.objects.get(action="reveal")
+    assert entry.actor == admin and entry.target_membership == member and "Credible" in entry.reason
+
+
+def test_unacknowledged_crisis_is_raised_again_once(make_rule, member, site_moderator, settings):
+    """An urgent flag nobody acknowledged in time is re-raised exactly once; acknowledging is recorded."""
+    make_rule("end my life", kind="phrase", category="crisis", action="crisis")
+    result = chat_services.post_message(ctx(member), client_id="u1", body="I want to end my life")
+    flag = Flag.objects.get(message__seq=result.id)
+    assert services.escalate_overdue() == []
+    later = timezone.now() + timedelta(seconds=settings.CRISIS_ESCALATE_SECONDS + 1)
+    assert services.escalate_overdue(now=later) == [flag.pk]
+    assert services.escalate_overdue(now=later) == []
+    services.acknowledge_crisis(user=site_moderator, flag_id=flag.pk)
+    flag.refresh_from_db()
+    assert flag.acknowledged_by == site_moderator and flag.acknowledged_at is not None
+    assert AuditEntry.objects.filter(action="ack_crisis", actor=site_moderator).exists()
+    with pytest.raises(DomainError) as err:
+        services.acknowledge_crisis(user=site_moderator, flag_id=flag.pk)
+    assert err.value.code == ErrorCode.ALREADY_HANDLED
+
+
+def test_reports_merge_into_one_item_with_a_count(circle, join, make_user, member, site_moderator):
+    """Reports from several members become one queue item with their count."""
+    posted = chat_services.post_message(ctx(member), client_id="m1", body="something")
+    for i in range(2):
+        reporter = join(make_user(f"reporter-{i}"), circle)
+        chat_services.report_message(ctx(reporter), message_id=posted.id, reason=f"reason {i}")
+    flags = Flag.objects.filter(message__seq=posted.id)
+    assert flags.count() == 1 and flags.get().report_count == 2
+
+
+def test_bad_regular_expression_is_refused_when_saved(site_moderator):
+    """A bad regular expression is refused on the rule page with a clear message; nothing is saved."""
+    from moderation.models import KeywordRule
+
+    client = Client()
+    client.force_login(site_moderator)
+    response = client.post(
+        "/moderation/rules/new/",
+        {"pattern": "(unclosed", "kind": "regex", "category": "spam", "action": "flag", "enabled": "on"},
+    )
+    assert response.status_code == 400
+    assert "regular expression" in response.content.decode().lower()
+    assert not KeywordRule.objects.exists()
+
+
+def test_rule_change_is_audited_and_listed_with_hits(site_moderator, member):
+    """Saving a rule writes an audit entry; the rule list shows its hits and precision."""
+    client = Client()
+    client.force_login(site_moderator)
+    response = client.post(
+        "/moderation/rules/new/",
+        {"pattern": "idiot", "kind": "word", "category": "harassment", "action": "flag", "enabled": "on"},
+    )
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="rule_change", actor=site_moderator).exists()
+    posted = chat_services.post_message(ctx(member), client_id="p1", body="idiot")
+    flag = Flag.objects.get(message__seq=posted.id)
+    services.review_flag(user=site_moderator, flag_id=flag.pk, action="remove", reason="rude")
+    page = client.get("/moderation/rules/").content.decode()
+    assert "100 %" in page and "(1/1)" in page

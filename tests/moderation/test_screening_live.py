@@ -1,0 +1,168 @@
+"""Screening on the one path: WebSocket sends that are held, blocked, redacted,
+flagged and crisis-escalated, through the real ASGI stack."""
+
+import pytest
+from channels.db import database_sync_to_async as dsa
+from channels.testing import WebsocketCommunicator
+
+from chat.models import Message
+from community.models import Membership
+from config.asgi import application
+from moderation.models import Flag, RuleHit
+from tests.conftest import session_cookie_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def pair(make_user, circle, join):
+    a, b = make_user("sender-s"), make_user("reader-s")
+    return join(a, circle), join(b, circle)
+
+
+async def staff_socket(user):
+    cookie = await dsa(session_cookie_for)(user)
+    ws = WebsocketCommunicator(
+        application, "/ws/moderation/", headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())]
+    )
+    connected, _ = await ws.connect()
+    assert connected
+    return ws
+
+
+async def test_held_message_is_not_shown_until_approved(connect, pair, circle, make_rule, site_moderator):
+    """A hold rule stores the message unseen; approving it publishes it live."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    ack = await a.recv_type("ack")
+    assert ack["verdict"] == "held" and ack["id"] == 1
+    assert await b.nothing()
+    message = await dsa(Message.objects.get)(seq=1, circle=circle)
+    assert message.status == "held" and message.verdict == "held"
+    flag = await dsa(Flag.objects.get)(message=message)
+    assert flag.status == "open" and flag.source == "rule"
+
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    live = await b.recv_type("message")
+    assert live["message"]["id"] == 1 and live["prev"] is None
+    await a.close()
+    await b.close()
+
+
+async def test_blocked_message_is_refused_with_the_reason_and_not_stored(connect, pair, circle, make_rule):
+    """A block rule refuses the message, tells the sender why, stores nothing."""
+    await dsa(make_rule)("venmo me", kind="phrase", category="sourcing", action="block")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="b1", body="just venmo me and I'll send it")
+    ack = await a.recv_type("ack")
+    assert ack["verdict"] == "blocked" and ack["id"] is None
+    assert "not posted" in ack["reason"]
+    assert await b.nothing()
+    assert await dsa(Message.objects.count)() == 0
+    await a.close()
+    await b.close()
+
+
+async def test_redacted_text_is_replaced_before_storing(connect, pair, circle, make_rule):
+    """A redact rule replaces the matched text before the message is stored and shown."""
+    await dsa(make_rule)("@phone", kind="regex", category="personal-info", action="redact")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="r1", body="text me on 555-867-5309 ok")
+    ack = (await a.recv_types("ack", "message"))["ack"]
+    assert ack["verdict"] == "redacted"
+    live = await b.recv_type("message")
+    assert "867" not in live["message"]["html"] and "[removed]" in live["message"]["html"]
+    stored = await dsa(Message.objects.get)(seq=ack["id"], circle=circle)
+    assert "867" not in stored.body and stored.verdict == "redacted"
+    await a.close()
+    await b.close()
+
+
+async def test_flagged_message_is_published_and_queued_without_telling_the_author(connect, pair, circle, make_rule):
+    """A flag rule publishes as usual, queues the message, and the ack says only 'published'."""
+    await dsa(make_rule)("idiot", category="harassment", action="flag")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="f1", body="what an idiot I was")
+    ack = (await a.recv_types("ack", "message"))["ack"]
+    assert ack["verdict"] == "published"
+    assert (await b.recv_type("message"))["message"]["id"] == ack["id"]
+    message = await dsa(Message.objects.get)(seq=ack["id"], circle=circle)
+    assert message.verdict == "flagged"
+    assert await dsa(Flag.objects.filter(message=message, status="open").exists)()
+    assert await dsa(RuleHit.objects.filter(message=message).count)() == 1
+    await a.close()
+    await b.close()
+
+
+async def test_crisis_is_published_supported_and_alerted(connect, pair, circle, join, make_user, make_rule, site_moderator):
+    """A crisis message is published, the sender privately gets the crisis resources,
+    the circle's facilitator in the room and every online moderator are alerted."""
+    await dsa(make_rule)("end my life", kind="phrase", category="crisis", action="crisis")
+    a_m, b_m = pair
+    guide = await dsa(join)(await dsa(make_user)("guide-s"), circle, Membership.Role.FACILITATOR)
+    staff = await staff_socket(site_moderator)
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    g = await connect(guide.user, circle)
+    await a.send(type="send", client_id="c1", body="some nights I want to end my life")
+    got = await a.recv_types("ack", "message", "crisis_resources")
+    assert got["ack"]["verdict"] == "published"
+    resources = " ".join(r["contact"] for r in got["crisis_resources"]["resources"])
+    assert "988" in resources and "62-FIRESIDE" in resources
+    assert (await b.recv_type("message"))["message"]["id"] == got["ack"]["id"]
+    assert await b.nothing()  # no alert, no resources for other members
+    g_frames = await g.recv_types("message", "alert")
+    assert g_frames["alert"]["alert"]["alias"] == a_m.alias
+    staff_frames = {}
+    while "alert" not in staff_frames:
+        frame = await staff.receive_json_from(timeout=3)
+        staff_frames[frame["type"]] = frame
+    assert staff_frames["alert"]["alert"]["excerpt"].startswith("some nights")
+    flag = await dsa(Flag.objects.get)(message__seq=got["ack"]["id"])
+    assert flag.urgent and flag.category == "crisis"
+    for sock in (a, b, g):
+        await sock.close()
+    await staff.disconnect()
+
+
+async def test_edit_is_screened_too(connect, pair, circle, make_rule):
+    """An edit into blocked text is refused and the message keeps its old text."""
+    await dsa(make_rule)("venmo", category="sourcing", action="block")
+    a_m, _ = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="e1", body="hello all")
+    ack = (await a.recv_types("ack", "message"))["ack"]
+    await a.send(type="edit", message=ack["id"], body="venmo me")
+    err = await a.recv_type("error")
+    assert err["code"] == "blocked"
+    stored = await dsa(Message.objects.get)(seq=ack["id"], circle=circle)
+    assert stored.body == "hello all"
+    await a.close()
+
+
+async def test_shadow_rule_records_without_acting(connect, pair, circle, make_rule):
+    """A shadow rule records its hit but the message is published unflagged."""
+    rule = await dsa(make_rule)("sunrise", category="spam", action="block", shadow=True)
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="s1", body="the sunrise was lovely")
+    ack = (await a.recv_types("ack", "message"))["ack"]
+    assert ack["verdict"] == "published"
+    assert (await b.recv_type("message"))["message"]["id"] == ack["id"]
+    hit = await dsa(RuleHit.objects.get)(rule=rule)
+    assert hit.shadow and hit.matched.lower() == "sunrise"
+    assert not await dsa(Flag.objects.exists)()
+    await a.close()
+    await b.close()
