@@ -203,7 +203,10 @@ class Hub:
             if room is None:
                 room = Room(self, circle_id)
                 layer = get_channel_layer()
-                room.channel = await layer.new_channel(prefix="hub.")
+                # The default prefix: channels-redis reads every process-local
+                # channel through one Redis key per process, and a second prefix
+                # would queue behind the first one's blocking read (up to 5 s).
+                room.channel = await layer.new_channel()
                 await layer.group_add(room.group, room.channel)
                 room.reader = asyncio.ensure_future(room.read_loop())
                 room.heartbeat = asyncio.ensure_future(room.heartbeat_loop())

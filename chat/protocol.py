@@ -14,8 +14,8 @@ from community.errors import DomainError, ErrorCode
 from .text import MAX_BODY_CHARS
 
 # A text frame larger than this is refused with an error frame (the socket stays
-# open).  Daphne itself closes the socket with 1009 above DAPHNE_MAX_MESSAGE_BYTES
-# (set on its command line by scripts/serve and the tests).
+# open).  Above DAPHNE_MAX_MESSAGE_BYTES (set on Daphne's command line by
+# scripts/serve and the tests) Daphne drops the connection; the client sees 1006.
 MAX_FRAME_BYTES = 16 * 1024
 DAPHNE_MAX_MESSAGE_BYTES = 64 * 1024
 MAX_CLIENT_ID = 64
@@ -27,7 +27,7 @@ MAX_SLOW_MODE_SECONDS = 600
 
 # Close codes (4000-4999 are ours).
 CLOSE_NOT_ALLOWED = 4403  # banned or removed while connected
-CLOSE_TOO_BIG = 1009  # Daphne: frame above DAPHNE_MAX_MESSAGE_BYTES
+CLOSE_TOO_BIG = 1006  # Daphne drops the connection on a frame above DAPHNE_MAX_MESSAGE_BYTES
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
 

@@ -258,26 +258,41 @@ def _plain(text: str) -> tuple[str, list[int], list[int]]:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for j, ch in enumerate(text):
-        piece = _fold_char(ch)
-        if len(piece) == 1:
-            out.append(piece)
-            starts.append(j)
-            ends.append(j + 1)
-        elif piece:
-            for c in piece:
-                out.append(c)
+    pos = 0
+    for m in _NON_ASCII.finditer(text):  # ASCII stretches in slices, the rest one by one
+        a, b = m.span()
+        if a > pos:
+            out.append(text[pos:a].translate(_ASCII_TABLE))
+            starts.extend(range(pos, a))
+            ends.extend(range(pos + 1, a + 1))
+        for j in range(a, b):
+            piece = _fold_char(text[j])
+            if len(piece) == 1:
+                out.append(piece)
                 starts.append(j)
                 ends.append(j + 1)
-        elif ends:  # a dropped mark belongs to the character before it
-            ends[-1] = j + 1
+            elif piece:
+                for c in piece:
+                    out.append(c)
+                    starts.append(j)
+                    ends.append(j + 1)
+            elif ends:  # a dropped mark belongs to the character before it
+                ends[-1] = j + 1
+        pos = b
+    if pos < len(text):
+        out.append(text[pos:].translate(_ASCII_TABLE))
+        starts.extend(range(pos, len(text)))
+        ends.extend(range(pos + 1, len(text) + 1))
     return "".join(out), starts, ends
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 # A word in the plain form: letters and digits, with look-alike symbols inside
 # ("k@y", "d!e", "don't", "a$$hole"), a leading "$" before a letter ("$uicide")
-# and pipes glued to letters ("ki||").
-_P_WORD = re.compile(r"(?:\$(?=[^\W\d_]))?\|*[^\W_]+(?:(?:['@$!]+|\|+)[^\W_]+)*\|*")
+# and pipes or dollars glued to its end ("ki||", "a$$").
+_P_WORD = re.compile(r"(?:\$(?=[^\W\d_]))?\|*[^\W_]+(?:(?:['@$!]+|\|+)[^\W_]+)*[|$]*")
 # What may separate the single characters of a spaced-out word.
 _JOIN_GAP = re.compile(r"[\s.\-_*/\\,+~:;'\"]{1,3}")
 _QUANTITY = re.compile(
@@ -289,6 +304,8 @@ _LEET_ALT = {"1": "l", "|": "i"}  # the other reading of an ambiguous character
 _WORD = re.compile(r"[^\W_]+")
 _SQUEEZE = re.compile(r"([^\W\d_])\1+")
 _TRIPLE = re.compile(r"([^\W\d_])\1\1")
+_SIMPLE_WORD = re.compile(r"[^\W\d_]+")  # letters only: nothing to fold
+_NUMBER = re.compile(r"\d+")
 
 
 def _is_quantity(word: str) -> bool:
@@ -355,10 +372,16 @@ def _emit_word(
 
 
 def _screen_form(text: str) -> tuple[_Folded, str, list[int], list[int]]:
-    """(screening form, plain form, plain starts, plain ends) of ``text``."""
+    """(screening form, plain form, plain starts, plain ends) of ``text``.
+
+    Most words need no change; the plain form is copied in slices between the
+    words that do (spaced-out runs, leet, apostrophes, 3+ repeats)."""
     plain, ps, pe = _plain(text)
-    words = [(m.start(), m.end()) for m in _P_WORD.finditer(plain)]
-    out: list[str] = []
+    words = [m.span() for m in _P_WORD.finditer(plain)]
+    has_triple = _TRIPLE.search(plain) is not None
+    simple = _SIMPLE_WORD.fullmatch
+    number = _NUMBER.fullmatch
+    out: list[str] | None = None
     starts: list[int] = []
     ends: list[int] = []
     alt: dict[int, str] = {}
@@ -370,20 +393,28 @@ def _screen_form(text: str) -> tuple[_Folded, str, list[int], list[int]]:
         if b - a == 1 and i + 1 < n and words[i + 1][1] - words[i + 1][0] == 1:
             joined = _single_char_run(plain, words, i)
             if joined is not None:
-                last = i + len(joined) - 1
+                if out is None:
+                    out = []
                 out.extend(plain[pos:a])
                 starts.extend(ps[pos:a])
                 ends.extend(pe[pos:a])
                 _emit_word([plain[k] for k in joined], joined, ps, pe, out, starts, ends, alt)
-                pos = words[last][1]
-                i = last + 1
+                i += len(joined)
+                pos = words[i - 1][1]
                 continue
+        if (simple(plain, a, b) or number(plain, a, b)) and not (has_triple and _TRIPLE.search(plain, a, b)):
+            i += 1  # unchanged: copied with the next slice
+            continue
+        if out is None:
+            out = []
         out.extend(plain[pos:a])
         starts.extend(ps[pos:a])
         ends.extend(pe[pos:a])
         _emit_word(list(plain[a:b]), list(range(a, b)), ps, pe, out, starts, ends, alt)
         pos = b
         i += 1
+    if out is None:
+        return _Folded(plain, ps, pe, alt), plain, ps, pe
     out.extend(plain[pos:])
     starts.extend(ps[pos:])
     ends.extend(pe[pos:])
@@ -471,6 +502,7 @@ _PHONE = re.compile(
     re.VERBOSE,
 )
 _PHONE_GROUPS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 
 
 def _looks_like_phone(number: str) -> bool:
@@ -509,6 +541,7 @@ _TLDS = (
     "com|net|org|edu|gov|mil|io|co|me|info|biz|app|dev|xyz|ai|us|uk|ca|au|nz|ie|de|fr|es|it|nl|be|ch|at|se|no|"
     "dk|fi|pl|pt|br|mx|in|jp|ru|eu|tv|ly|gg"
 )
+_SPELLED_TLDS = frozenset(_key(tld) for tld in _TLDS.split("|"))  # as message words are keyed
 _AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+at\s+)"
 _DOT = r"(?:\s*\.\s*|\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+)"
 _EMAIL = re.compile(
@@ -525,8 +558,8 @@ _EMAIL = re.compile(
 )
 
 
-def _find_phones(plain: str) -> Iterable[tuple[int, int]]:
-    if sum(c.isdigit() for c in plain) < 7:
+def _find_phones(plain: str, words: set[str]) -> Iterable[tuple[int, int]]:
+    if len(_DIGIT.findall(plain)) < 7:
         return
     for m in _PHONE.finditer(plain):
         number = m.group("number").rstrip(" .-")
@@ -534,8 +567,9 @@ def _find_phones(plain: str) -> Iterable[tuple[int, int]]:
             yield m.start(), m.start() + len(number)
 
 
-def _find_emails(plain: str) -> Iterable[tuple[int, int]]:
-    if "@" not in plain and "at" not in plain:
+def _find_emails(plain: str, words: set[str]) -> Iterable[tuple[int, int]]:
+    # "@" or a spelled-out "at" and a domain ending among the message's words
+    if "@" not in plain and not ("at" in words and not _SPELLED_TLDS.isdisjoint(words)):
         return
     for m in _EMAIL.finditer(plain):
         yield m.start(), m.end()
@@ -675,6 +709,197 @@ def _quantifier_at(pattern: str, i: int) -> tuple[bool, int]:
     return False, 0
 
 
+# --- regex gates ------------------------------------------------------------------
+#
+# A regex rule is run only when the message could match it: at compile time the
+# parsed pattern is searched for a word it cannot match without (a literal word
+# with a word boundary, a space or punctuation on both sides, e.g. "suicide" in
+# r"\b(?:commit|attempt)\s+suicide\b", or a choice of such words, e.g.
+# {"commit", "attempt"}).  The message's words are a set, so finding which
+# gated rules to run is one set intersection however many rules there are.
+# Rules without such a word (or if the parser is unavailable) go through one
+# combined alternation instead.  Either way every match is found: the gate is a
+# necessary condition, never a filter on results.
+
+try:  # the standard library's regular-expression parser (private, but stable since 3.11)
+    from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - other Pythons run every regex rule
+    _sre = _sre_parse = None
+
+
+def _gate(pattern: str, flags: int) -> frozenset[str] | None:
+    """Keys of which at least one is a word of every text the regex matches, or None."""
+    if _sre_parse is None:
+        return None
+    try:
+        words = _sequence_gate(list(_sre_parse.parse(pattern, flags)), depth=0)
+    except Exception:  # noqa: BLE001 - an optimisation only: without a gate the rule always runs
+        return None
+    return frozenset(_key(w) for w in words) if words else None
+
+
+_GATE_PRODUCT_LIMIT = 64
+
+
+def _sequence_gate(items: list, depth: int) -> set[str] | None:
+    """Required words of a sequence of parsed regex items (see the comment above)."""
+    if len(items) == 1 and items[0][0] is _sre.SUBPATTERN:
+        return _sequence_gate(list(items[0][1][-1]), depth)
+    if len(items) == 1 and items[0][0] is _sre.BRANCH:  # a|b at the top: one gate per branch
+        return _union_of_branches(items, 0, depth)
+    candidates: list[set[str]] = []
+    k = 0
+    while k < len(items):
+        if _literal_strings(items[k]) is None:
+            k += 1
+            continue
+        first = k
+        strings = {""}
+        while k < len(items) and (more := _literal_strings(items[k])) is not None:
+            strings = {a + b for a in strings for b in more}
+            k += 1
+            if len(strings) > _GATE_PRODUCT_LIMIT:
+                strings = set()
+                break
+        if strings:
+            choice = _required_word_of_each(strings, _left_bounded(items, first), _right_bounded(items, k - 1))
+            if choice:
+                candidates.append(choice)
+    if candidates:
+        return max(candidates, key=lambda words: (min(map(len, words)), -len(words)))
+    if depth < 2:  # "\bA|\bB" is parsed as \b(?:A|B): gate each branch in its context
+        for k, (op, _av) in enumerate(items):
+            if op is _sre.BRANCH:
+                return _union_of_branches(items, k, depth + 1)
+    return None
+
+
+def _union_of_branches(items: list, k: int, depth: int) -> set[str] | None:
+    branches = items[k][1][1]
+    if len(branches) > 16:
+        return None
+    gates = [_sequence_gate(items[:k] + list(branch) + items[k + 1:], depth) for branch in branches]
+    return set().union(*gates) if all(gates) else None
+
+
+def _required_word_of_each(strings: set[str], left_ok: bool, right_ok: bool) -> set[str] | None:
+    """For each literal string, its longest word that stands alone in the folded text."""
+    chosen = set()
+    for string in strings:
+        pieces = re.split(r"([^\W_]+)", string.lower())  # ["", word, separator, word, ""]
+        usable = [
+            pieces[n]
+            for n in range(1, len(pieces), 2)
+            if (pieces[n - 1] or left_ok) and (pieces[n + 1] or right_ok)
+        ]
+        if not usable:
+            return None
+        chosen.add(max(usable, key=len))
+    return chosen
+
+
+def _literal_strings(item) -> set[str] | None:
+    """The strings a literal-only item can match ("a", "[ab]", "(?:x|yz)", "s?"), or None."""
+    op, av = item
+    if op is _sre.LITERAL:
+        return {chr(av)}
+    if op is _sre.IN:
+        if all(o is _sre.LITERAL for o, _ in av):
+            return {chr(a) for _, a in av}
+        return None
+    if op is _sre.SUBPATTERN:
+        return _literal_sequence(list(av[-1]))
+    if op is _sre.BRANCH:
+        out: set[str] = set()
+        for branch in av[1]:
+            strings = _literal_sequence(list(branch))
+            if strings is None:
+                return None
+            out |= strings
+        return out if len(out) <= _GATE_PRODUCT_LIMIT else None
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+        strings = _literal_sequence(list(av[2]))
+        return None if strings is None else strings | {""}
+    return None
+
+
+def _literal_sequence(items: list) -> set[str] | None:
+    strings = {""}
+    for item in items:
+        more = _literal_strings(item)
+        if more is None:
+            return None
+        strings = {a + b for a in strings for b in more}
+        if len(strings) > _GATE_PRODUCT_LIMIT:
+            return None
+    return strings
+
+
+def _neighbour_index(items: list, k: int, step: int) -> int | None:
+    """Index of the nearest element beside ``items[k]`` that consumes text."""
+    k += step
+    while 0 <= k < len(items) and items[k][0] in (_sre.ASSERT, _sre.ASSERT_NOT):
+        k += step
+    return k if 0 <= k < len(items) else None
+
+
+def _left_bounded(items: list, k: int) -> bool:
+    """Does whatever precedes ``items[k]`` end a word (\b, ^, a space, punctuation)?"""
+    j = _neighbour_index(items, k, -1)
+    if j is None:
+        return False  # the pattern's own start can fall inside a word
+    if _is_boundary(items[j]):
+        return True
+    if _is_optional(items[j]) and _edge_is_boundary(list(items[j][1][2]), -1):
+        return _left_bounded(items, j)  # "(?:so\s+)?word": either way a boundary precedes
+    return False
+
+
+def _right_bounded(items: list, k: int) -> bool:
+    j = _neighbour_index(items, k, +1)
+    if j is None:
+        return False
+    if _is_boundary(items[j]):
+        return True
+    if _is_optional(items[j]) and _edge_is_boundary(list(items[j][1][2]), 0):
+        return _right_bounded(items, j)
+    return False
+
+
+def _is_optional(item) -> bool:
+    return item[0] in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and item[1][0] == 0
+
+
+def _edge_is_boundary(items: list, edge: int) -> bool:
+    """Is the first (edge 0) or last (edge -1) element of ``items`` always a boundary?"""
+    if not items:
+        return False
+    op, av = items[edge]
+    if op is _sre.BRANCH:
+        return all(_edge_is_boundary(list(branch), edge) for branch in av[1])
+    if op is _sre.SUBPATTERN:
+        return _edge_is_boundary(list(av[-1]), edge)
+    return _is_boundary(items[edge])
+
+
+def _is_boundary(item) -> bool:
+    """Does ``item`` only match where a word ends (\b, ^, $, spaces, punctuation)?"""
+    op, av = item
+    if op is _sre.AT:
+        return str(av) in ("AT_BOUNDARY", "AT_BEGINNING", "AT_BEGINNING_STRING", "AT_END", "AT_END_STRING")
+    if op is _sre.LITERAL:
+        return not chr(av).isalnum()
+    if op is _sre.IN:
+        return all(
+            (o is _sre.CATEGORY and str(a) in ("CATEGORY_SPACE", "CATEGORY_NOT_WORD"))
+            or (o is _sre.LITERAL and not chr(a).isalnum())
+            for o, a in av
+        )
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)):
+        return av[0] >= 1 and len(av[2]) == 1 and _is_boundary(av[2][0])
+    return False
+
+
 # --- compiling ---------------------------------------------------------------------
 
 
@@ -685,8 +910,8 @@ class _PhraseEntry:
 
 
 class CompiledRules:
-    """A rule set compiled once; ``match`` costs the same for 10 or 10,000
-    word/phrase rules.  Immutable after construction; safe to share between
+    """A rule set compiled once; ``match`` costs about the same for 10 or 10,000
+    word and phrase rules.  Immutable after construction; safe to share between
     threads."""
 
     def __init__(self, specs: Iterable[RuleSpec], *, on_error: str = "raise"):
@@ -697,7 +922,6 @@ class CompiledRules:
         self._prefixes: set[str] = set()
         self._regexes: list[tuple[RuleSpec, re.Pattern[str]]] = []
         self._detectors: dict[str, list[RuleSpec]] = {}
-        self._prefilter: re.Pattern[str] | None = None
         self._rules: dict[int, RuleSpec] = {}
         skipped: list[tuple[int, str]] = []
         for spec in specs:
@@ -709,7 +933,10 @@ class CompiledRules:
                 skipped.append((spec.id, str(err)))
         self.skipped: tuple[tuple[int, str], ...] = tuple(skipped)
         self.version_rules: int = len(self._rules)
-        self._build_prefilter()
+        self._build_regex_gates()
+        # set.intersection walks its argument unless it is a set: keep set views to intersect with
+        self._word_keys = frozenset(self._words)
+        self._gate_keys = frozenset(self._gates)
 
     @property
     def rules(self) -> dict[int, RuleSpec]:
@@ -748,19 +975,30 @@ class CompiledRules:
                 self._prefixes.add(key[:end])
         return entry
 
-    def _build_prefilter(self) -> None:
-        if not self._regexes:
-            return
+    def _build_regex_gates(self) -> None:
+        """Gate each regex rule by its required words; combine the rest into one pre-filter."""
+        self._gates: dict[str, list[int]] = {}  # word key -> indices into self._regexes
+        self._ungated: list[int] = []
+        self._prefilter: re.Pattern[str] | None = None
+        for index, (_spec, compiled) in enumerate(self._regexes):
+            gate = _gate(compiled.pattern, compiled.flags)
+            if gate is None:
+                self._ungated.append(index)
+            else:
+                for key in gate:
+                    self._gates.setdefault(key, []).append(index)
         parts = []
-        for _spec, compiled in self._regexes:
+        for index in self._ungated:
+            compiled = self._regexes[index][1]
             if compiled.groupindex or re.search(r"\\\d|\(\?P=", compiled.pattern):
                 return  # named groups or back-references cannot be combined: run each rule
             flags = "i" if compiled.flags & re.IGNORECASE else "-i"
-            parts.append(f"(?{flags}:{compiled.pattern})" if flags == "i" else f"(?:{compiled.pattern})")
-        try:
-            self._prefilter = re.compile("|".join(parts))
-        except re.error:
-            self._prefilter = None
+            parts.append(f"(?{flags}:{compiled.pattern})")
+        if parts:
+            try:
+                self._prefilter = re.compile("|".join(parts))
+            except re.error:
+                self._prefilter = None
 
     # --- matching ---
 
@@ -770,62 +1008,50 @@ class CompiledRules:
             return []
         folded, plain, ps, pe = _screen_form(text)
         ftext, fstarts, fends = folded.text, folded.starts, folded.ends
-        spans = [(m.start(), m.end()) for m in _WORD.finditer(ftext)]
         keys = _WORD.findall(_SQUEEZE.sub(r"\1", ftext))
-        variants = self._variants(folded, spans, keys) if folded.alt else None
+        keyset = set(keys)
+        spans: list[tuple[int, int]] = []  # word spans in the folded text, built on the first hit
+
+        def span_of(first: int, last: int) -> tuple[int, int]:
+            if not spans:
+                spans.extend(m.span() for m in _WORD.finditer(ftext))
+            return fstarts[spans[first][0]], fends[spans[last][1] - 1]
 
         found: list[tuple[RuleSpec, int, int]] = []  # (rule, original start, original end)
         exempt: dict[int, list[tuple[int, int]]] = {}
 
-        def applies(spec: RuleSpec) -> bool:
-            return spec.circle_id is None or spec.circle_id == circle_id
+        def record(specs: Iterable[RuleSpec], start: int, end: int) -> None:
+            for spec in specs:
+                if spec.circle_id is None or spec.circle_id == circle_id:
+                    found.append((spec, start, end))
 
-        words = self._words
-        phrases = self._phrases
-        prefixes = self._prefixes
-        n = len(keys)
-        for i in range(n):
-            starts_here = variants[i] if variants else (keys[i],)
-            for key in starts_here:
-                specs = words.get(key)
-                if specs:
-                    a, b = spans[i]
-                    for spec in specs:
-                        if applies(spec):
-                            found.append((spec, fstarts[a], fends[b - 1]))
-            # phrases: glue words from i on while the glued key is a prefix of some phrase
-            frontier = [key for key in starts_here if key in prefixes]
-            j = i
-            while frontier:
-                for glued in frontier:
-                    entry = phrases.get(glued)
-                    if entry is not None:
-                        start, end = fstarts[spans[i][0]], fends[spans[j][1] - 1]
-                        for spec in entry.rules:
-                            if applies(spec):
-                                found.append((spec, start, end))
-                        for rule_id in entry.exempt_for:
-                            exempt.setdefault(rule_id, []).append((start, end))
-                j += 1
-                if j == n:
-                    break
-                nexts = variants[j] if variants else (keys[j],)
-                frontier = [g for glued in frontier for key in nexts if (g := _glue(glued, key)) in prefixes]
+        if folded.alt:
+            self._match_words_with_variants(folded, keys, span_of, record, exempt)
+        else:
+            self._match_words(keys, keyset, span_of, record, exempt)
 
-        if self._regexes and (self._prefilter is None or self._prefilter.search(ftext)):
-            for spec, compiled in self._regexes:
-                if applies(spec):
+        if self._regexes:
+            to_run = set()
+            for key in keyset.intersection(self._gate_keys):
+                to_run.update(self._gates[key])
+            if self._ungated and (self._prefilter is None or self._prefilter.search(ftext)):
+                to_run.update(self._ungated)
+            for index in sorted(to_run):
+                spec, compiled = self._regexes[index]
+                if spec.circle_id is None or spec.circle_id == circle_id:
                     for m in compiled.finditer(ftext):
                         if m.end() > m.start():
                             found.append((spec, fstarts[m.start()], fends[m.end() - 1]))
 
         for name, specs in self._detectors.items():
-            active = [spec for spec in specs if applies(spec)]
+            active = [spec for spec in specs if spec.circle_id is None or spec.circle_id == circle_id]
             if active:
-                for a, b in _DETECTORS[name](plain):
+                for a, b in _DETECTORS[name](plain, keyset):
                     for spec in active:
                         found.append((spec, ps[a], pe[b - 1]))
 
+        if not found:
+            return []
         hits: dict[tuple[int, int, int], Hit] = {}
         for spec, start, end in found:
             if any(s < end and start < e for s, e in exempt.get(spec.id, ())):
@@ -835,6 +1061,61 @@ class CompiledRules:
                 Hit(spec.id, spec.category, spec.action, spec.shadow, start, end, text[start:end]),
             )
         return sorted(hits.values(), key=lambda h: (h.start, h.end, h.rule_id))
+
+    def _match_words(self, keys, keyset, span_of, record, exempt) -> None:
+        """Word and phrase rules (and exempt phrases), one key per word."""
+        words, phrases, prefixes = self._words, self._phrases, self._prefixes
+        word_keys = keyset.intersection(self._word_keys)
+        start_keys = keyset.intersection(prefixes)
+        if not word_keys and not start_keys:
+            return
+        n = len(keys)
+        for i in range(n):
+            glued = keys[i]
+            if glued in word_keys:
+                record(words[glued], *span_of(i, i))
+            if glued not in start_keys:
+                continue
+            # phrases: glue words from i on while the glued key is a prefix of some phrase
+            j = i
+            while True:
+                entry = phrases.get(glued)
+                if entry is not None:
+                    start, end = span_of(i, j)
+                    record(entry.rules, start, end)
+                    for rule_id in entry.exempt_for:
+                        exempt.setdefault(rule_id, []).append((start, end))
+                j += 1
+                if j == n:
+                    break
+                glued = _glue(glued, keys[j])
+                if glued not in prefixes:
+                    break
+
+    def _match_words_with_variants(self, folded, keys, span_of, record, exempt) -> None:
+        """As ``_match_words``, trying both readings of ambiguous "1" and "|"."""
+        words, phrases, prefixes = self._words, self._phrases, self._prefixes
+        spans = [m.span() for m in _WORD.finditer(folded.text)]
+        variants = self._variants(folded, spans, keys)
+        n = len(keys)
+        for i in range(n):
+            for key in variants[i]:
+                if key in words:
+                    record(words[key], *span_of(i, i))
+            frontier = [key for key in variants[i] if key in prefixes]
+            j = i
+            while frontier:
+                for glued in frontier:
+                    entry = phrases.get(glued)
+                    if entry is not None:
+                        start, end = span_of(i, j)
+                        record(entry.rules, start, end)
+                        for rule_id in entry.exempt_for:
+                            exempt.setdefault(rule_id, []).append((start, end))
+                j += 1
+                if j == n:
+                    break
+                frontier = [g for glued in frontier for key in variants[j] if (g := _glue(glued, key)) in prefixes]
 
     @staticmethod
     def _variants(folded: _Folded, spans: list[tuple[int, int]], keys: list[str]) -> list[tuple[str, ...]]:

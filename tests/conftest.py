@@ -31,6 +31,18 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"IC_REQUIRE_SERVICES=1 but {', '.join(missing)} is not set")
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own channel-layer object: pytest-asyncio gives every test
+    a new event loop, and a layer (channels-redis's receive lock, the in-memory
+    layer's queues) must not outlive the loop it was used on."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def make_user(db):
     counter = iter(range(1, 10_000))

@@ -213,7 +213,8 @@ REPORTS_TO_HIDE = int(os.environ.get("REPORTS_TO_HIDE", "3"))
 
 # --- Moderation -----------------------------------------------------------
 # Shown privately to a member whose message reads as a crisis.  Override with a
-# JSON list of {"name", "contact", "detail"} in CRISIS_RESOURCES_JSON.
+# JSON list of {"name", "contact", "detail", "links": [{"label", "href"}]} in
+# CRISIS_RESOURCES_JSON.
 CRISIS_MESSAGE = os.environ.get(
     "CRISIS_MESSAGE",
     "It sounds like you are carrying something very heavy right now. You are not alone: "
@@ -224,11 +225,13 @@ CRISIS_RESOURCES = json.loads(os.environ.get("CRISIS_RESOURCES_JSON", "null") or
         "name": "988 Suicide & Crisis Lifeline",
         "contact": "Call or text 988 (US)",
         "detail": "Free, confidential, 24/7.",
+        "links": [{"label": "Call 988", "href": "tel:988"}, {"label": "Text 988", "href": "sms:988"}],
     },
     {
         "name": "Fireside Project psychedelic peer support",
         "contact": "Call or text 62-FIRESIDE (623-473-7433)",
         "detail": "Peer support during and after psychedelic experiences.",
+        "links": [{"label": "Call 62-FIRESIDE", "href": "tel:+16234737433"}],
     },
     {
         "name": "Local emergency services",

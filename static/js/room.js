@@ -493,6 +493,14 @@
       var name = document.createElement("strong");
       name.textContent = r.name + ": ";
       li.append(name, r.contact + (r.detail ? " \u2014 " + r.detail : ""));
+      (r.links || []).forEach(function (l) {
+        if (!/^(tel|sms|https):/.test(l.href)) return;
+        var a = document.createElement("a");
+        a.href = l.href;
+        a.className = "button";
+        a.textContent = l.label;
+        li.append(" ", a);
+      });
       ul.appendChild(li);
     });
     var close = document.createElement("button");

@@ -1,0 +1,72 @@
+"""The moderators' review queue in a real browser, live."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from community.apps import MODERATORS_GROUP
+from moderation import services as moderation_services
+from moderation.models import AuditEntry, Flag
+from tests.conftest import ROOT, session_cookie_for
+
+pytestmark = pytest.mark.browser
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
+SCREENSHOTS = ROOT / "data" / "screenshots"
+
+
+def page_for(browser, server, user, path, viewport=None):
+    context = browser.new_context(base_url=server.url, viewport=viewport or {"width": 1100, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": session_cookie_for(user), "url": server.url}])
+    page = context.new_page()
+    page.goto(path)
+    return page
+
+
+def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
+    daphne_server, make_user, circle, join, chromium
+):
+    """A crisis message raises a live alert on the queue page and an urgent item;
+    the moderator removes it with a reason and it leaves the queue and the room."""
+    moderation_services.save_rule(
+        user=None, pattern="end my life", kind="phrase", category="crisis", action="crisis"
+    )
+    moderator = make_user("queue-mod")
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    author, reader = join(make_user("queue-author"), circle), join(make_user("queue-reader"), circle)
+
+    queue = page_for(chromium, daphne_server, moderator, "/moderation/")
+    expect(queue.locator("#queue-status")).to_have_attribute("data-state", "live")
+    expect(queue.locator("#queue-empty")).to_be_visible()
+
+    room = page_for(chromium, daphne_server, author.user, circle.get_absolute_url(), {"width": 390, "height": 844})
+    other = page_for(chromium, daphne_server, reader.user, circle.get_absolute_url())
+    expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
+    expect(other.locator("#room-status")).to_have_attribute("data-state", "live")
+    room.get_by_label("Your message").fill("tonight I just want to end my life")
+    room.get_by_label("Your message").press("Enter")
+
+    # The author is supported privately, at once.
+    expect(room.locator(".crisis-card")).to_contain_text("988")
+    expect(other.locator(".crisis-card")).to_have_count(0)
+    expect(other.locator("li.message", has_text="end my life")).to_be_visible()
+
+    # The moderator sees the alert and the urgent item without reloading.
+    expect(queue.locator(".alert-banner")).to_contain_text(author.alias)
+    item = queue.locator("li.queue-item.urgent")
+    expect(item).to_contain_text(author.alias)
+    expect(item).to_contain_text(author.member_number)
+    assert "queue-author" not in queue.content()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    queue.screenshot(path=str(SCREENSHOTS / "queue-alert.png"), full_page=True)
+
+    item.get_by_label("Decision").select_option("remove")
+    item.get_by_label("Reason (kept in the audit log)").fill("Reached out privately; removing for their privacy")
+    item.get_by_role("button", name="Apply decision").click()
+    expect(queue.locator("li.queue-item")).to_have_count(0)
+    expect(other.locator("li.message", has_text="end my life")).to_have_count(0)
+    flag = Flag.objects.get()
+    assert flag.resolution == "remove" and flag.handled_by == moderator
+    assert AuditEntry.objects.filter(action="remove", actor=moderator).exists()
+    room.screenshot(path=str(SCREENSHOTS / "room-crisis-phone.png"), full_page=True)

@@ -1,0 +1,37 @@
+"""Daphne's own frame limit, set explicitly, against a real process."""
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from tests.conftest import session_cookie_for
+from tests.live.wsclient import LiveSocket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_oversize_frame_drops_only_that_socket(daphne_server, make_user, circle, join):
+    """A frame above 64 KiB makes Daphne drop the connection (the client sees 1006,
+    never 1011: autobahn fails oversize frames by dropping the TCP connection); a frame
+    between 16 and 64 KiB gets a too_large error; another member keeps chatting."""
+    big_user, other_user = join(make_user("big-frame"), circle).user, join(make_user("calm-frame"), circle).user
+    big_cookie, other_cookie = session_cookie_for(big_user), session_cookie_for(other_user)
+
+    async def scenario():
+        big = await LiveSocket.open(daphne_server, circle.slug, big_cookie)
+        other = await LiveSocket.open(daphne_server, circle.slug, other_cookie)
+        await big.ws.send(json.dumps({"type": "send", "client_id": "m", "body": "x" * 20_000}))
+        err = await big.recv_type("error")
+        assert err["code"] == "too_large"
+        await big.ws.send("y" * 70_000)
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(big.ws.recv(), 5)
+        assert big.ws.close_code == 1006
+        await other.send(type="send", client_id="after", body="still here")
+        assert (await other.recv_type("ack"))["verdict"] == "published"
+        await other.close()
+
+    asyncio.run(scenario())
