@@ -114,7 +114,10 @@ def join_circle(*, user: AbstractBaseUser, circle: Circle, invite_code: str = ""
     if active_member_count(circle) >= circle.capacity:
         raise DomainError(ErrorCode.CIRCLE_FULL, "This circle is full right now.")
     taken = set(Membership.objects.filter(circle=circle).values_list("alias", flat=True))
-    alias = aliases.unique_alias(taken)
+    try:
+        alias = aliases.unique_alias(taken)
+    except ValueError:  # every two-word alias has been used in this circle
+        raise DomainError(ErrorCode.CIRCLE_FULL, "This circle cannot take new members any more.")
     if existing is not None:
         # Coming back after leaving: a new alias, unlinkable to the old one.
         existing.alias, existing.left_at, existing.joined_at = alias, None, timezone.now()

@@ -4,13 +4,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .errors import DomainError
+from .errors import DomainError, ErrorCode
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
+
+
+class ThrottledLoginView(LoginView):
+    """Django's log-in view; a throttled handle answers 429, other failures 400."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        throttled = any(e.code == ErrorCode.LOGIN_THROTTLED for e in form.errors.as_data().get("__all__", []))
+        response.status_code = 429 if throttled else 400
+        return response
 
 
 def signup(request):

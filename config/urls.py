@@ -3,13 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from community.forms import ThrottledAuthenticationForm
-from community.views import delete_account, signup
+from community.views import ThrottledLoginView, delete_account, signup
 
 urlpatterns = [
     path("accounts/signup/", signup, name="signup"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        ThrottledLoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,4 +1,4 @@
-"""Keyword screening: fold text, compile rules once per rule-set version, match.
+r"""Keyword screening: fold text, compile rules once per rule-set version, match.
 
 Pure: the standard library only (no Django, no ORM, no settings), so it is
 unit-tested without a database and called by ``moderation.screening`` through a
@@ -14,7 +14,7 @@ original text so that every ``Hit`` carries a span of the ORIGINAL text:
   its own -- Unicode compatibility forms (fullwidth, mathematical, ligatures),
   accents dropped ("café" -> "cafe"), case-folded, look-alike letters from other
   scripts folded (Cyrillic "а", Greek omicron, small capitals ... a table
-  generated from the Unicode confusables data, see ``_CONFUSABLE``), every
+  generated from the Unicode confusables data, see ``_CONFUSABLE_BY_LETTER``), every
   decimal digit made ASCII, dashes and curly apostrophes made ASCII, control
   characters made spaces, zero-width characters dropped.  Digits stay digits,
   so a phone number is still a phone number.
@@ -29,8 +29,9 @@ original text so that every ``Hit`` carries a span of the ORIGINAL text:
      Ordinary sentences are never glued: only single-character pieces join.
   2. look-alike digits and symbols INSIDE a word are folded to letters:
      0->o 1->i 3->e 4->a 5->s 7->t @->a $->s !->i |->l ("k1ll", "$uicide",
-     "d!e", "ki||").  ``1`` and ``|`` are ambiguous (i or l): words and phrases
-     are also tried with the other reading ("ki11" -> "kill").  A word that is
+     "d!e", "ki||"; a doubled "11" reads "ll": "ki11").  ``1`` and ``|`` are
+     ambiguous (i or l): words and phrases are also tried with the other
+     reading.  A word that is
      a quantity ("50mg", "200mcg", "10pm", "3rd") and a bare number ("2024",
      "10:30", "555-867-5309") keep their digits.
   3. apostrophes inside a word are dropped ("don't" -> "dont").
@@ -57,27 +58,40 @@ Rule kinds
   inside words, "k.i.l.l" joined, 3+ repeated letters cut to two, apostrophes
   inside words removed, digits of numbers and all punctuation kept.  Write
   ``dont`` not ``don't``, ``cafe`` not ``café``, and ``di+e+`` to tolerate
-  repeats.  Matching is case-insensitive.  All regex rules are combined into
-  ONE alternation used as a pre-filter (one scan per message while nothing
-  matches, which is nearly always); only when it finds something is each regex
-  rule run on its own, so overlapping hits of different rules are all found.
-  Regex rules therefore cost in proportion to their number; words and phrases
-  do not -- keep regex rules few (tens) and use words and phrases for lists.
+  repeats (``validate`` refuses apostrophes inside words and letters the
+  folded text never holds).  The folded text is lowercase; a pattern written
+  with capitals is compiled case-insensitive.  Each regex rule is *gated*: at
+  compile time its parsed pattern is searched for a word every match must
+  contain (e.g. "suicide" in ``\b(?:commit|attempt)\s+suicide\b``), and the
+  rule runs only on messages holding that word -- one set intersection per
+  message for all gated rules.  Rules without such a word go through one
+  combined alternation first.  Every match of every rule is still reported,
+  overlapping ones included.  Keep regex rules to tens all the same: a message
+  that holds a gate word pays for running that rule.
 * built-in detectors: a ``regex`` rule whose whole pattern is ``@phone`` or
   ``@email`` runs a built-in detector on the plain form instead of a regex:
   ``@phone`` finds phone numbers in US and international shapes ("555-867-5309",
   "(555) 867 5309", "+44 20 7946 0958") but not years, times, dates, doses or
   short numbers; ``@email`` finds e-mail addresses, also spelled out ("jo at
   gmail dot com", "jo [at] proton [dot] me").  Any other ``@name`` is refused
-  by ``validate`` (write ``\\@`` for a literal at sign).
+  by ``validate`` (write ``\@`` for a literal at sign).
 
 Exempt phrases are matched like phrases; a hit of a rule that overlaps an
 occurrence of one of that rule's exempt phrases is dropped.  A shadow rule's
 hits are returned with ``shadow=True`` (``redact`` ignores them).
 
-Cost: building the two forms is linear in the message; words are one dict
-look-up per word, phrases and exempt phrases a few set/dict look-ups per word
-(a prefix set stops the walk early), independent of the number of rules.
+Cost and design
+===============
+
+Building the two forms is linear in the message and independent of the rules.
+Words are then a set intersection of the message's word keys with the rule
+keys; phrases and exempt phrases a walk from each word that glues the next
+words on while the glued key is a prefix of some phrase (a prefix set stops
+it after a word or two); regex rules are gated as above.  None of this loops
+over the rules, so 10,000 rules cost about what 10 cost (bench/matcher_bench.py
+measures it).  Hash look-ups on whole words do the job an Aho-Corasick
+automaton would (pyahocorasick), with whole-word semantics for free and
+without a compiled dependency.
 """
 
 from __future__ import annotations
@@ -304,6 +318,12 @@ _LEET_ALT = {"1": "l", "|": "i"}  # the other reading of an ambiguous character
 _WORD = re.compile(r"[^\W_]+")
 _SQUEEZE = re.compile(r"([^\W\d_])\1+")
 _TRIPLE = re.compile(r"([^\W\d_])\1\1")
+_WORD_SYMBOLS = "'@$!|"
+# Where the screening form may differ from the plain form: digits, look-alike
+# symbols, apostrophes, 3+ repeated letters, two single characters in a row.
+_INTERESTING = re.compile(
+    r"[\d'@$!|]|([^\W\d_])\1\1|(?<![^\W_])[^\W_][\s.\-_*/\\,+~:;'\"]{1,3}[^\W_](?![^\W_])"
+)
 _SIMPLE_WORD = re.compile(r"[^\W\d_]+")  # letters only: nothing to fold
 _NUMBER = re.compile(r"\d+")
 
@@ -374,46 +394,52 @@ def _emit_word(
 def _screen_form(text: str) -> tuple[_Folded, str, list[int], list[int]]:
     """(screening form, plain form, plain starts, plain ends) of ``text``.
 
-    Most words need no change; the plain form is copied in slices between the
-    words that do (spaced-out runs, leet, apostrophes, 3+ repeats)."""
+    Most words need no change: one search finds the spots that might (digits,
+    look-alike symbols, apostrophes, 3+ repeats, two single characters in a
+    row), and the plain form is copied in slices around the words there."""
     plain, ps, pe = _plain(text)
-    words = [m.span() for m in _P_WORD.finditer(plain)]
-    has_triple = _TRIPLE.search(plain) is not None
-    simple = _SIMPLE_WORD.fullmatch
-    number = _NUMBER.fullmatch
-    out: list[str] | None = None
+    search = _INTERESTING.search
+    m = search(plain)
+    if m is None:
+        return _Folded(plain, ps, pe, {}), plain, ps, pe
+    out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     alt: dict[int, str] = {}
-    pos = 0
-    i = 0
-    n = len(words)
-    while i < n:
-        a, b = words[i]
-        if b - a == 1 and i + 1 < n and words[i + 1][1] - words[i + 1][0] == 1:
-            joined = _single_char_run(plain, words, i)
-            if joined is not None:
-                if out is None:
-                    out = []
-                out.extend(plain[pos:a])
-                starts.extend(ps[pos:a])
-                ends.extend(pe[pos:a])
-                _emit_word([plain[k] for k in joined], joined, ps, pe, out, starts, ends, alt)
-                i += len(joined)
-                pos = words[i - 1][1]
-                continue
-        if (simple(plain, a, b) or number(plain, a, b)) and not (has_triple and _TRIPLE.search(plain, a, b)):
-            i += 1  # unchanged: copied with the next slice
+    pos = 0  # plain[:pos] has been handled
+    while m is not None:
+        k = m.start()
+        a = k
+        while a > 0 and (plain[a - 1].isalnum() or plain[a - 1] in _WORD_SYMBOLS):
+            a -= 1
+        word = _P_WORD.search(plain, max(a, pos))
+        while word is not None and word.end() <= k:  # the scan may start a few words early ("a$'|k")
+            word = _P_WORD.search(plain, word.end())
+        if word is None:
+            break
+        a, b = word.span()
+        if a > k or b <= k or a < pos:  # not inside a word, or already handled
+            m = search(plain, max(k + 1, pos))
             continue
-        if out is None:
-            out = []
-        out.extend(plain[pos:a])
-        starts.extend(ps[pos:a])
-        ends.extend(pe[pos:a])
-        _emit_word(list(plain[a:b]), list(range(a, b)), ps, pe, out, starts, ends, alt)
-        pos = b
-        i += 1
-    if out is None:
+        run = _single_char_run(plain, a) if b - a == 1 else None
+        if run is not None:
+            out.extend(plain[pos:a])
+            starts.extend(ps[pos:a])
+            ends.extend(pe[pos:a])
+            _emit_word([plain[i] for i in run], run, ps, pe, out, starts, ends, alt)
+            pos = run[-1] + 1
+        elif (_SIMPLE_WORD.fullmatch(plain, a, b) or _NUMBER.fullmatch(plain, a, b)) and not _TRIPLE.search(
+            plain, a, b
+        ):
+            pass  # nothing to change in this word
+        else:
+            out.extend(plain[pos:a])
+            starts.extend(ps[pos:a])
+            ends.extend(pe[pos:a])
+            _emit_word(list(plain[a:b]), list(range(a, b)), ps, pe, out, starts, ends, alt)
+            pos = b
+        m = search(plain, max(b, pos))
+    if pos == 0:  # nothing changed
         return _Folded(plain, ps, pe, alt), plain, ps, pe
     out.extend(plain[pos:])
     starts.extend(ps[pos:])
@@ -421,8 +447,8 @@ def _screen_form(text: str) -> tuple[_Folded, str, list[int], list[int]]:
     return _Folded("".join(out), starts, ends, alt), plain, ps, pe
 
 
-def _single_char_run(plain: str, words: list[tuple[int, int]], i: int) -> list[int] | None:
-    """Plain-form indices of the spaced-out word starting at word ``i``, or None.
+def _single_char_run(plain: str, a: int) -> list[int] | None:
+    """Plain-form indices of the spaced-out word starting at the single character ``a``.
 
     Single characters separated by 1-3 separator characters join.  Where some
     gaps hold punctuation ("k.i.l.l"), gaps of bare spaces end the run ("I
@@ -430,23 +456,25 @@ def _single_char_run(plain: str, words: list[tuple[int, int]], i: int) -> list[i
     run separated by spaces only ("k i l l") joins from three on.  It must hold
     a letter (spaced digits stay numbers).
     """
-    indices = [words[i][0]]
+    indices = [a]
     spaces_only: list[bool] = []
-    j = i
-    while j + 1 < len(words):
-        na, nb = words[j + 1]
-        if nb - na != 1:
+    end = a + 1
+    while True:
+        gap = _JOIN_GAP.match(plain, end)
+        if gap is None:
             break
-        gap = plain[words[j][1]:na]
-        if not _JOIN_GAP.fullmatch(gap):
+        word = _P_WORD.match(plain, gap.end())
+        if word is None or word.end() - word.start() != 1:
             break
-        spaces_only.append(gap.isspace())
-        indices.append(na)
-        j += 1
+        spaces_only.append(gap.group().isspace())
+        indices.append(word.start())
+        end = word.end()
+    if len(indices) < 2:
+        return None
     if not all(spaces_only):
         # Punctuated run: keep only the part up to the first bare-space gap.
-        cut = spaces_only.index(True) + 1 if True in spaces_only else len(indices)
-        indices = indices[:cut]
+        if True in spaces_only:
+            indices = indices[: spaces_only.index(True) + 1]
         if len(indices) < 2:
             return None
     elif len(indices) < 3:
@@ -493,7 +521,7 @@ _PHONE = re.compile(
     (?P<number>
       (?:\+\ ?)?                           # international prefix
       (?:\(\ ?\d{1,5}\ ?\)|\d{1,5}+)       # first group, maybe "(555)"
-      (?:(?:\ ?[.\-]\ ?|\ {1,2})(?:\(\ ?\d{1,5}\ ?\)|\d{1,6}+)){0,6}
+      (?:(?:\ ?[.\-]\ ?|\ {1,2}|(?<=\)))(?:\(\ ?\d{1,5}\ ?\)|\d{1,6}+)){0,6}   # "(555)867-5309" too
       |
       \+?\d{7,15}+                         # unbroken
     )
@@ -541,7 +569,7 @@ _TLDS = (
     "com|net|org|edu|gov|mil|io|co|me|info|biz|app|dev|xyz|ai|us|uk|ca|au|nz|ie|de|fr|es|it|nl|be|ch|at|se|no|"
     "dk|fi|pl|pt|br|mx|in|jp|ru|eu|tv|ly|gg"
 )
-_SPELLED_TLDS = frozenset(_key(tld) for tld in _TLDS.split("|"))  # as message words are keyed
+_DOTTED_TLD = re.compile(rf"\.\s*(?:{_TLDS})\b")
 _AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+at\s+)"
 _DOT = r"(?:\s*\.\s*|\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+)"
 _EMAIL = re.compile(
@@ -568,8 +596,8 @@ def _find_phones(plain: str, words: set[str]) -> Iterable[tuple[int, int]]:
 
 
 def _find_emails(plain: str, words: set[str]) -> Iterable[tuple[int, int]]:
-    # "@" or a spelled-out "at" and a domain ending among the message's words
-    if "@" not in plain and not ("at" in words and not _SPELLED_TLDS.isdisjoint(words)):
+    # "@", or a spelled-out "at" with a "dot" or a ".com"-like ending
+    if "@" not in plain and not ("at" in words and ("dot" in words or _DOTTED_TLD.search(plain))):
         return
     for m in _EMAIL.finditer(plain):
         yield m.start(), m.end()
@@ -954,7 +982,7 @@ class CompiledRules:
             if not key:
                 raise PatternError(f"The exempt phrase {phrase!r} has no letters or digits to match.")
             exempt_keys.append(key)
-        pattern = spec.pattern.strip()
+        pattern = spec.pattern if spec.kind == "regex" else spec.pattern.strip()  # a regex is verbatim
         if spec.kind == "word":
             self._words.setdefault(_key(_WORD.findall(fold(pattern)[0])[0]), []).append(spec)
         elif spec.kind == "phrase":

@@ -168,7 +168,9 @@ class DaphneProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -41,10 +41,10 @@ def snapshot(circle) -> list[tuple]:
 
 
 def ban(membership: Membership) -> None:
-    # No committed ban service yet: community.services.ban_membership is being written
-    # alongside moderation's review actions.  A direct update of the one field the
-    # permission checks read stands in for it; switch to the service once it lands.
-    Membership.objects.filter(pk=membership.pk).update(banned=True)
+    """Ban ``membership`` through the sanction service moderation's review uses."""
+    from community import services
+
+    services.ban_membership(target=membership)
 
 
 def mark_posted(membership: Membership) -> None:

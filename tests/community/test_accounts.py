@@ -169,7 +169,7 @@ def test_login_with_a_wrong_password_is_refused(client, make_user, unique_handle
     """A wrong password is refused on the form and no session is made."""
     user = make_user(unique_handle())
     response = login(client, user.username, "not the password at all")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.as_data()["__all__"][0].code == "invalid_login"
     assert not is_logged_in(client)
 
@@ -180,7 +180,7 @@ def test_login_is_throttled_after_max_failures_even_with_the_right_password(clie
     for _ in range(settings.LOGIN_MAX_FAILURES):
         login(client, user.username, "not the password at all")
     response = login(client, user.username, PASSWORD)
-    assert response.status_code == 200
+    assert response.status_code == 429
     error = response.context["form"].errors.as_data()["__all__"][0]
     assert error.code == ErrorCode.LOGIN_THROTTLED
     minutes = settings.LOGIN_LOCK_SECONDS // 60
@@ -228,7 +228,7 @@ def test_login_with_an_empty_password_does_not_clear_the_failure_count(client, m
     user = make_user(unique_handle())
     for _ in range(settings.LOGIN_MAX_FAILURES - 1):
         login(client, user.username, "not the password at all")
-    assert login(client, user.username, "").status_code == 200
+    assert login(client, user.username, "").status_code == 400
     login(client, user.username, "not the password at all")
     response = login(client, user.username, PASSWORD)
     assert response.context["form"].errors.as_data()["__all__"][0].code == ErrorCode.LOGIN_THROTTLED

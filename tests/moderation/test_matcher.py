@@ -3,6 +3,8 @@
 Table-driven and database-free (plain functions; pytest-django is not involved).
 """
 
+import re
+
 import pytest
 
 from moderation.matcher import (
@@ -118,6 +120,9 @@ def test_fold_map_points_at_the_source_characters():
 
 
 def test_fold_of_empty_text():
+
+
+    """Empty text folds to nothing."""
     assert fold("") == ("", [])
 
 
@@ -187,11 +192,17 @@ def test_phrase_rules_match_word_sequences(pattern, text, hit):
 
 
 def test_phrase_hit_spans_the_whole_phrase():
+
+
+    """A phrase hit spans from its first word to its last, separators included."""
     compiled = rules(("kill myself", "phrase"))
     assert matched(compiled, "i'd k.i.l.l, my self tbh") == ["k.i.l.l, my self"]
 
 
 def test_every_occurrence_is_reported():
+
+
+    """Each occurrence of a rule's match is a hit of its own."""
     compiled = rules(("kill", "word"))
     assert matched(compiled, "kill and kill again") == ["kill", "kill"]
 
@@ -222,11 +233,17 @@ def test_exempt_phrases_suppress_overlapping_hits(spec, text, hit):
 
 
 def test_exempt_phrase_only_exempts_its_own_rule():
+
+
+    """An exempt phrase silences only the rule that lists it."""
     compiled = rules(("killed it", "phrase", "flag", ["killed it at work"]), ("work", "word"))
     assert [h.rule_id for h in compiled.match("I killed it at work")] == [2]
 
 
 def test_exempt_occurrence_elsewhere_does_not_exempt():
+
+
+    """An exempt phrase elsewhere in the message does not exempt a separate hit."""
     compiled = rules(("want to die", "phrase", "crisis", ["don't want to die"]))
     assert matched(compiled, "I don't want to die alone. But I want to die.") == ["want to die"]
 
@@ -249,6 +266,7 @@ REGEX_CASES = [
 
 @pytest.mark.parametrize(("pattern", "text", "hit"), REGEX_CASES)
 def test_regex_rules_search_the_folded_text(pattern, text, hit):
+    """Regex rules see the folded text (lowercase, joined, leet and apostrophes folded, digits of numbers kept)."""
     assert bool(matched(rules((pattern, "regex")), text)) is hit
 
 
@@ -258,7 +276,38 @@ def test_overlapping_regex_hits_of_different_rules_are_all_found():
     assert sorted(h.rule_id for h in compiled.match("kill myself")) == [1, 2, 3]
 
 
+GATED_REGEX_CASES = [
+    # (pattern, text that matches): every rule here has a gate word; the match must survive it
+    (r"\b(?:commit|attempt)\s+suicide\b", "I might ATTEMPT su1c1de"),
+    (r"\bwish (?:that )?i (?:was|were) dead\b", "wish that i were DEAD"),
+    (r"\bvoices?\b[^.?!]{0,40}\bdie\b", "the voices say die"),
+    (r"\bi(?:m| am)\s+(?:so\s+)?suicidal\b", "I'm so suicidal"),
+    (r"\b(?:sell|selling|sold)\s+k\b", "selling k"),
+    (r"\bt\.me/", "t.me/x"),
+    (r"\bkill+\b", "killll"),  # no gate: "kill+" is not a fixed word
+    (r"kill", "skilled"),  # no gate: not bounded
+    (r"\bself[\s-]?harm\b", "self-harm"),
+    (r"\bcan'?t go on\b".replace("'?", ""), "I cant go on"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "text"), GATED_REGEX_CASES)
+def test_regex_gates_never_hide_a_match(pattern, text):
+    """Regex rules run only on messages holding a word they require; that never loses a match."""
+    assert matched(rules((pattern, "regex")), text)
+
+
+def test_regex_gates_scale_past_many_rules():
+    """Hundreds of gated regex rules: a message runs only those whose word it holds."""
+    names = [f"zq{chr(97 + i % 26)}{chr(97 + i // 26)}x" for i in range(300)]  # zqaax, zqbax, ...
+    compiled = rules(*[(rf"\b{name}\s+\d+\b", "regex") for name in names])
+    assert matched(compiled, "zqrax 42 and zqklx 7") == ["zqrax 42", "zqklx 7"]
+
+
 def test_regex_rules_with_back_references_still_work():
+
+
+    """Rules that cannot join the combined pre-filter (back-references) still match."""
     compiled = rules((r"\b(\w+) \1\b", "regex"), (r"(?P<w>die) (?P=w)", "regex"))
     assert matched(compiled, "so so tired, die die") == ["so so", "die die", "die die"]
 
@@ -292,6 +341,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("kind", "pattern", "message"), INVALID)
 def test_validate_refuses_with_a_clear_message(kind, pattern, message):
+    """Unusable patterns are refused with a sentence a moderator can act on."""
     with pytest.raises(PatternError) as err:
         validate(kind, pattern)
     assert message in str(err.value)
@@ -318,14 +368,21 @@ VALID = [
 
 @pytest.mark.parametrize(("kind", "pattern"), VALID)
 def test_validate_accepts_usable_patterns(kind, pattern):
+    """Ordinary words, phrases, regexes and the built-ins pass validation."""
     validate(kind, pattern)
 
 
 def test_pattern_error_is_a_value_error():
+
+
+    """PatternError is a ValueError, so generic handlers catch it."""
     assert issubclass(PatternError, ValueError)
 
 
 def test_compile_names_the_bad_rule():
+
+
+    """Compiling names the rule whose pattern is unusable."""
     with pytest.raises(PatternError, match=r"Rule 2 \('kill\)'\): Invalid regular expression"):
         compile_rules([RuleSpec(1, "ok", "word", "spam", "flag"), RuleSpec(2, "kill)", "regex", "spam", "flag")])
 
@@ -339,11 +396,15 @@ def test_compile_names_the_bad_rule():
     ],
 )
 def test_compile_refuses_bad_fields(spec, message):
+    """Unknown categories, actions and empty exempt phrases are refused."""
     with pytest.raises(PatternError, match=message):
         compile_rules([spec])
 
 
 def test_compile_can_skip_bad_rules_and_list_them():
+
+
+    """on_error='skip' compiles the usable rules and lists the others."""
     compiled = compile_rules(
         [RuleSpec(1, "kill", "word", "crisis", "crisis"), RuleSpec(2, "(a+)+", "regex", "spam", "flag")],
         on_error="skip",
@@ -356,6 +417,8 @@ def test_compile_can_skip_bad_rules_and_list_them():
 # --- scoping, shadow, hit fields -------------------------------------------------------
 
 def test_circle_rules_apply_only_in_their_circle():
+
+    """A circle's rules apply in that circle only; site-wide rules everywhere."""
     compiled = rules(("sitewide", "word"), ("seven", "word", "flag", (), 7), ("eight", "word", "flag", (), 8))
     text = "sitewide seven eight"
     assert matched(compiled, text) == ["sitewide"]
@@ -365,6 +428,9 @@ def test_circle_rules_apply_only_in_their_circle():
 
 
 def test_circle_scoping_applies_to_every_kind():
+
+
+    """Circle scoping holds for words, phrases, regexes and built-ins alike."""
     compiled = rules(
         ("one", "word", "flag", (), 7),
         ("two three", "phrase", "flag", (), 7),
@@ -377,12 +443,18 @@ def test_circle_scoping_applies_to_every_kind():
 
 
 def test_shadow_flag_is_carried_on_hits():
+
+
+    """A shadow rule's hits say so."""
     compiled = rules(("kill", "word", "crisis", (), None, True), ("die", "word", "crisis"))
     hits = compiled.match("kill die")
     assert [(h.matched, h.shadow) for h in hits] == [("kill", True), ("die", False)]
 
 
 def test_hit_carries_rule_fields_and_original_span():
+
+
+    """A hit carries its rule's fields and a span of the original text."""
     compiled = compile_rules([RuleSpec(42, "want to die", "phrase", "crisis", "crisis")])
     text = "Honestly I WANT to d.i.e."
     (hit,) = compiled.match(text)
@@ -391,16 +463,25 @@ def test_hit_carries_rule_fields_and_original_span():
 
 
 def test_hits_are_in_text_order():
+
+
+    """Hits come in text order (start, end, rule id)."""
     compiled = rules(("b", "word"), ("a", "word"), ("a b", "phrase"))
     assert [(h.start, h.rule_id) for h in compiled.match("a b")] == [(0, 2), (0, 3), (2, 1)]
 
 
 def test_version_rules_counts_the_rules():
+
+
+    """version_rules is the number of compiled rules."""
     assert rules(("a", "word"), ("b c", "phrase"), (r"\bd\b", "regex"), ("@phone", "regex")).version_rules == 4
     assert compile_rules([]).version_rules == 0
 
 
 def test_empty_rule_set_and_empty_text():
+
+
+    """No rules or no text: no hits."""
     assert compile_rules([]).match("anything at all") == []
     assert rules(("kill", "word")).match("") == []
 
@@ -424,22 +505,32 @@ REDACTIONS = [
 
 @pytest.mark.parametrize(("text", "expected"), REDACTIONS)
 def test_redaction_spans_map_back_to_the_original(text, expected):
+    """Redaction replaces exactly the original characters, whatever folding happened before or inside the span."""
     compiled = rules(("secret", "word", "redact"), ("@phone", "regex", "redact"), ("@email", "regex", "redact"))
     assert redact(text, compiled.match(text)) == expected
 
 
 def test_redact_only_touches_redact_hits():
+
+
+    """Only hits whose action is redact are replaced."""
     compiled = rules(("secret", "word", "redact"), ("kill", "word", "crisis"))
     text = "kill the secret"
     assert redact(text, compiled.match(text), replacement="▇") == "kill the ▇"
 
 
 def test_redact_ignores_shadow_hits():
+
+
+    """Shadow redact hits are reported but not applied."""
     compiled = rules(("secret", "word", "redact", (), None, True))
     assert redact("my secret", compiled.match("my secret")) == "my secret"
 
 
 def test_redact_merges_overlapping_and_touching_spans():
+
+
+    """Overlapping or touching spans become one replacement."""
     hits = [
         Hit(1, "personal-info", "redact", False, 3, 8, ""),
         Hit(2, "personal-info", "redact", False, 6, 10, ""),
@@ -455,6 +546,7 @@ PHONES = [
     ("call 555-867-5309", "555-867-5309"),
     ("call (555) 867 5309 tonight", "(555) 867 5309"),
     ("call (555) 867-5309", "(555) 867-5309"),
+    ("call (555)867-5309", "(555)867-5309"),
     ("+1 (555) 867-5309", "+1 (555) 867-5309"),
     ("+1 555 867 5309", "+1 555 867 5309"),
     ("555.867.5309", "555.867.5309"),
@@ -491,11 +583,13 @@ NOT_PHONES = [
 
 @pytest.mark.parametrize(("text", "number"), PHONES)
 def test_phone_numbers_are_detected(text, number):
+    """@phone finds US and international phone numbers, in any digits."""
     assert matched(rules(("@phone", "regex", "redact")), text) == [number]
 
 
 @pytest.mark.parametrize("text", NOT_PHONES)
 def test_numbers_that_are_not_phones_are_left_alone(text):
+    """@phone leaves doses, times, years, dates, amounts and short numbers alone."""
     assert matched(rules(("@phone", "regex", "redact")), text) == []
 
 
@@ -523,11 +617,13 @@ NOT_EMAILS = [
 
 @pytest.mark.parametrize(("text", "address"), EMAILS)
 def test_email_addresses_are_detected(text, address):
+    """@email finds addresses, also spelled out or in fullwidth characters."""
     assert matched(rules(("@email", "regex", "redact")), text) == [address]
 
 
 @pytest.mark.parametrize("text", NOT_EMAILS)
 def test_text_that_is_not_an_email_is_left_alone(text):
+    """@email leaves ordinary uses of 'at' and '@mentions' alone."""
     assert matched(rules(("@email", "regex", "redact")), text) == []
 
 
@@ -541,6 +637,8 @@ def test_digit_folding_does_not_hide_phone_numbers_from_the_detector():
 # --- scale -------------------------------------------------------------------------
 
 def test_ten_thousand_word_and_phrase_rules_compile_and_match():
+
+    """A 10,000-rule set compiles and matches the right rules."""
     specs = [RuleSpec(i, f"zq{i:05d}x", "word", "spam", "flag") for i in range(5000)]
     specs += [RuleSpec(5000 + i, f"qz{i:05d} and more", "phrase", "spam", "flag") for i in range(5000)]
     compiled = compile_rules(specs)
@@ -579,6 +677,7 @@ if given is not None:
     @settings(max_examples=300, deadline=None)
     @given(TEXT)
     def test_property_fold_map_is_total_and_ordered(text):
+        """For any text the fold map is complete, ordered and inside the text."""
         folded, mapping = fold(text)
         assert len(folded) == len(mapping)
         assert mapping == sorted(mapping)
@@ -588,6 +687,7 @@ if given is not None:
     @settings(max_examples=300, deadline=None)
     @given(TEXT)
     def test_property_hits_are_spans_of_the_original(text):
+        """For any text every hit is a real span of it, in order; no hit, no change."""
         hits = PACKISH.match(text)
         for hit in hits:
             assert 0 <= hit.start < hit.end <= len(text)
@@ -596,6 +696,36 @@ if given is not None:
         redacted = redact(text, hits)
         if not hits:
             assert redacted == text
+
+    ORACLE_REGEXES = [
+        r"\b(?:commit|attempt)\s+suicide\b",
+        r"\bwant(?: to)? die\b",
+        r"\bi(?:m| am)\s+(?:so\s+)?sad\b",
+        r"\bki+l+\b",
+        r"\b(?:sell|selling)\s+(?:my\s+)?k\b",
+        r"\bt\.me/",
+        r"\d+\s*mg\b",
+        r"\bno one (?:would|will) miss me\b",
+    ]
+    ORACLE = compile_rules(RuleSpec(n, p, "regex", "crisis", "flag") for n, p in enumerate(ORACLE_REGEXES))
+    ORACLE_WORDS = st.sampled_from(
+        "i im am so sad want to die commit attempt suicide kill kiiill k1ll sell selling my k t.me/ 5 50mg mg "
+        "no one would will miss me . , ! ' - su1c1de ATTEMPT Ｋ".split()
+    )
+
+    @needs_hypothesis
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(ORACLE_WORDS, max_size=12).map(" ".join))
+    def test_property_gated_regexes_find_what_plain_search_finds(text):
+        """Gating and combining regex rules finds exactly what searching each one finds."""
+        folded, mapping = fold(text)
+        expected = {
+            (n, mapping[m.start()])
+            for n, p in enumerate(ORACLE_REGEXES)
+            for m in re.finditer(p, folded)
+            if m.end() > m.start()
+        }
+        assert {(h.rule_id, h.start) for h in ORACLE.match(text)} == expected
 
     @needs_hypothesis
     @settings(max_examples=200, deadline=None)
