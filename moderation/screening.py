@@ -12,6 +12,7 @@ version in the shared cache changes (checked at most every
 second or two without a restart.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from community import notify
 
 from . import matcher
 from .models import Flag, KeywordRule, RuleHit
+
+log = logging.getLogger(__name__)
 
 RULES_VERSION_KEY = "moderation:rules-version"
 RULES_CHECK_SECONDS = 1.0
@@ -108,7 +111,11 @@ def compiled_rules() -> matcher.CompiledRules:
             cache.add(RULES_VERSION_KEY, version, timeout=None)
             version = cache.get(RULES_VERSION_KEY, version)
         if state.compiled is None or version != state.version:
-            state.compiled = matcher.compile_rules(_rule_specs())
+            # A row that somehow escaped validation must not stop screening for
+            # everyone: it is left out and logged.
+            state.compiled = matcher.compile_rules(_rule_specs(), on_error="skip")
+            for rule_id, problem in state.compiled.skipped:
+                log.error("keyword rule %s skipped: %s", rule_id, problem)
             state.version = version
         state.checked = time.monotonic()
         return state.compiled
