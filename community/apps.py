@@ -30,4 +30,5 @@ class CommunityConfig(AppConfig):
     verbose_name = "Circles and members"
 
     def ready(self):
-        post_migrate.connect(ensure_moderators_group, sender=self)
+        # Every app: the moderation app's permissions exist only after its own migrate.
+        post_migrate.connect(ensure_moderators_group)
