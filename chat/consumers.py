@@ -13,6 +13,12 @@ from .hub import get_hub
 
 log = logging.getLogger(__name__)
 
+# Frames run on the worker-thread pool, not Channels' single database thread:
+# one socket's frames stay in order (the consumer awaits each), while frames of
+# different sockets no longer queue behind each other's database round trips.
+# Each worker thread keeps its own connection (CONN_MAX_AGE).
+run_frame = database_sync_to_async(lambda handler, frame: handler(frame), thread_sensitive=False)
+
 
 class RoomConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the process's hub (chat.hub) holds one subscription
@@ -116,7 +122,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = protocol.parse_client_frame(text_data, bytes_data)
             ref = frame.get("ref")
-            reply = await database_sync_to_async(self.handle_frame)(frame)
+            reply = await run_frame(self.handle_frame, frame)
         except DomainError as err:
             reply = protocol.error_frame(err, ref)
         except Exception:  # never close with 1011: tell the client, keep the socket

@@ -91,10 +91,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Connections are kept between frames (each worker thread holds one): opening a
+# connection per frame cost more than the frame's own queries (bench/README.md).
+DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
     if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "db.sqlite3",
+        "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+    }
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the live room read while a write is in flight; IMMEDIATE makes

@@ -16,3 +16,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 elif "IC_TEST_DB_SUFFIX" in os.environ:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_suffix}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite drops its test database at the end; connections kept open by worker
+# threads would stop that, so the test process does not keep them.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -72,7 +72,8 @@
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    var url = proto + location.host + root.dataset.wsPath + (lastId ? "?since=" + lastId : "");
+    var since = gapFrom !== null ? gapFrom : lastId; // never skip past a gap still open
+    var url = proto + location.host + root.dataset.wsPath + (since ? "?since=" + since : "");
     setStatus(attempt ? "reconnecting" : "connecting", attempt ? "Reconnecting\u2026" : "Connecting\u2026");
     try {
       ws = new WebSocket(url);
@@ -144,7 +145,7 @@
         el.earlier.hidden = !(f.messages.length && f.messages[0].id > 1);
         break;
       case "message":
-        if (f.prev > lastId && !shown.has(f.prev)) requestResume();
+        if (f.prev > lastId && !shown.has(f.prev)) suspectGap(f.prev, lastId);
         addMessage(f.message);
         updateEmpty();
         break;
@@ -207,9 +208,31 @@
     }
   }
 
-  function requestResume() {
+  // Two processes may broadcast neighbouring messages in either order: give the
+  // missing one a moment to arrive before asking the server for it, so a reorder
+  // does not send every open page to the database at once.
+  var gapTimer = null;
+  var gapFrom = null; // newest id before the first gap still open
+  var gapMissing = [];
+  function suspectGap(missingId, from) {
+    gapFrom = gapFrom === null ? from : Math.min(gapFrom, from);
+    gapMissing.push(missingId);
+    if (gapTimer) return;
+    gapTimer = setTimeout(function () {
+      gapTimer = null;
+      var stillMissing = gapMissing.some(function (id) {
+        return !shown.has(id);
+      });
+      var since = gapFrom;
+      gapMissing = [];
+      gapFrom = null;
+      if (stillMissing) requestResume(since);
+    }, 700 + Math.random() * 600);
+  }
+
+  function requestResume(since) {
     if (resumeInFlight) return;
-    resumeInFlight = send({ type: "resume", since: lastId });
+    resumeInFlight = send({ type: "resume", since: since === undefined ? lastId : since });
   }
 
   // --- rendering -------------------------------------------------------------

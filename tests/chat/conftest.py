@@ -110,7 +110,10 @@ class Room:
     async def close(self):
         if not self.closed:
             self.closed = True
-            await self.ws.disconnect()
+            # Generous: the consumer's disconnect leaves the hub (a channel-layer
+            # round trip on Redis).  Cut short, it would leave the hub's reader
+            # running past the test's event loop.
+            await self.ws.disconnect(timeout=10)
 
 
 def communicator_for(user, slug: str, *, since=None, origin=b"http://localhost", cookie=True):

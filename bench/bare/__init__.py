@@ -1,0 +1,1 @@
+"""The bare Channels broadcast room, the tutorial's shape: the baseline for room_bench."""

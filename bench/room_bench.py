@@ -1,0 +1,1108 @@
+#!/usr/bin/env python
+"""Load one live room and compare our consumer with the bare Channels broadcast.
+
+Starts its own Daphne processes on free 127.0.0.1 ports, connects N clients to
+one room, has S of them send for T seconds (a fixed total rate, or as fast as
+the server confirms), counts every delivery and prints a table.  See
+bench/README.md for the options and the meaning of every column.
+
+    .venv/bin/python bench/room_bench.py --clients 100 --rate 20 --duration 10
+    .venv/bin/python bench/room_bench.py --clients 100 --throughput --redis
+    .venv/bin/python bench/room_bench.py --matrix          # what bench/run_all.sh runs
+
+Everything is bounded: connecting, sending, draining, the whole run (an alarm
+ends it), and the Daphne children die with this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "data" / "bench"
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+REDIS_BENCH_URL = "redis://127.0.0.1:6379/8"
+PG_BENCH_DB = "ic_bench"
+PASSWORD = "quiet harbor lantern at dawn"
+HIGH_LIMIT = str(10**9)
+CAPACITY = "100000"  # per channel; far above what one cell can queue
+PUBLISHED_VERDICTS = {"published", "flagged", "redacted", "crisis"}
+
+# Timestamps and sender tags travel inside the message body as letters (no digits,
+# no vowels) so that no screening rule (phone numbers, words) can rewrite them.
+ALPHABET = "bcdfghjklmnpqrstvwxz"
+STAMP = re.compile(r"stamp ([bcdfghjklmnpqrstvwxz]+) by ([bcdfghjklmnpqrstvwxz]+) end")
+
+
+def encode(n: int) -> str:
+    out = []
+    while True:
+        n, r = divmod(n, len(ALPHABET))
+        out.append(ALPHABET[r])
+        if n == 0:
+            return "".join(reversed(out))
+
+
+def decode(s: str) -> int:
+    n = 0
+    for ch in s:
+        n = n * len(ALPHABET) + ALPHABET.index(ch)
+    return n
+
+
+def make_body(tag: str) -> str:
+    return f"bench stamp {encode(time.time_ns() // 1000)} by {tag} end, a calm note for the circle"
+
+
+# --- processes ----------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM when this process dies, however it dies.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# As scripts/serve runs Daphne (no access log; 64 KiB frame limit), for both targets.
+DAPHNE_FLAGS = ["-v", "0", "--websocket_timeout", "86400",
+                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by every process on the machine (all cores), from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def self_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+class Daphne:
+    """One Daphne process on a free loopback port, its output in a log file."""
+
+    def __init__(self, label: str, app: str, env: dict[str, str], log_dir: Path) -> None:
+        self.label, self.app, self.env = label, app, env
+        self.port = 0
+        self.log_path = log_dir / f"daphne-{label}.log"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        for _attempt in range(3):  # a free port can be taken between the probe and the bind
+            self.port = free_port()
+            self.starts += 1
+            log = open(self.log_path, "ab")
+            log.write(f"\n=== bench: start #{self.starts} on port {self.port} at {time.ctime()}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_FLAGS, self.app],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+            log.close()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                        return
+                except OSError:
+                    time.sleep(0.1)
+            self.stop()
+        raise RuntimeError(f"Daphne {self.label} did not start; see {self.log_path}:\n{self.tail(30)}")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cpu(self) -> float:
+        return proc_cpu_seconds(self.proc.pid) if self.proc else 0.0
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read(2_000_000).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def tail(self, lines: int) -> str:
+        return "\n".join(self.log_since(max(0, self.log_size() - 20000)).splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {
+        "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "DATA_DIR", "DEBUG"}}
+    env.update(
+        PYTHONUNBUFFERED="1",
+        CHANNEL_CAPACITY=CAPACITY,
+        CHAT_RATE_SEND=HIGH_LIMIT,
+        CHAT_RATE_FRAMES=HIGH_LIMIT,
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+# --- our server: a throwaway database with a circle and members --------------------
+
+
+class OursFixture:
+    """Builds the data through the product's own services, in this process."""
+
+    def __init__(self, layer: str, redis_prefix: str, run_dir: Path, keep_db: bool) -> None:
+        self.layer, self.keep_db = layer, keep_db
+        self.secret = "bench-" + secrets.token_urlsafe(32)
+        self.pg_admin_url = os.environ.get("DATABASE_URL", "") if layer == "redis" else ""
+        if self.pg_admin_url and not self.pg_admin_url.startswith(("postgres://", "postgresql://")):
+            raise SystemExit("DATABASE_URL must be a postgres:// URL for the Redis mode")
+        if self.pg_admin_url:
+            parts = urlsplit(self.pg_admin_url)
+            self.db_url = urlunsplit((parts.scheme, parts.netloc, "/" + PG_BENCH_DB, parts.query, ""))
+            self.sqlite_path = None
+        else:
+            self.sqlite_path = BENCH_DIR / f"ours-{layer}-{os.getpid()}.sqlite3"
+            self.db_url = f"sqlite:///{self.sqlite_path}"
+        self.env = base_env()
+        self.env.update(DJANGO_SETTINGS_MODULE="config.settings.base", SECRET_KEY=self.secret, DATABASE_URL=self.db_url)
+        if layer == "redis":
+            self.env.update(REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=redis_prefix)
+        self.users: list = []
+        self.cookies: list[str] = []
+        self.load_rules = True
+        self.rules: int | None = None
+        self.circles = 0
+
+    def _pg(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql)
+
+    def setup(self, users: int) -> None:
+        t0 = time.monotonic()
+        if self.pg_admin_url:
+            self._pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+            self._pg(f"CREATE DATABASE {PG_BENCH_DB}")
+        else:
+            self._remove_sqlite()
+        for key in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX"):
+            if key in self.env:
+                os.environ[key] = self.env[key]
+            else:
+                os.environ.pop(key, None)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.test import Client
+        from django.test.utils import override_settings
+
+        from community import services
+
+        call_command("migrate", verbosity=0, interactive=False)
+        if self.load_rules:
+            # As scripts/serve does: the shipped keyword rules, so messages are screened as in production.
+            try:
+                call_command("load_rule_pack", verbosity=0)
+            except Exception as exc:
+                print(f"  [ours/{self.layer}] load_rule_pack failed ({type(exc).__name__}: {exc}); "
+                      "running with the rules the migrations made", flush=True)
+        try:
+            from moderation.models import KeywordRule
+
+            self.rules = KeywordRule.objects.count()
+        except Exception:
+            self.rules = None
+        # MD5 only here, so that making 500 accounts takes a second, not minutes;
+        # the servers check sessions, never passwords.
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            for i in range(users):
+                user = services.register_user(handle=f"bench-{i:04d}", password=PASSWORD)
+                client = Client()
+                client.force_login(user)
+                self.users.append(user)
+                self.cookies.append(client.cookies["sessionid"].value)
+        print(f"  [ours/{self.layer}] database ready ({users} accounts, {self.rules} keyword rules, "
+              f"{self.db_url.split('@')[-1]}) "
+              f"in {time.monotonic() - t0:.1f} s", flush=True)
+
+    def new_circle(self, members: int) -> str:
+        """A fresh circle (so every cell starts from an empty room) joined by the first ``members`` users."""
+        from django.db import connections
+
+        from community import services
+        from community.models import Circle
+
+        self.circles += 1
+        slug = f"bench-{self.circles}-{secrets.token_hex(3)}"
+        circle = Circle.objects.create(name=f"Bench circle {self.circles}", slug=slug, capacity=members + 10)
+        for user in self.users[:members]:
+            services.join_circle(user=user, circle=circle)
+        connections.close_all()
+        return slug
+
+    def _remove_sqlite(self) -> None:
+        if self.sqlite_path:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(str(self.sqlite_path) + suffix).unlink()
+
+    def teardown(self) -> None:
+        if self.keep_db:
+            print(f"  [ours/{self.layer}] database kept: {self.db_url}")
+            return
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        if self.pg_admin_url:
+            try:
+                self._pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+            except Exception as exc:  # another session still attached: say so, keep going
+                print(f"  could not drop {PG_BENCH_DB}: {exc}")
+        else:
+            self._remove_sqlite()
+
+
+# --- one measured cell ----------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    received: int = 0
+    duplicates: int = 0
+    unstamped: int = 0
+    sent: int = 0
+    acked: int = 0
+    acked_published: int = 0
+    ack_timeouts: int = 0
+    stalls: int = 0
+    first_rx: float = 0.0
+    last_rx: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    verdicts: Counter = field(default_factory=Counter)
+    other: Counter = field(default_factory=Counter)
+    gaps: int = 0
+    reordered: int = 0
+    closed_early: int = 0
+
+
+class Conn:
+    def __init__(self, idx: int, url: str, headers: dict[str, str], origin: str | None) -> None:
+        self.idx, self.url, self.headers, self.origin = idx, url, headers, origin
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+        self.hello = asyncio.Event()
+        self.ids: set[int] = set()
+        self.last_id = 0
+        self.tag = ""  # set on senders: their mark inside the body
+        self.window: asyncio.Semaphore | None = None
+        self.pending: dict[str, float] = {}
+
+
+async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]) -> None:
+    """Read every frame of one socket until it closes (or the task is cancelled)."""
+    loads = json.loads
+    try:
+        async for raw in conn.ws:
+            now = time.time()
+            if target == "ours":
+                if raw.startswith('{"type":"message"'):
+                    frame = loads(raw)
+                    message = frame["message"]
+                    mid = message["id"]
+                    if mid in conn.ids:
+                        stats.duplicates += 1
+                        continue
+                    # A frame whose "prev" this socket has not seen yet is what a client
+                    # takes for a gap (and fetches); one older than the newest seen
+                    # arrived out of order.
+                    prev = frame.get("prev")
+                    if measuring[0]:
+                        if prev is not None and prev > conn.last_id and prev not in conn.ids:
+                            stats.gaps += 1
+                        if mid < conn.last_id:
+                            stats.reordered += 1
+                    conn.ids.add(mid)
+                    conn.last_id = max(conn.last_id, mid)
+                    m = STAMP.search(message.get("html", ""))
+                else:
+                    frame = loads(raw)
+                    kind = frame.get("type")
+                    if kind == "ack":
+                        sent_at = conn.pending.pop(frame.get("client_id"), None)
+                        if sent_at is not None:
+                            stats.ack_latencies.append(now - sent_at)
+                        stats.acked += 1
+                        stats.verdicts[str(frame.get("verdict"))] += 1
+                        if frame.get("id") and frame.get("verdict") in PUBLISHED_VERDICTS and not frame.get("duplicate"):
+                            stats.acked_published += 1
+                        if conn.window:
+                            conn.window.release()
+                    elif kind == "error":
+                        stats.errors[str(frame.get("code"))] += 1
+                        if conn.pending.pop(frame.get("ref"), None) is not None and conn.window:
+                            conn.window.release()
+                    elif kind == "hello":
+                        conn.last_id = max([conn.last_id] + [msg["id"] for msg in frame.get("messages", [])])
+                        conn.hello.set()
+                    else:
+                        stats.other[str(kind)] += 1
+                    continue
+            else:
+                frame = loads(raw)
+                if frame.get("type") != "message":
+                    stats.other[str(frame.get("type"))] += 1
+                    continue
+                m = STAMP.search(frame.get("text", ""))
+                if m and conn.window and m.group(2) == conn.tag:
+                    conn.window.release()  # our own message came back: the bare room's "ack"
+            if not measuring[0]:
+                continue
+            stats.received += 1
+            if not stats.first_rx:
+                stats.first_rx = now
+            stats.last_rx = now
+            if m:
+                stats.latencies.append(now - decode(m.group(1)) / 1e6)
+            else:
+                stats.unstamped += 1
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        stats.closed_early += 1
+
+
+async def send_loop(conn: Conn, target: str, stats: Stats, *, mode: str, rate: float, senders: int, slot: int,
+                    start: float, end: float, run_id: str) -> None:
+    loop = asyncio.get_running_loop()
+    max_count = int(rate * (end - start)) + 2 if mode == "rate" else 10**7
+    for seq in range(max_count):
+        if mode == "rate":
+            at = start + (seq * senders + slot) / rate
+            if at >= end:
+                return
+            await asyncio.sleep(max(0.0, at - loop.time()))
+        else:
+            remaining = end - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(conn.window.acquire(), timeout=min(remaining, 5.0))
+            except asyncio.TimeoutError:
+                if loop.time() >= end:
+                    return
+                stats.stalls += 1  # nothing came back for 5 s: count it and go on
+        if loop.time() >= end:
+            return
+        body = make_body(conn.tag)
+        if target == "ours":
+            cid = f"{run_id}-{conn.idx}-{seq}"
+            conn.pending[cid] = time.time()
+            text = json.dumps({"type": "send", "client_id": cid, "body": body, "ref": cid})
+        else:
+            text = json.dumps({"text": body})
+        try:
+            await conn.ws.send(text)
+        except Exception:
+            stats.errors["send_failed"] += 1
+            return
+        stats.sent += 1
+
+
+def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float) -> list[tuple[Path, subprocess.Popen]]:
+    """py-spy (if installed in the venv) samples each server for the sending phase."""
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not spy.exists():
+        print("  (no .venv/bin/py-spy: --profile ignored)")
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for s in servers:
+        path = out / f"{cell}-{s.label}.txt"
+        cmd = [str(spy), "record", "--pid", str(s.proc.pid), "--format", "raw", "--rate", "250", "--threads",
+               "--nonblocking", "--duration", str(max(1, int(duration))), "--output", str(path)]
+        spies.append((path, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                             preexec_fn=_die_with_parent)))
+    return spies
+
+
+async def finish_profilers(spies: list[tuple[Path, subprocess.Popen]]) -> list[str]:
+    done = []
+    for path, proc in spies:
+        for _ in range(200):  # at most 20 s more
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        if proc.poll() is None:
+            proc.kill()
+        done.append(str(path))
+    return done
+
+
+# Where a sample's time goes: the first area that matches, walking from the leaf frame up.
+AREAS = [
+    ("db connect/close (per frame)", re.compile(
+        r"get_new_connection|BaseDatabaseWrapper\._close|close_old_connections|init_connection_state|"
+        r"BaseDatabaseWrapper\.close |ensure_connection|connect \(psycopg")),
+    ("db queries + commit", re.compile(r"django/db/backends/|sqlite3|psycopg/")),
+    ("ORM (Python side)", re.compile(r"django/db/models/|django/db/transaction")),
+    ("cache / rate limit", re.compile(r"chat/ratelimit|django/core/cache")),
+    ("text normalise/render", re.compile(r"chat/text\.py|bleach/|markdown_it/|html5lib/")),
+    ("screening", re.compile(r"moderation/")),
+    ("channel layer", re.compile(r"channels/layers\.py|channels_redis/|redis/asyncio")),
+    ("json", re.compile(r"json/")),
+    ("socket write (Daphne/autobahn/Twisted)", re.compile(
+        r"serverSend|sendMessage|sendFrame|sendData|untilConcludes|doWrite|writeSomeData|\.write \(twisted|"
+        r"handle_reply")),
+    ("Twisted add/remove writer (epoll modify per write)", re.compile(
+        r"add_writer|remove_writer|addWriter|removeWriter|startWriting|stopWriting")),
+    ("socket read + frame parse", re.compile(r"autobahn/|dataReceived|doRead|onMessage|_dataReceived")),
+    ("auth/session/routing", re.compile(r"channels/(auth|sessions|routing|security)|django/contrib/")),
+    ("wait in select()", re.compile(r"Selector\.select|selectors\.py:4[0-9][0-9]\)$")),
+    ("asyncio/asgiref/thread plumbing", re.compile(r"asgiref/|asyncio/|concurrent/futures|threading\.py|"
+                                                   r"channels/(db|utils|consumer)\.py|twisted/internet")),
+]
+PROJECT_FRAME = re.compile(r"\((chat|community|moderation|config|bench)/")
+
+
+def summarize_profile(path: Path, top: int = 15) -> str:
+    """Share of samples by area, by thread, and per project function (inclusive),
+    from py-spy's raw (collapsed) output."""
+    areas: Counter = Counter()
+    project: Counter = Counter()
+    self_n: Counter = Counter()
+    threads: Counter = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        n = int(n)
+        frames = stack.split(";")
+        total += n
+        threads[frames[0].split(":", 1)[-1].strip()] += n
+        body = frames[1:]
+        if body:
+            self_n[body[-1]] += n
+        area = "other"
+        for frame in reversed(body):
+            hit = next((name for name, rx in AREAS if rx.search(frame)), None)
+            if hit:
+                area = hit
+                break
+        areas[area] += n
+        for name in {f for f in body if PROJECT_FRAME.search(f)}:
+            project[re.sub(r":\d+\)$", ")", name)] += n
+    if not total:
+        return f"{path.name}: no samples"
+
+    def share(c: int) -> str:
+        return f"{100 * c / total:5.1f}%"
+
+    lines = [f"{path.name}: {total} samples (CPU only; idle threads not sampled)",
+             "  threads: " + ", ".join(f"{t} {share(c).strip()}" for t, c in threads.most_common(4)),
+             "  by area (leaf-most match):"]
+    lines += [f"    {share(c)}  {name}" for name, c in areas.most_common()]
+    lines.append("  project code, inclusive:")
+    lines += [f"    {share(c)}  {name[:140]}" for name, c in project.most_common(top)]
+    lines.append("  self time, top frames:")
+    lines += [f"    {share(c)}  {name[:140]}" for name, c in self_n.most_common(top)]
+    return "\n".join(lines)
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000.0
+
+
+def redis_cpu() -> float | None:
+    try:
+        import redis
+
+        info = redis.Redis.from_url(REDIS_BENCH_URL, socket_timeout=2).info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    except Exception:
+        return None
+
+
+async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str, cookies: list[str] | None,
+                   clients: int, senders: int, mode: str, rate: float, duration: float, window: int,
+                   drain_idle: float, drain_max: float, connect_concurrency: int,
+                   profile_dir: Path | None = None, cell_name: str = "", bare_rate: float = 0.0) -> dict:
+    stats = Stats()
+    measuring = [False]
+    run_id = secrets.token_hex(3)
+    conns: list[Conn] = []
+    for i in range(clients):
+        server = servers[i % len(servers)]
+        headers = {"Cookie": f"sessionid={cookies[i]}"} if cookies else {}
+        origin = f"http://127.0.0.1:{server.port}" if target == "ours" else None
+        conns.append(Conn(i, f"ws://127.0.0.1:{server.port}{path}", headers, origin))
+
+    from websockets.asyncio.client import connect
+
+    gate = asyncio.Semaphore(connect_concurrency)
+    failures: Counter = Counter()
+
+    async def open_one(conn: Conn) -> None:
+        async with gate:
+            try:
+                conn.ws = await connect(
+                    conn.url, origin=conn.origin, additional_headers=conn.headers, compression=None, proxy=None,
+                    open_timeout=30, ping_interval=None, close_timeout=2, max_size=2**22,
+                )
+            except Exception as exc:
+                failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+                return
+            conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring))
+            if target == "ours":
+                try:
+                    await asyncio.wait_for(conn.hello.wait(), 30)
+                except asyncio.TimeoutError:
+                    failures["no hello in 30 s"] += 1
+
+    t_connect = time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=120)
+    except asyncio.TimeoutError:
+        failures["connect phase over 120 s"] += 1
+    connect_s = time.monotonic() - t_connect
+    live = [c for c in conns if c.ws is not None and (target != "ours" or c.hello.is_set())]
+    result: dict = {
+        "target": target, "layer": layer, "processes": len(servers), "clients": clients, "connected": len(live),
+        "senders": 0, "mode": mode, "rate": rate if mode == "rate" else None, "duration": duration,
+        "window": window if mode == "throughput" else None, "connect_s": round(connect_s, 2),
+        "connect_failures": dict(failures),
+    }
+    try:
+        await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
+        sending = [c for c in live][: max(1, min(senders, len(live)))] if live else []
+        for slot, conn in enumerate(sending):
+            conn.tag = encode(slot + 1)
+            if mode == "throughput" and not (target != "ours" and bare_rate > 0):
+                conn.window = asyncio.Semaphore(window)
+        result["senders"] = len(sending)
+        loop = asyncio.get_running_loop()
+        cpu0 = [s.cpu() for s in servers]
+        me0, redis0 = self_cpu_seconds(), redis_cpu() if layer == "redis" else None
+        busy0, load0 = machine_busy_seconds(), os.getloadavg()[0]
+        spies = start_profilers(servers, profile_dir, cell_name, duration) if profile_dir else []
+        measuring[0] = True
+        start = loop.time() + 0.05
+        wall_start = time.time() + 0.05
+        end = start + duration
+        pace, pace_rate = mode, rate
+        if mode == "throughput" and target != "ours" and bare_rate > 0:
+            pace, pace_rate = "rate", bare_rate  # a fixed high rate instead of the echo
+            result["bare_rate"] = bare_rate
+        tasks = [asyncio.create_task(send_loop(c, target, stats, mode=pace, rate=pace_rate, senders=len(sending),
+                                               slot=slot, start=start, end=end, run_id=run_id))
+                 for slot, c in enumerate(sending)]
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 30)
+        send_end = loop.time()
+        # Drain: the server may still be delivering what it accepted.
+        deadline = send_end + drain_max
+        drain_cut = True
+        while loop.time() < deadline:
+            if target == "ours" and any(c.pending for c in sending):
+                pass
+            elif stats.received >= expected(target, stats, len(live)):
+                drain_cut = False
+                break
+            if stats.last_rx and time.time() - max(stats.last_rx, wall_start + duration) > drain_idle:
+                drain_cut = False
+                break
+            if not stats.last_rx and loop.time() - send_end > drain_idle:
+                drain_cut = False
+                break
+            await asyncio.sleep(0.05)
+        stats.ack_timeouts = sum(len(c.pending) for c in sending)
+        measuring[0] = False
+        cpu1 = [s.cpu() for s in servers]
+        me1, redis1 = self_cpu_seconds(), redis_cpu() if layer == "redis" else None
+        busy1 = machine_busy_seconds()
+        elapsed = max(stats.last_rx, wall_start + duration) - wall_start if stats.last_rx else duration
+        exp = expected(target, stats, len(live))
+        result.update(
+            sent=stats.sent, acked=stats.acked if target == "ours" else None,
+            acked_published=stats.acked_published if target == "ours" else None,
+            expected=exp, received=stats.received, lost=exp - stats.received, duplicates=stats.duplicates,
+            gaps=stats.gaps, reordered=stats.reordered, drain_cut=drain_cut, unstamped=stats.unstamped, ack_timeouts=stats.ack_timeouts, stalls=stats.stalls,
+            errors=dict(stats.errors), verdicts=dict(stats.verdicts), other_frames=dict(stats.other), closed_early=stats.closed_early,
+            elapsed=round(elapsed, 3), drain_s=round(loop.time() - send_end, 2),
+            msgs_per_s=round((stats.acked_published if target == "ours" else stats.sent) / duration, 1),
+            deliveries_per_s=round(stats.received / elapsed, 1) if elapsed > 0 else 0.0,
+            p50_ms=pct(stats.latencies, 0.50), p99_ms=pct(stats.latencies, 0.99),
+            max_ms=pct(stats.latencies, 1.0),
+            ack_p50_ms=pct(stats.ack_latencies, 0.50), ack_p99_ms=pct(stats.ack_latencies, 0.99),
+            server_cpu_pct=[round(100 * (b - a) / elapsed, 1) for a, b in zip(cpu0, cpu1)],
+            client_cpu_pct=round(100 * (me1 - me0) / elapsed, 1),
+            redis_cpu_pct=round(100 * (redis1 - redis0) / elapsed, 1) if redis0 is not None and redis1 else None,
+            machine_cpu_pct=round(100 * (busy1 - busy0) / elapsed, 1),
+            load_before=round(load0, 2),
+        )
+        ours_share = sum(b - a for a, b in zip(cpu0, cpu1)) + (me1 - me0)
+        if redis0 is not None and redis1:
+            ours_share += redis1 - redis0
+        result["other_cpu_pct"] = round(max(0.0, 100 * (busy1 - busy0 - ours_share) / elapsed), 1)
+        if spies:
+            result["profiles"] = await finish_profilers(spies)
+    finally:
+        measuring[0] = False
+
+        async def close(conn: Conn) -> None:
+            if conn.ws is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(conn.ws.close(), 5)
+            if conn.reader is not None:
+                conn.reader.cancel()
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*(close(c) for c in conns)), timeout=20)
+        for conn in conns:
+            if conn.reader is not None:
+                conn.reader.cancel()
+    return result
+
+
+def expected(target: str, stats: Stats, receivers: int) -> int:
+    return (stats.acked_published if target == "ours" else stats.sent) * receivers
+
+
+# --- a suite: one layer, its servers, its cells ----------------------------------------
+
+
+LOG_PROBLEM = re.compile(r"Traceback|ERROR|CRITICAL|Exception|WARNING|Error", re.I)
+
+
+def run_suite(args: argparse.Namespace) -> list[dict]:
+    layer = "redis" if args.redis else "mem"
+    targets = args.target
+    prefix = f"icbench-{os.getpid()}-{int(time.time())}"
+    run_dir = Path(args.out_dir) if args.out_dir else BENCH_DIR / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{layer}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    nproc = 2 if layer == "redis" else 1
+    cells = [(n, mode, target) for n in args.clients for mode in args.modes for target in targets]
+    budget = int(400 + len(cells) * (args.duration + args.drain_max + 200))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGTERM, _on_alarm)
+    signal.alarm(budget)
+    if layer == "redis" and redis_cpu() is None:
+        raise SystemExit(f"Redis is not reachable at {REDIS_BENCH_URL}")
+    fixture: OursFixture | None = None
+    servers: dict[str, list[Daphne]] = {}
+    results: list[dict] = []
+    print(f"== layer={layer} processes={nproc} targets={','.join(targets)} clients={args.clients} "
+          f"modes={args.modes} T={args.duration}s  logs: {run_dir}", flush=True)
+    try:
+        if "ours" in targets:
+            fixture = OursFixture(layer, prefix, run_dir, args.keep_db)
+            fixture.load_rules = not args.no_rules
+            fixture.setup(max(args.clients))
+            ours_env = dict(fixture.env, DJANGO_SETTINGS_MODULE=args.ours_settings)
+            servers["ours"] = [Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir)
+                               for k in range(nproc)]
+        if {"bare", "nohop"} & set(targets):
+            env = base_env()
+            env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8))
+            if layer == "redis":
+                env.update(REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-bare")
+            servers["bare"] = [Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir)
+                               for k in range(nproc)]
+            servers["nohop"] = servers["bare"]  # the same processes, another route
+        for group in {id(g): g for g in servers.values()}.values():
+            for s in group:
+                s.start()
+        for number, (n, mode, target) in enumerate(cells, 1):
+            group = servers[target]
+            restarted = [s.label for s in group if not s.alive]
+            for s in group:
+                if not s.alive:
+                    print(f"  !! {s.label} had exited (code {s.proc.returncode if s.proc else '?'}); restarting",
+                          flush=True)
+                    s.stop()
+                    s.start()
+            if target == "ours":
+                path, cookies = f"/ws/circles/{fixture.new_circle(n)}/", fixture.cookies
+            else:
+                path, cookies = f"/ws/{'bare' if target == 'bare' else 'bare-nohop'}/room-{number}/", None
+            offsets = [s.log_size() for s in group]
+            t0 = time.monotonic()
+            try:
+                result = asyncio.run(run_cell(
+                    target=target, layer=layer, servers=group, path=path, cookies=cookies, clients=n,
+                    senders=args.senders, mode=mode, rate=args.rate, duration=args.duration, window=args.window,
+                    drain_idle=args.drain_idle, drain_max=args.drain_max,
+                    connect_concurrency=args.connect_concurrency,
+                    profile_dir=run_dir / "profiles" if args.profile else None, bare_rate=args.bare_rate,
+                    cell_name=f"{number:02d}-{target}-{n}-{mode}",
+                ))
+            except Exception as exc:  # one broken cell must not hide the others
+                result = {"target": target, "layer": layer, "clients": n, "mode": mode,
+                          "rate": args.rate if mode == "rate" else None,
+                          "window": args.window if mode == "throughput" else None,
+                          "failed": f"{type(exc).__name__}: {exc}"}
+            result["settle_s"] = wait_quiet([s for g in {id(g): g for g in servers.values()}.values() for s in g])
+            problems = []
+            for s, off in zip(group, offsets):
+                for line in s.log_since(off).splitlines():
+                    if LOG_PROBLEM.search(line) and not line.startswith("=== bench"):
+                        problems.append(f"{s.label}: {line[:300]}")
+            if target == "ours":
+                result["keyword_rules"] = fixture.rules
+                result["ours_settings"] = args.ours_settings
+            result.update(
+                server_log_problem_lines=len(problems), server_log_excerpt=problems[:25],
+                servers_alive=[s.alive for s in group], restarted_before=restarted,
+                cell_wall_s=round(time.monotonic() - t0, 1),
+            )
+            results.append(result)
+            print("  " + one_line(result), flush=True)
+            for prof in result.get("profiles", []):
+                summary = summarize_profile(Path(prof))
+                Path(prof).with_suffix(".summary.txt").write_text(summary + "\n")
+                print("\n".join("      " + line for line in summary.splitlines()[:16]), flush=True)
+            if args.jsonl:
+                with open(args.jsonl, "a") as f:
+                    f.write(json.dumps(result) + "\n")
+            with open(run_dir / "results.jsonl", "a") as f:
+                f.write(json.dumps(result) + "\n")
+    finally:
+        signal.alarm(0)
+        for group in {id(g): g for g in servers.values()}.values():
+            for s in group:
+                s.stop()
+        if fixture is not None:
+            fixture.teardown()
+        if layer == "redis":
+            cleaned = clean_redis(prefix)
+            print(f"  redis: removed {cleaned} keys with prefix {prefix}*", flush=True)
+    return results
+
+
+def wait_quiet(servers: list[Daphne], limit: float = 30.0) -> float:
+    """Wait (bounded) until no server of this suite is still busy with the last
+    cell's backlog, so that it does not eat into the next cell's CPU."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        before = [s.cpu() for s in servers]
+        time.sleep(0.5)
+        if all(s.cpu() - b < 0.05 for s, b in zip(servers, before)):  # under 10 % of a core each
+            break
+    return round(time.monotonic() - t0, 1)
+
+
+def _on_alarm(signum, frame):
+    raise SystemExit(f"room_bench: stopped by signal {signum} (time budget or SIGTERM)")
+
+
+def clean_redis(prefix: str) -> int:
+    import redis
+
+    r = redis.Redis.from_url(REDIS_BENCH_URL, socket_timeout=5)
+    removed, cursor = 0, 0
+    for _ in range(100_000):  # bounded: SCAN visits every key once
+        cursor, keys = r.scan(cursor=cursor, match=prefix + "*", count=1000)
+        keys = [k for k in keys if k.startswith(prefix.encode())]
+        if keys:
+            removed += r.delete(*keys)
+        if cursor == 0:
+            break
+    return removed
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def _ms(v) -> str:
+    return "-" if v is None else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
+
+
+def one_line(r: dict) -> str:
+    mode = f"rate {r['rate']:g}/s" if r["mode"] == "rate" else f"thru w{r['window']}"
+    cpu = "+".join(f"{c:.0f}" for c in r.get("server_cpu_pct", []))
+    extra = ""
+    if r.get("errors"):
+        extra += f" errors={r['errors']}"
+    if r.get("connect_failures"):
+        extra += f" connect_failures={r['connect_failures']}"
+    if r.get("server_log_problem_lines"):
+        extra += f" log_problems={r['server_log_problem_lines']}"
+    if "deliveries_per_s" not in r:
+        return f"{r['target']:4} {r['layer']:5} N={r['clients']:<4} {mode:11} FAILED: {r.get('failed')}{extra}"
+    return (f"{r['target']:4} {r['layer']:5} N={r['clients']:<4} {mode:11} conn={r['connected']}/{r['clients']} "
+            f"({r['connect_s']}s) sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
+            f"lost={r['lost']}{'*' if r.get('drain_cut') else ''} dup={r['duplicates']} "
+            f"p50={_ms(r['p50_ms'])} p99={_ms(r['p99_ms'])} ms "
+            + (f"ack p50={_ms(r['ack_p50_ms'])} p99={_ms(r['ack_p99_ms'])} ms " if r.get("ack_p50_ms") else "")
+            + f"cpu srv={cpu}% cli={r['client_cpu_pct']:.0f}%"
+            + (f" redis={r['redis_cpu_pct']:.0f}%" if r.get("redis_cpu_pct") is not None else "")
+            + f" other={r.get('other_cpu_pct', 0):.0f}%" + extra)
+
+
+def table(results: list[dict]) -> str:
+    by = {(r["layer"], r["clients"], r["mode"], r["target"]): r for r in results}
+    keys = []
+    for r in results:
+        k = (r["layer"], r["clients"], r["mode"])
+        if k not in keys:
+            keys.append(k)
+    head = ("layer", "N", "mode", "ours msg/s", "ours dlv/s", "bare dlv/s", "ours/bare", "lost ours", "lost bare",
+            "p50/p99 ours ms", "p50/p99 bare ms", "cpu% ours", "cpu% bare", "cpu% client o/b", "cpu% other o/b")
+    with_nohop = any(r["target"] == "nohop" for r in results)
+    if with_nohop:
+        head += ("nohop dlv/s", "lost nohop", "p50/p99 nohop ms")
+    rows = [head]
+    for layer, n, mode in keys:
+        o, b = by.get((layer, n, mode, "ours")), by.get((layer, n, mode, "bare"))
+
+        def g(r, key, fmt="{:.0f}"):
+            if r is None or r.get(key) is None:
+                return "-"
+            return fmt.format(r[key])
+
+        def lost(r):
+            return "-" if r is None or r.get("lost") is None else f"{r['lost']}{'*' if r.get('drain_cut') else ''}"
+
+        ratio = "-"
+        if o and b and o.get("deliveries_per_s") and b.get("deliveries_per_s"):
+            ratio = f"{o['deliveries_per_s'] / b['deliveries_per_s']:.2f}"
+        lat = lambda r: "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"  # noqa: E731
+        cpu = lambda r: "-" if r is None or "server_cpu_pct" not in r else "+".join(  # noqa: E731
+            f"{c:.0f}" for c in r["server_cpu_pct"])
+        mode_s = f"{args_rate(results, layer, n)}/s" if mode == "rate" else "max"
+        row = (layer, str(n), mode_s, g(o, "msgs_per_s", "{:.1f}"), g(o, "deliveries_per_s"),
+               g(b, "deliveries_per_s"), ratio, lost(o), lost(b), lat(o), lat(b),
+               cpu(o), cpu(b), f"{g(o, 'client_cpu_pct')}/{g(b, 'client_cpu_pct')}",
+               f"{g(o, 'other_cpu_pct')}/{g(b, 'other_cpu_pct')}")
+        if with_nohop:
+            h = by.get((layer, n, mode, "nohop"))
+            row += (g(h, "deliveries_per_s"), lost(h), lat(h))
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    out = []
+    for j, row in enumerate(rows):
+        out.append("| " + " | ".join(c.rjust(w) if j and i > 2 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) + " |")
+        if j == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def args_rate(results: list[dict], layer: str, n: int) -> str:
+    for r in results:
+        if r["layer"] == layer and r["clients"] == n and r.get("rate"):
+            return f"{r['rate']:g}"
+    return "?"
+
+
+def problems_report(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        issues = []
+        if r.get("lost"):
+            issues.append(f"lost={r['lost']}")
+        if r.get("drain_cut"):
+            issues.append(f"still delivering when --drain-max ({r.get('drain_s')} s) ran out: 'lost' counts late ones")
+        for key in ("duplicates", "gaps", "reordered", "ack_timeouts", "stalls", "closed_early", "unstamped"):
+            if r.get(key):
+                issues.append(f"{key}={r[key]}")
+        if r.get("failed"):
+            issues.append(f"cell failed: {r['failed']}")
+        if r.get("errors"):
+            issues.append(f"error frames={r['errors']}")
+        if set(r.get("verdicts") or {}) - {"published"}:
+            issues.append(f"ack verdicts={r['verdicts']}")
+        if r.get("connect_failures"):
+            issues.append(f"connect failures={r['connect_failures']}")
+        if r.get("restarted_before"):
+            issues.append(f"server restarted before this cell: {r['restarted_before']}")
+        if r.get("servers_alive") and not all(r["servers_alive"]):
+            issues.append("a server died during the cell")
+        if r.get("server_log_problem_lines"):
+            issues.append(f"{r['server_log_problem_lines']} problem lines in the Daphne log")
+        if issues:
+            mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else "max"
+            lines.append(f"- {r['target']} {r['layer']} N={r['clients']} {mode}: " + "; ".join(issues))
+            for ex in r.get("server_log_excerpt", [])[:8]:
+                lines.append(f"    {ex}")
+    return "\n".join(lines) if lines else "(none)"
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", default="ours,bare",
+                   help="ours, bare or ours,bare (default: both, side by side); nohop = the bare consumer without "
+                        "Channels' per-event aclose_old_connections hop (diagnostic)")
+    p.add_argument("--clients", default=None,
+                   help="N, or a comma list (each is a cell); default 10, and 10,100,500 with --matrix")
+    p.add_argument("--senders", type=int, default=10, help="S senders among the N clients (default 10)")
+    p.add_argument("--rate", type=float, default=20.0, help="total messages/s of the S senders (rate mode)")
+    p.add_argument("--throughput", action="store_true", help="shorthand for --modes throughput")
+    p.add_argument("--modes", default="rate", help="rate, throughput or rate,throughput")
+    p.add_argument("--window", type=int, default=2,
+                   help="throughput mode: messages each sender keeps in flight (ours: until the ack; "
+                        "bare: until its own copy comes back)")
+    p.add_argument("--bare-rate", type=float, default=0.0,
+                   help="throughput mode, bare: send at this fixed total rate instead of pacing on the echo")
+    p.add_argument("--duration", "-T", type=float, default=10.0, help="seconds of sending per cell")
+    p.add_argument("--redis", action="store_true",
+                   help=f"channels-redis at {REDIS_BENCH_URL} and TWO Daphne processes per target "
+                        "(PostgreSQL database ic_bench for ours when DATABASE_URL is set)")
+    p.add_argument("--drain-idle", type=float, default=3.0, help="stop draining after this long with no delivery")
+    p.add_argument("--drain-max", type=float, default=30.0, help="never drain longer than this")
+    p.add_argument("--connect-concurrency", type=int, default=25)
+    p.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    p.add_argument("--ours-settings", default="config.settings.base",
+                   help="settings module for our servers (what-if runs, e.g. bench.settings_persistent_db)")
+    p.add_argument("--no-rules", action="store_true",
+                   help="ours: skip load_rule_pack (by default the shipped keyword rules are loaded, as scripts/serve does)")
+    p.add_argument("--jsonl", help="append one JSON object per cell to this file")
+    p.add_argument("--profile", action="store_true",
+                   help="sample every server with py-spy during the sending phase (needs .venv/bin/py-spy); "
+                        "raw stacks and a summary go to the run's profiles/ folder")
+    p.add_argument("--out-dir", help=argparse.SUPPRESS)
+    p.add_argument("--matrix", action="store_true",
+                   help="ours and bare for 10/100/500 clients, in-memory and Redis, 20 msg/s and throughput")
+    p.add_argument("--layers", default="mem,redis", help="--matrix: which layers (mem, redis)")
+    args = p.parse_args(argv)
+    args.target = [t for t in args.target.split(",") if t]
+    if not set(args.target) <= {"ours", "bare", "nohop"}:
+        p.error("--target takes ours, bare and/or nohop")
+    args.clients = [int(n) for n in str(args.clients or ("10,100,500" if args.matrix else "10")).split(",") if n]
+    args.modes = ["throughput"] if args.throughput else [m for m in args.modes.split(",") if m]
+    args.layers = [x for x in args.layers.split(",") if x]
+    if not set(args.layers) <= {"mem", "redis"}:
+        p.error("--layers takes mem and/or redis")
+    if not set(args.modes) <= {"rate", "throughput"}:
+        p.error("--modes takes rate and/or throughput")
+    if not 1 <= max(args.clients) <= 2000 or args.duration <= 0 or args.duration > 600:
+        p.error("1..2000 clients and 0 < T <= 600 s")
+    return args
+
+
+def run_matrix(args: argparse.Namespace) -> int:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = BENCH_DIR / f"matrix-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    jsonl = out / "results.jsonl"
+    t0 = time.monotonic()
+    load_before = os.getloadavg()
+    clients = ",".join(str(n) for n in args.clients)
+    print(f"# room_bench matrix {time.strftime('%Y-%m-%d %H:%M:%S')}: {os.cpu_count()} cores, "
+          f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"ours on {'PostgreSQL ' + PG_BENCH_DB if os.environ.get('DATABASE_URL') else 'SQLite'} in the Redis mode",
+          flush=True)
+    for layer in args.layers:
+        cmd = [PYTHON, str(Path(__file__).resolve()), "--target", ",".join(args.target), "--clients", clients,
+               "--bare-rate", str(args.bare_rate),
+               "--modes", "rate,throughput", "--rate", str(args.rate), "--duration", str(args.duration),
+               "--senders", str(args.senders), "--window", str(args.window), "--drain-idle", str(args.drain_idle),
+               "--drain-max", str(args.drain_max), "--jsonl", str(jsonl), "--out-dir", str(out / layer)]
+        if layer == "redis":
+            cmd.append("--redis")
+        if args.keep_db:
+            cmd.append("--keep-db")
+        if args.profile:
+            cmd.append("--profile")
+        if args.no_rules:
+            cmd.append("--no-rules")
+        cmd += ["--ours-settings", args.ours_settings]
+        print(f"\n## {layer}: {' '.join(cmd[1:])}", flush=True)
+        try:
+            subprocess.run(cmd, cwd=ROOT, timeout=1800, check=False, preexec_fn=_die_with_parent)
+        except subprocess.TimeoutExpired:
+            print(f"!! the {layer} suite took over 30 minutes and was stopped")
+    results = [json.loads(line) for line in jsonl.read_text().splitlines()] if jsonl.exists() else []
+    took = time.monotonic() - t0
+    load_after = os.getloadavg()
+    print(f"\n## Results ({len(results)} cells in {took / 60:.1f} min, T={args.duration:g} s per cell, "
+          f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)\n")
+    print(table(results))
+    print("\n## Problems seen\n")
+    print(problems_report(results))
+    print(f"\nraw results: {jsonl}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if args.matrix:
+        return run_matrix(args)
+    results = run_suite(args)
+    print()
+    print(table(results))
+    print("\nProblems seen:")
+    print(problems_report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
