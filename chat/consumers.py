@@ -107,7 +107,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- hub callbacks ------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
-        await self.send(text_data=text)
+        # Straight to the ASGI send: the hub calls this once per socket per event.
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def close_socket(self, code: int) -> None:
         await self.close(code=code)
