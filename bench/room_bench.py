@@ -361,6 +361,17 @@ class Conn:
         self.pending: dict[str, float] = {}
 
 
+def count_delivery(stats: Stats, now: float, m) -> None:
+    stats.received += 1
+    if not stats.first_rx:
+        stats.first_rx = now
+    stats.last_rx = now
+    if m:
+        stats.latencies.append(now - decode(m.group(1)) / 1e6)
+    else:
+        stats.unstamped += 1
+
+
 async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]) -> None:
     """Read every frame of one socket until it closes (or the task is cancelled)."""
     loads = json.loads
@@ -368,48 +379,53 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
         async for raw in conn.ws:
             now = time.time()
             if target == "ours":
-                if raw.startswith('{"type":"message"'):
+                if raw.startswith('{"type":"message'):  # "message", or "messages" (several at once)
                     frame = loads(raw)
-                    message = frame["message"]
-                    mid = message["id"]
-                    if mid in conn.ids:
-                        stats.duplicates += 1
-                        continue
-                    # A frame whose "prev" this socket has not seen yet is what a client
-                    # takes for a gap (and fetches); one older than the newest seen
-                    # arrived out of order.
-                    prev = frame.get("prev")
-                    if measuring[0]:
-                        if prev is not None and prev > conn.last_id and prev not in conn.ids:
-                            stats.gaps += 1
-                        if mid < conn.last_id:
-                            stats.reordered += 1
-                    conn.ids.add(mid)
-                    conn.last_id = max(conn.last_id, mid)
-                    m = STAMP.search(message.get("html", ""))
-                else:
-                    frame = loads(raw)
-                    kind = frame.get("type")
-                    if kind == "ack":
-                        sent_at = conn.pending.pop(frame.get("client_id"), None)
-                        if sent_at is not None:
-                            stats.ack_latencies.append(now - sent_at)
-                        stats.acked += 1
-                        stats.verdicts[str(frame.get("verdict"))] += 1
-                        if frame.get("id") and frame.get("verdict") in PUBLISHED_VERDICTS and not frame.get("duplicate"):
-                            stats.acked_published += 1
-                        if conn.window:
-                            conn.window.release()
-                    elif kind == "error":
-                        stats.errors[str(frame.get("code"))] += 1
-                        if conn.pending.pop(frame.get("ref"), None) is not None and conn.window:
-                            conn.window.release()
-                    elif kind == "hello":
-                        conn.last_id = max([conn.last_id] + [msg["id"] for msg in frame.get("messages", [])])
-                        conn.hello.set()
-                    else:
-                        stats.other[str(kind)] += 1
+                    items = frame["items"] if frame["type"] == "messages" else [frame]
+                    for item in items:
+                        message = item["message"]
+                        mid = message["id"]
+                        if mid in conn.ids:
+                            stats.duplicates += 1
+                            continue
+                        # A frame whose "prev" this socket has not seen yet is what a client
+                        # takes for a gap (and fetches); one older than the newest seen
+                        # arrived out of order.
+                        prev = item.get("prev")
+                        if measuring[0]:
+                            if prev is not None and prev > conn.last_id and prev not in conn.ids:
+                                stats.gaps += 1
+                            if mid < conn.last_id:
+                                stats.reordered += 1
+                        conn.ids.add(mid)
+                        conn.last_id = max(conn.last_id, mid)
+                        if measuring[0]:
+                            count_delivery(stats, now, STAMP.search(message.get("html", "")))
+                    if frame["type"] == "messages":
+                        stats.other["messages-frames"] += 1
                     continue
+                frame = loads(raw)
+                kind = frame.get("type")
+                if kind == "ack":
+                    sent_at = conn.pending.pop(frame.get("client_id"), None)
+                    if sent_at is not None:
+                        stats.ack_latencies.append(now - sent_at)
+                    stats.acked += 1
+                    stats.verdicts[str(frame.get("verdict"))] += 1
+                    if frame.get("id") and frame.get("verdict") in PUBLISHED_VERDICTS and not frame.get("duplicate"):
+                        stats.acked_published += 1
+                    if conn.window:
+                        conn.window.release()
+                elif kind == "error":
+                    stats.errors[str(frame.get("code"))] += 1
+                    if conn.pending.pop(frame.get("ref"), None) is not None and conn.window:
+                        conn.window.release()
+                elif kind == "hello":
+                    conn.last_id = max([conn.last_id] + [msg["id"] for msg in frame.get("messages", [])])
+                    conn.hello.set()
+                else:
+                    stats.other[str(kind)] += 1
+                continue
             else:
                 frame = loads(raw)
                 if frame.get("type") != "message":
@@ -420,14 +436,7 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
                     conn.window.release()  # our own message came back: the bare room's "ack"
             if not measuring[0]:
                 continue
-            stats.received += 1
-            if not stats.first_rx:
-                stats.first_rx = now
-            stats.last_rx = now
-            if m:
-                stats.latencies.append(now - decode(m.group(1)) / 1e6)
-            else:
-                stats.unstamped += 1
+            count_delivery(stats, now, m)
     except asyncio.CancelledError:
         raise
     except Exception:

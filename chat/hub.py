@@ -32,6 +32,10 @@ from . import protocol
 
 log = logging.getLogger(__name__)
 
+# A message whose predecessor (``prev``) has not arrived yet waits this long for
+# it (two processes may commit neighbours and broadcast them in either order);
+# after that it goes out anyway and clients repair the gap (docs/protocol.md).
+REORDER_WAIT = 0.15
 PRESENCE_HEARTBEAT = 15.0
 PRESENCE_TTL = 45.0
 PRESENCE_DEBOUNCE = 0.2
@@ -67,6 +71,11 @@ class Room:
         self.presence_shown: dict[int, str] = {}
         self.flush_pending = False
         self.announce_pending = False
+        # Message events waiting for this loop turn's flush or for a predecessor.
+        self.outbox: list[dict[str, Any]] = []
+        self.outbox_scheduled = False
+        self.reorder_timer: asyncio.TimerHandle | None = None
+        self.last_id: int | None = None  # newest message id this process has sent out
 
     # --- presence -----------------------------------------------------------
 
@@ -164,9 +173,48 @@ class Room:
                     await self._send(lst, protocol.encode(frame))
                     await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
             return
+        if kind == notify.ROOM_MESSAGE:
+            self.outbox.append(event)
+            if not self.outbox_scheduled:
+                self.outbox_scheduled = True
+                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.flush_messages()))
+            return
+        # Anything else may refer to a waiting message (a removal, an edit): the
+        # messages go first, in id order.
+        await self.flush_messages(force=True)
         frame = protocol.event_to_frame(event)
         if frame is not None:
             await self.deliver(frame, event.get("to"), event.get("roles"))
+
+    async def flush_messages(self, *, force: bool = False) -> None:
+        """Send the waiting messages in id order, as one frame per flush: several
+        messages that arrive in one loop turn cost each socket one write.  A
+        message whose predecessor is missing waits up to ``REORDER_WAIT``."""
+        self.outbox_scheduled = False
+        if not self.outbox:
+            return
+        self.outbox.sort(key=lambda ev: ev["message"]["id"])
+        ready: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []
+        for event in self.outbox:
+            prev, msg_id = event["prev"], event["message"]["id"]
+            in_order = prev is None or self.last_id is None or prev <= self.last_id
+            if waiting or not (force or in_order):
+                waiting.append(event)
+                continue
+            ready.append(event)
+            if prev is not None:  # a late approval (prev None) does not move the chain
+                self.last_id = msg_id if self.last_id is None else max(self.last_id, msg_id)
+        self.outbox = waiting
+        if self.reorder_timer is not None:
+            self.reorder_timer.cancel()
+            self.reorder_timer = None
+        if waiting:
+            self.reorder_timer = asyncio.get_running_loop().call_later(
+                REORDER_WAIT, lambda: asyncio.ensure_future(self.flush_messages(force=True))
+            )
+        if ready:
+            await self.deliver(protocol.messages_frame(ready), None)
 
     async def deliver(self, frame: dict[str, Any], to: int | None, roles: list[str] | None = None) -> None:
         text = protocol.encode(frame)  # once for every local socket
@@ -226,9 +274,10 @@ class Hub:
         while lst.buffer:
             pending, lst.buffer = lst.buffer, []
             for frame, text in pending:
-                if frame["type"] == "message" and frame["message"]["id"] <= last_id:
+                newer = protocol.messages_after(frame, last_id)
+                if newer is None:
                     continue
-                await room._send(lst, text)
+                await room._send(lst, text if newer is frame else protocol.encode(newer))
         lst.live = True
 
     async def leave(self, circle_id: int, socket: Socket) -> None:
@@ -242,6 +291,8 @@ class Hub:
                 del self.rooms[circle_id]
                 for task in (room.reader, room.heartbeat):
                     task.cancel()
+                if room.reorder_timer is not None:
+                    room.reorder_timer.cancel()
                 layer = get_channel_layer()
                 await room.announce()  # tell the others this process left (empty set)
                 await layer.group_discard(room.group, room.channel)

@@ -196,6 +196,29 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+def messages_frame(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ``message`` frame, or a ``messages`` frame when several messages go out
+    together (in id order)."""
+    if len(events) == 1:
+        return {"type": "message", "message": events[0]["message"], "prev": events[0]["prev"]}
+    return {"type": "messages", "items": [{"message": e["message"], "prev": e["prev"]} for e in events]}
+
+
+def messages_after(frame: dict[str, Any], last_id: int) -> dict[str, Any] | None:
+    """``frame`` without the messages whose id is at most ``last_id`` (already sent
+    in a replay); ``None`` when nothing is left, ``frame`` itself when unchanged."""
+    if frame["type"] == "message":
+        return None if frame["message"]["id"] <= last_id else frame
+    if frame["type"] == "messages":
+        items = [item for item in frame["items"] if item["message"]["id"] > last_id]
+        if not items:
+            return None
+        if len(items) == len(frame["items"]):
+            return frame
+        return messages_frame(items)
+    return frame
+
+
 def event_to_frame(event: dict[str, Any]) -> dict[str, Any] | None:
     """Turn a channel-layer event (community.notify) into the wire frame, or None
     for events the hub handles itself."""

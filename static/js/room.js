@@ -145,8 +145,11 @@
         el.earlier.hidden = !(f.messages.length && f.messages[0].id > 1);
         break;
       case "message":
-        if (f.prev > lastId && !shown.has(f.prev)) suspectGap(f.prev, lastId);
-        addMessage(f.message);
+        receiveMessage(f);
+        updateEmpty();
+        break;
+      case "messages": // several published together, in id order
+        f.items.forEach(receiveMessage);
         updateEmpty();
         break;
       case "batch":
@@ -228,6 +231,11 @@
       gapFrom = null;
       if (stillMissing) requestResume(since);
     }, 700 + Math.random() * 600);
+  }
+
+  function receiveMessage(item) {
+    if (item.prev !== null && item.prev > lastId && !shown.has(item.prev)) suspectGap(item.prev, lastId);
+    addMessage(item.message);
   }
 
   function requestResume(since) {

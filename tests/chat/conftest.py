@@ -24,6 +24,7 @@ class Room:
         self.ws = communicator
         self.hello = hello
         self.seen: list[dict] = [hello]  # every frame received, for "never named" checks
+        self.split: list[dict] = []  # the rest of a received "messages" frame
         self.closed = False
 
     async def send(self, **frame):
@@ -37,7 +38,15 @@ class Room:
             await self.ws.send_input({"type": "websocket.receive", "text": text})
 
     async def recv(self, timeout: float = 3):
-        frame = await self.ws.receive_json_from(timeout=timeout)
+        """The next frame; a ``messages`` frame (several messages published together)
+        is seen as its ``message`` frames, one by one, in order."""
+        if self.split:
+            frame = self.split.pop(0)
+        else:
+            frame = await self.ws.receive_json_from(timeout=timeout)
+            if frame["type"] == "messages":
+                self.split = [{"type": "message", **item} for item in frame["items"]]
+                frame = self.split.pop(0)
         self.seen.append(frame)
         return frame
 
@@ -152,6 +161,11 @@ async def connect():
                 await room.close()
             except Exception:  # already failed; the test reports why
                 pass
+    import asyncio, sys
+    await asyncio.sleep(0.3)
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if pending:
+        print("PENDING", [(t.get_coro().__qualname__, str(t.get_stack(limit=3))[:600]) for t in pending], file=sys.__stderr__)
 
 
 @pytest.fixture

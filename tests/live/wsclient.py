@@ -10,6 +10,7 @@ class LiveSocket:
     def __init__(self, ws):
         self.ws = ws
         self.hello = None
+        self.split = []  # the rest of a received "messages" frame
 
     @classmethod
     async def open(cls, server, slug, cookie, *, since=None):
@@ -30,7 +31,14 @@ class LiveSocket:
         await self.ws.send(json.dumps(frame))
 
     async def recv(self, timeout=5.0):
-        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        """The next frame; a ``messages`` frame is seen as its ``message`` frames."""
+        if self.split:
+            return self.split.pop(0)
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        if frame["type"] == "messages":
+            self.split = [{"type": "message", **item} for item in frame["items"]]
+            return self.split.pop(0)
+        return frame
 
     async def recv_type(self, kind, timeout=5.0):
         deadline = asyncio.get_running_loop().time() + timeout
