@@ -13,20 +13,43 @@ def _limits() -> dict[str, tuple[int, int]]:
     return settings.CHAT_RATE_LIMITS
 
 
+_redis = None
+
+
+def _redis_client():
+    """A Redis client of this module's own when REDIS_URL is set: one round trip
+    per count (INCR and EXPIRE in a pipeline) where Django's cache API needs three."""
+    global _redis
+    if _redis is None and settings.REDIS_URL:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def _count(key: str, window: int) -> int:
+    client = _redis_client()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        full = f"{settings.REDIS_PREFIX}:{key}"
+        pipe.incr(full)
+        pipe.expire(full, window + 1, nx=True)
+        return int(pipe.execute()[0])
+    if cache.add(key, 1, timeout=window + 1):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        return 1
+
+
 def hit(bucket: str, member_id: int) -> None:
     """Count one action; raise ``DomainError(RATE_LIMITED)`` over the budget."""
     limit, window = _limits()[bucket]
     now = time.time()
     slot = int(now // window)
-    key = f"rl:{bucket}:{member_id}:{slot}"
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
+    count = _count(f"rl:{bucket}:{member_id}:{slot}", window)
     if count > limit:
         retry = max(1, int((slot + 1) * window - now + 0.999))
         raise DomainError(

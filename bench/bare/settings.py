@@ -18,7 +18,16 @@ ASGI_APPLICATION = "bench.bare.asgi.application"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "ic")
 CAPACITY = int(os.environ.get("CHANNEL_CAPACITY", "1000"))
-if REDIS_URL:
+# The tutorial's layer by default; BARE_CHANNEL_LAYER=pubsub gives bare the
+# pub/sub layer the product uses, for a like-for-like comparison.
+if REDIS_URL and os.environ.get("BARE_CHANNEL_LAYER") == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -118,15 +118,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Several deployments (or test runs) may share one Redis: every key carries this prefix.
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "ic")
 if REDIS_URL:
+    # Redis pub/sub: a group_send is one PUBLISH and each process reads every
+    # message of its subscriptions from one connection as it arrives.  The
+    # list-based RedisChannelLayer pops one message per round trip, which under
+    # load left the room's delivery seconds behind (bench/README.md).  Both are
+    # best-effort; the gap rule (docs/protocol.md) repairs what is dropped.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": f"{REDIS_PREFIX}:asgi",
-                "capacity": int(os.environ.get("CHANNEL_CAPACITY", "1000")),
-                "expiry": 60,
-            },
+            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
         }
     }
     CACHES = {

@@ -161,11 +161,6 @@ async def connect():
                 await room.close()
             except Exception:  # already failed; the test reports why
                 pass
-    import asyncio, sys
-    await asyncio.sleep(0.3)
-    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    if pending:
-        print("PENDING", [(t.get_coro().__qualname__, str(t.get_stack(limit=3))[:600]) for t in pending], file=sys.__stderr__)
 
 
 @pytest.fixture
