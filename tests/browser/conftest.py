@@ -1,5 +1,11 @@
+"""Browser tests: Debian's chromium driven by Playwright against a live Daphne."""
+
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import sync_playwright
+
+from tests.conftest import ROOT, session_cookie_for
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -10,6 +16,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+SCREENSHOTS = ROOT / "data" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def allow_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API keeps an event loop marked as running in this thread, so
+    Django would refuse the test's own (synchronous) queries; allow them here only."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -19,3 +35,19 @@ def chromium():
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def page_for(browser, server, user, path, viewport=None):
+    """A page of ``user`` (logged in through a real session cookie) at ``path``."""
+    context = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP)
+    context.add_cookies([{"name": "sessionid", "value": session_cookie_for(user), "url": server.url}])
+    page = context.new_page()
+    page.goto(path)
+    return page
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

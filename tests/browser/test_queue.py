@@ -1,7 +1,5 @@
 """The moderators' review queue in a real browser, live."""
 
-import os
-
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
@@ -9,19 +7,9 @@ from playwright.sync_api import expect
 from community.apps import MODERATORS_GROUP
 from moderation import services as moderation_services
 from moderation.models import AuditEntry, Flag
-from tests.conftest import ROOT, session_cookie_for
+from tests.browser.conftest import PHONE, page_for, shot
 
 pytestmark = pytest.mark.browser
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
-SCREENSHOTS = ROOT / "data" / "screenshots"
-
-
-def page_for(browser, server, user, path, viewport=None):
-    context = browser.new_context(base_url=server.url, viewport=viewport or {"width": 1100, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": session_cookie_for(user), "url": server.url}])
-    page = context.new_page()
-    page.goto(path)
-    return page
 
 
 def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
@@ -40,7 +28,7 @@ def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
     expect(queue.locator("#queue-status")).to_have_attribute("data-state", "live")
     expect(queue.locator("#queue-empty")).to_be_visible()
 
-    room = page_for(chromium, daphne_server, author.user, circle.get_absolute_url(), {"width": 390, "height": 844})
+    room = page_for(chromium, daphne_server, author.user, circle.get_absolute_url(), PHONE)
     other = page_for(chromium, daphne_server, reader.user, circle.get_absolute_url())
     expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
     expect(other.locator("#room-status")).to_have_attribute("data-state", "live")
@@ -58,8 +46,7 @@ def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
     expect(item).to_contain_text(author.alias)
     expect(item).to_contain_text(author.member_number)
     assert "queue-author" not in queue.content()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    queue.screenshot(path=str(SCREENSHOTS / "queue-alert.png"), full_page=True)
+    shot(queue, "queue-alert")
 
     item.get_by_label("Decision").select_option("remove")
     item.get_by_label("Reason (kept in the audit log)").fill("Reached out privately; removing for their privacy")
@@ -69,4 +56,4 @@ def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
     flag = Flag.objects.get()
     assert flag.resolution == "remove" and flag.handled_by == moderator
     assert AuditEntry.objects.filter(action="remove", actor=moderator).exists()
-    room.screenshot(path=str(SCREENSHOTS / "room-crisis-phone.png"), full_page=True)
+    shot(room, "room-crisis-phone")

@@ -1,6 +1,5 @@
 """The live room in a real browser against a real Daphne process."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -8,19 +7,14 @@ from playwright.sync_api import expect
 
 from chat import services as chat_services
 from community.models import Membership
-from tests.conftest import ROOT, session_cookie_for
+from tests.browser.conftest import PHONE, page_for, shot
 
 pytestmark = pytest.mark.browser
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
-SCREENSHOTS = ROOT / "data" / "screenshots"
 
 
 def open_room(browser, server, user, circle, viewport=None):
-    context = browser.new_context(base_url=server.url, viewport=viewport or {"width": 1000, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": session_cookie_for(user), "url": server.url}])
-    page = context.new_page()
+    page = page_for(browser, server, user, circle.get_absolute_url(), viewport)
     page.on("dialog", lambda dialog: dialog.accept("off topic"))
-    page.goto(circle.get_absolute_url())
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     return page
 
@@ -33,7 +27,7 @@ def test_two_members_chat_live_and_a_removal_disappears(daphne_server, make_user
     join(f_user, circle, Membership.Role.FACILITATOR)
 
     page_a = open_room(chromium, daphne_server, a_user, circle)
-    page_b = open_room(chromium, daphne_server, b_user, circle, viewport={"width": 390, "height": 844})
+    page_b = open_room(chromium, daphne_server, b_user, circle, viewport=PHONE)
     page_f = open_room(chromium, daphne_server, f_user, circle)
     expect(page_a.locator("#messages-empty")).to_be_visible()
 
@@ -60,8 +54,7 @@ def test_two_members_chat_live_and_a_removal_disappears(daphne_server, make_user
     page_f.locator("li.message", has_text="shifted for me today").get_by_role("button", name="Remove").click()
     expect(page_b.locator("li.message", has_text="shifted for me today")).to_have_count(0)
     expect(page_a.locator("li.message", has_text="shifted for me today")).to_have_count(0)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page_b.screenshot(path=str(SCREENSHOTS / "room-phone.png"), full_page=True)
+    shot(page_b, "room-phone")
 
 
 def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, make_user, circle, join, chromium):

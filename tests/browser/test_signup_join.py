@@ -1,39 +1,21 @@
 """A newcomer's first visit in a real browser (Debian's chromium, driven by Playwright)
 against a real Daphne process: sign up, find a circle, join, be greeted by an alias."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from community.models import Membership
-from tests.conftest import PASSWORD, ROOT
+from tests.browser.conftest import DESKTOP, PHONE, shot
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = ROOT / "data" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(autouse=True)
-def allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API keeps an event loop marked as running in this thread, so
-    Django would refuse the test's own (synchronous) queries; allow them here only."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def crisis_numbers_on_one_line(page) -> bool:
     """Each crisis number in the footer sits on a single line (never split at its hyphen)."""
     rects = page.locator(".site-footer strong").evaluate_all("els => els.map(e => e.getClientRects().length)")
     return bool(rects) and all(n == 1 for n in rects)
-
-
-def shot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 # ``chromium`` comes from tests/browser/conftest.py (Debian's chromium, headless).
