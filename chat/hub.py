@@ -55,6 +55,9 @@ class Listener:
     socket: Socket
     live: bool = False
     buffer: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    # The newest id its hello or replay sent: a message already on its way
+    # through the hub at that moment must not reach it a second time.
+    floor: int = 0
 
 
 class Room:
@@ -218,6 +221,7 @@ class Room:
 
     async def deliver(self, frame: dict[str, Any], to: int | None, roles: list[str] | None = None) -> None:
         text = protocol.encode(frame)  # once for every local socket
+        lowest = protocol.lowest_chained_id(frame)
         for lst in list(self.listeners.values()):
             if to is not None and lst.socket.membership_id != to:
                 continue
@@ -225,6 +229,11 @@ class Room:
                 continue
             if not lst.live:
                 lst.buffer.append((frame, text))
+                continue
+            if lowest is not None and lowest <= lst.floor:  # rare: just after its replay
+                newer = protocol.messages_after(frame, lst.floor)
+                if newer is not None:
+                    await self._send(lst, protocol.encode(newer))
                 continue
             await self._send(lst, text)
 
@@ -271,6 +280,7 @@ class Hub:
         lst = room.listeners.get(socket)
         if lst is None:
             return
+        lst.floor = last_id
         while lst.buffer:
             pending, lst.buffer = lst.buffer, []
             for frame, text in pending:

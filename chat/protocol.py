@@ -204,13 +204,31 @@ def messages_frame(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "messages", "items": [{"message": e["message"], "prev": e["prev"]} for e in events]}
 
 
-def messages_after(frame: dict[str, Any], last_id: int) -> dict[str, Any] | None:
-    """``frame`` without the messages whose id is at most ``last_id`` (already sent
-    in a replay); ``None`` when nothing is left, ``frame`` itself when unchanged."""
+def _replayed(item: dict[str, Any], last_id: int) -> bool:
+    # Ids are taken in commit order, so a replay up to ``last_id`` held every
+    # chained message up to it.  A late approval (``prev`` None) may be newer news.
+    return item["prev"] is not None and item["message"]["id"] <= last_id
+
+
+def lowest_chained_id(frame: dict[str, Any]) -> int | None:
+    """The smallest id of a chained message in a message(s) frame, else None."""
     if frame["type"] == "message":
-        return None if frame["message"]["id"] <= last_id else frame
+        items = [frame]
+    elif frame["type"] == "messages":
+        items = frame["items"]
+    else:
+        return None
+    ids = [item["message"]["id"] for item in items if item["prev"] is not None]
+    return min(ids) if ids else None
+
+
+def messages_after(frame: dict[str, Any], last_id: int) -> dict[str, Any] | None:
+    """``frame`` without the messages a replay up to ``last_id`` already sent;
+    ``None`` when nothing is left, ``frame`` itself when unchanged."""
+    if frame["type"] == "message":
+        return None if _replayed(frame, last_id) else frame
     if frame["type"] == "messages":
-        items = [item for item in frame["items"] if item["message"]["id"] > last_id]
+        items = [item for item in frame["items"] if not _replayed(item, last_id)]
         if not items:
             return None
         if len(items) == len(frame["items"]):

@@ -5,7 +5,6 @@ import pytest
 from chat import services as chat_services
 from community.errors import DomainError, ErrorCode
 from community.models import Membership
-from moderation import screening
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,15 +25,6 @@ def compiled_rules(transactional_db):
 SEND_BUDGET = 8
 # The very first message of a circle also creates its Room row (once per circle).
 FIRST_IN_ROOM_BUDGET = SEND_BUDGET + 5
-
-
-@pytest.fixture(autouse=True)
-def _rules_loaded():
-    """The keyword rules are loaded once per process and rule-set version (and the
-    version re-read from the cache every few seconds), not once per frame: load
-    them before measuring, so the budgets count what every frame costs."""
-    screening.forget_compiled_rules()
-    screening.compiled_rules()
 
 
 @pytest.fixture

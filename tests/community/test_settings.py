@@ -121,7 +121,7 @@ def test_redis_url_selects_channels_redis_and_the_redis_cache(tmp_path):
     settings = settings_with(
         tmp_path, SECRET_KEY="s" * 50, REDIS_URL="redis://cache.internal:6379/3", REDIS_PREFIX="circles-a"
     )
-    assert settings["LAYER"] == "channels_redis.core.RedisChannelLayer"
+    assert settings["LAYER"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert settings["LAYER_HOSTS"] == ["redis://cache.internal:6379/3"]
     assert settings["LAYER_PREFIX"] == "circles-a:asgi"
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
