@@ -107,7 +107,9 @@ async def test_messages_sent_while_resuming_are_neither_lost_nor_doubled(connect
             rooms.append((since, await connect(b_user, circle, since=since)))
         await poster
     for since, room in rooms:
-        assert await _ids_until(room, 45) == list(range(since + 1, 46)), since
+        ids = await _ids_until(room, 45)
+        seen = [(f["type"], f.get("message", {}).get("id"), f.get("prev")) for f in room.seen[1:]]
+        assert ids == list(range(since + 1, 46)), (since, [m["id"] for m in room.hello["messages"]], seen)
         assert await room.nothing(0.2)
         await room.close()
 
