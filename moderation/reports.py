@@ -9,6 +9,13 @@ from community.models import Membership
 
 from .models import Flag, Report
 
+REOPEN_FIELDS = ("status", "handled_at", "handled_by", "resolution")
+
+
+def reopen(flag: Flag) -> None:
+    """Put a decided item back in the queue (new reports, or an edit a rule caught)."""
+    flag.status, flag.handled_at, flag.handled_by, flag.resolution = Flag.Status.OPEN, None, None, ""
+
 
 def file_report(*, reporter: Membership, message, reason: str) -> Flag:
     """Record ``reporter``'s report of ``message`` in the review queue.
@@ -25,16 +32,21 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
         raise DomainError(ErrorCode.FORBIDDEN, "You cannot report your own message.")
     if not reason:
         raise DomainError(ErrorCode.BAD_FRAME, "Please say briefly why you are reporting this message.")
-    try:
+    try:  # two first reports at once: one creates the flag, the other finds it
         with transaction.atomic():
-            flag, _ = Flag.objects.select_for_update().get_or_create(
+            Flag.objects.get_or_create(
                 message=message, defaults={"circle_id": message.circle_id, "source": Flag.Source.REPORT}
             )
+    except IntegrityError:
+        pass
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.select_for_update().get(message=message)
             Report.objects.create(flag=flag, reporter=reporter, reason=reason[:500])
             flag.report_count = flag.reports.count()
             if flag.status == Flag.Status.RESOLVED:
-                flag.status, flag.handled_at, flag.resolution = Flag.Status.OPEN, None, ""
-            flag.save(update_fields=["report_count", "status", "handled_at", "resolution"])
+                reopen(flag)
+            flag.save(update_fields=["report_count", *REOPEN_FIELDS])
             if flag.report_count >= settings.REPORTS_TO_HIDE and not message.hidden:
                 message.hidden = True
                 message.save(update_fields=["hidden"])

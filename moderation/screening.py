@@ -25,6 +25,7 @@ from community import notify
 
 from . import matcher
 from .models import Flag, KeywordRule, RuleHit
+from .reports import REOPEN_FIELDS, reopen
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,13 @@ def record_screening(*, message, verdict: Verdict, author) -> Flag | None:
             "urgent": verdict.action == CRISIS,
         },
     )
+    if not created:  # the message was queued before (an edit, or reports)
+        if flag.status == Flag.Status.RESOLVED:
+            reopen(flag)
+        if hit is not None:
+            flag.rule_id, flag.category, flag.matched = hit.rule_id, hit.category, hit.matched[:200]
+        flag.urgent = flag.urgent or verdict.action == CRISIS
+        flag.save(update_fields=[*REOPEN_FIELDS, "rule", "category", "matched", "urgent"])
     if verdict.action == CRISIS:
         notify.to_member(
             message.circle_id,

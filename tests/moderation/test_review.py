@@ -227,3 +227,14 @@ def test_rule_change_is_audited_and_listed_with_hits(site_moderator, member):
     services.review_flag(user=site_moderator, flag_id=flag.pk, action="remove", reason="rude")
     page = client.get("/moderation/rules/").content.decode()
     assert "100 %" in page and "(1/1)" in page
+
+
+def test_edit_caught_by_a_rule_reopens_a_decided_item(flagged, site_moderator, make_rule, member):
+    """A dismissed item comes back to the queue when its message is edited into held text."""
+    services.review_flag(user=site_moderator, flag_id=flagged.pk, action="dismiss", reason="fine")
+    make_rule("plug", category="sourcing", action="hold")
+    result = chat_services.edit_message(ctx(member), message_id=flagged.message.seq, body="ask my plug")
+    assert result["verdict"] == "held"
+    flag = Flag.objects.get(pk=flagged.pk)
+    assert flag.status == "open" and flag.resolution == "" and flag.category == "sourcing"
+    assert Message.objects.get(pk=flagged.message_id).status == "held"
