@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from community import notify
 from community.errors import DomainError, ErrorCode
 
 from . import protocol, ratelimit, services
@@ -17,7 +18,17 @@ log = logging.getLogger(__name__)
 # one socket's frames stay in order (the consumer awaits each), while frames of
 # different sockets no longer queue behind each other's database round trips.
 # Each worker thread keeps its own connection (CONN_MAX_AGE).
-run_frame = database_sync_to_async(lambda handler, frame: handler(frame), thread_sensitive=False)
+def _run_frame(handler, frame):
+    """The frame's reply (or its refusal) and the events its service committed,
+    which the caller broadcasts from the event loop."""
+    with notify.collecting() as events:
+        try:
+            return handler(frame), None, events
+        except DomainError as err:
+            return None, err, events
+
+
+run_frame = database_sync_to_async(_run_frame, thread_sensitive=False)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -123,7 +134,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = protocol.parse_client_frame(text_data, bytes_data)
             ref = frame.get("ref")
-            reply = await run_frame(self.handle_frame, frame)
+            reply, refusal, events = await run_frame(self.handle_frame, frame)
+            await notify.send_collected(events)  # committed: broadcast before the reply
+            if refusal is not None:
+                raise refusal
         except DomainError as err:
             reply = protocol.error_frame(err, ref)
         except Exception:  # never close with 1011: tell the client, keep the socket

@@ -11,6 +11,8 @@ Services call these after writing; the send happens on commit, so a rolled-back
 write never reaches a screen.
 """
 
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -42,7 +44,14 @@ def staff_group() -> str:
     return "staff.all"
 
 
+_collecting = threading.local()
+
+
 def _send_now(group: str, event: dict[str, Any]) -> None:
+    collected = getattr(_collecting, "events", None)
+    if collected is not None:
+        collected.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(group, event)
@@ -52,6 +61,26 @@ def send_on_commit(group: str, event: dict[str, Any]) -> None:
     """Send ``event`` to ``group`` once the current transaction commits (at once
     outside a transaction)."""
     transaction.on_commit(lambda: _send_now(group, event))
+
+
+@contextmanager
+def collecting():
+    """Within this block (on this thread) committed events are kept, not sent:
+    the caller sends them with ``send_collected`` from its event loop.  A consumer
+    uses this around its service call so that the broadcast needs no second hop
+    from the worker thread back to the event loop."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    _collecting.events = events
+    try:
+        yield events
+    finally:
+        _collecting.events = None
+
+
+async def send_collected(events: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    for group, event in events:
+        await layer.group_send(group, event)
 
 
 def to_circle(circle_id: int, event_type: str, **payload: Any) -> None:

@@ -186,15 +186,21 @@ def _fresh_rate_limits():
     LocMemCache is this process's own and is cleared.  A shared Redis is never
     flushed (other runs and processes use it); membership ids are unique within a
     run, but a new test database numbers them from 1 again, so each test also gets
-    its own key prefix: counters from an earlier run cannot leak in.
+    its own key prefixes (the cache's, and REDIS_PREFIX, under which
+    chat.ratelimit counts on Redis directly): counters from an earlier run with
+    the same REDIS_PREFIX cannot leak in.  Counters expire on their own; the
+    rule-set version key (no timeout) goes with scripts/test's per-run cleanup.
     """
     default = settings.CACHES["default"]
     if default["BACKEND"].endswith("LocMemCache"):
         cache.clear()
         yield
         return
-    prefix = f"{default.get('KEY_PREFIX', '')}:test-{uuid.uuid4().hex[:12]}"
-    with override_settings(CACHES={**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}):
+    unique = f"test-{uuid.uuid4().hex[:12]}"
+    with override_settings(
+        CACHES={**settings.CACHES, "default": {**default, "KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}:{unique}"}},
+        REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}",
+    ):
         yield
 
 
