@@ -49,7 +49,9 @@ class Message(models.Model):
     removed_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["circle", "seq"]
+        # By column, not by relation: ordering by "circle" would join the circle
+        # table and sort by its name on every lookup of the send path.
+        ordering = ["circle_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["circle", "seq"], name="message_seq_unique_in_circle"),
             models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),

@@ -232,7 +232,7 @@ def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
     with transaction.atomic():
         message.status, message.removed_at = Message.Status.DELETED, timezone.now()
         message.save(update_fields=["status", "removed_at"])
-        Room.objects.filter(circle_id=ctx.circle_id, pinned=message).update(pinned=None)
+        _unpin_if_pinned(message)
         notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="deleted")
     return {"id": message.seq}
 
@@ -352,8 +352,13 @@ def do_remove_message(message: Message, *, reason: str = "") -> None:
     message.status, message.removed_at = Message.Status.REMOVED, timezone.now()
     message.removed_reason = (reason or "")[:200]
     message.save(update_fields=["status", "removed_at", "removed_reason"])
-    Room.objects.filter(circle_id=message.circle_id, pinned=message).update(pinned=None)
+    _unpin_if_pinned(message)
     notify.to_circle(message.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="removed")
+
+
+def _unpin_if_pinned(message: Message) -> None:
+    if Room.objects.filter(circle_id=message.circle_id, pinned=message).update(pinned=None):
+        notify.to_circle(message.circle_id, notify.ROOM_PINNED, message=None)
 
 
 def publish_held(message: Message) -> None:

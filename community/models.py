@@ -68,7 +68,7 @@ class Membership(models.Model):
     has_posted = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["circle", "joined_at"]
+        ordering = ["circle_id", "joined_at"]  # by column: no join on hot lookups
         constraints = [
             models.UniqueConstraint(fields=["circle", "alias"], name="alias_unique_in_circle"),
             models.UniqueConstraint(fields=["user", "circle"], name="one_membership_per_circle"),

@@ -235,12 +235,15 @@ async def test_removed_message_disappears_from_every_open_screen(connect, circle
 
 
 async def test_removing_the_pinned_message_unpins_it(connect, circle, people, post):
-    """A removed message does not stay pinned."""
+    """A removed message does not stay pinned: open screens are told at once."""
     _f, f_room, _ms, [room_a, room_b], users = await _staffed_room(connect, people, post, circle)
     await f_room.send(type="pin", message=1)
     await f_room.recv_types("done", "pinned")
+    await room_a.recv_type("pinned")
     await f_room.send(type="remove", message=1)
-    await f_room.recv_types("done", "removed")
+    await f_room.recv_types("done", "removed", "pinned")
+    got = await room_a.recv_types("removed", "pinned")
+    assert got["pinned"]["message"] is None
     late = await connect(users[1], circle)
     assert late.hello["room"]["pinned"] is None
     await _close_all(f_room, room_a, room_b, late)
