@@ -937,6 +937,15 @@ class _PhraseEntry:
     exempt_for: list[int]
 
 
+def _record_phrase(entry, span: tuple[int, int], record, exempt) -> None:
+    """A phrase key matched the words of ``span``: record its rules' hits and the
+    exempt-phrase occurrences it marks."""
+    start, end = span
+    record(entry.rules, start, end)
+    for rule_id in entry.exempt_for:
+        exempt.setdefault(rule_id, []).append((start, end))
+
+
 class CompiledRules:
     """A rule set compiled once; ``match`` costs about the same for 10 or 10,000
     word and phrase rules.  Immutable after construction; safe to share between
@@ -1109,10 +1118,7 @@ class CompiledRules:
             while True:
                 entry = phrases.get(glued)
                 if entry is not None:
-                    start, end = span_of(i, j)
-                    record(entry.rules, start, end)
-                    for rule_id in entry.exempt_for:
-                        exempt.setdefault(rule_id, []).append((start, end))
+                    _record_phrase(entry, span_of(i, j), record, exempt)
                 j += 1
                 if j == n:
                     break
@@ -1135,11 +1141,8 @@ class CompiledRules:
             while frontier:
                 for glued in frontier:
                     entry = phrases.get(glued)
-                    if entry is not None:
-                        start, end = span_of(i, j)
-                        record(entry.rules, start, end)
-                        for rule_id in entry.exempt_for:
-                            exempt.setdefault(rule_id, []).append((start, end))
+                if entry is not None:
+                    _record_phrase(entry, span_of(i, j), record, exempt)
                 j += 1
                 if j == n:
                     break
