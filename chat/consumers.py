@@ -72,7 +72,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         hub = get_hub()
         self.room = await hub.join(self.ctx.circle_id, self, self.ctx.alias)
         try:
-            state = await database_sync_to_async(services.hello)(self.ctx, since=since)
+            state = await database_sync_to_async(services.hello)(self.ctx, since=since, limit=protocol.RESUME_BATCH)
         except DomainError as err:
             await self.send_frame(protocol.error_frame(err))
             await self.close(code=protocol.CLOSE_NOT_ALLOWED)

@@ -27,9 +27,6 @@ from moderation.models import AuditEntry
 from . import ratelimit, selectors, text
 from .models import Message, Reaction, Room
 
-STAFF_ROLES = (Membership.Role.FACILITATOR, Membership.Role.MODERATOR)
-
-
 @dataclass(frozen=True)
 class RoomContext:
     """Who is on a socket: ids only, fixed at connect."""
@@ -54,16 +51,14 @@ def open_room(*, user, slug: str) -> RoomContext:
     return RoomContext(user.pk, circle.pk, membership.pk, membership.alias, membership.role)
 
 
-def hello(ctx: RoomContext, *, since: int | None) -> dict[str, Any]:
+def hello(ctx: RoomContext, *, since: int | None, limit: int) -> dict[str, Any]:
     """Everything the ``hello`` frame carries except presence (held by the hub)."""
     circle = Circle.objects.get(pk=ctx.circle_id)
     state = selectors.room_state(circle)
     if since is None:
         messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY)
     else:
-        from .protocol import RESUME_BATCH
-
-        messages = selectors.history_after(ctx.circle_id, since, RESUME_BATCH)
+        messages = selectors.history_after(ctx.circle_id, since, limit)
     return {"state": state, "messages": messages}
 
 
@@ -134,9 +129,7 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     actor = _actor(ctx)
     check(actor.user, Action.POST, actor.circle, actor)
     circle = actor.circle
-    is_staff = actor.role in STAFF_ROLES
-    if circle.room_closed and not is_staff:
-        raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
+    is_staff = actor.role in Membership.STAFF_ROLES
     clean = text.normalise(body)
     ratelimit.hit("send", actor.pk)
     if not is_staff:
@@ -180,9 +173,9 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     return PostResult(message.seq, AUTHOR_VERDICT[message.verdict])
 
 
-def _own_recent(ctx: RoomContext, message_id: int) -> tuple[Membership, Message]:
+def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Membership, Message]:
     actor = _actor(ctx)
-    check(actor.user, Action.POST, actor.circle, actor)
+    check(actor.user, action, actor.circle, actor)
     message = _published(ctx, message_id)
     if message.author_id != actor.pk:
         raise DomainError(ErrorCode.FORBIDDEN, "You can only change your own messages.")
@@ -201,9 +194,7 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
 
     Refused with ROOM_CLOSED while the room is closed (read-only), as a send is.
     """
-    actor, message = _own_recent(ctx, message_id)
-    if actor.circle.room_closed and actor.role not in STAFF_ROLES:
-        raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
+    actor, message = _own_recent(ctx, message_id, Action.POST)
     ratelimit.hit("send", actor.pk)
     clean = text.normalise(body)
     verdict = screening.screen(ctx.circle_id, clean)
@@ -228,7 +219,7 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
 
 def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
     """Delete your own message within the edit window; broadcasts ``room.removed``."""
-    _actor_, message = _own_recent(ctx, message_id)
+    _actor_, message = _own_recent(ctx, message_id, Action.DELETE_OWN)
     with transaction.atomic():
         message.status, message.removed_at = Message.Status.DELETED, timezone.now()
         message.save(update_fields=["status", "removed_at"])
@@ -325,7 +316,7 @@ def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "")
     ).first()
     if target is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Nobody in this circle has that alias.")
-    if target.pk == actor.pk or target.role in STAFF_ROLES:
+    if target.pk == actor.pk or target.role in Membership.STAFF_ROLES:
         raise DomainError(ErrorCode.FORBIDDEN, "Facilitators and moderators cannot be muted here.")
     with transaction.atomic():
         community_services.mute_membership(target=target, minutes=minutes)

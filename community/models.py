@@ -49,6 +49,10 @@ class Membership(models.Model):
         FACILITATOR = "facilitator", "Facilitator"
         MODERATOR = "moderator", "Moderator"
 
+    # Roles that run a room: exempt from slow mode, may post while it is closed,
+    # cannot be muted by a facilitator, and see crisis alerts in the room.
+    STAFF_ROLES = (Role.FACILITATOR, Role.MODERATOR)
+
     # Null once the account is deleted: the row stays so the alias is never reused
     # in this circle and the moderation history keeps its opaque member number.
     user = models.ForeignKey(

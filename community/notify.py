@@ -19,6 +19,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from .models import Membership
+
 # Event types (the hub maps each to a wire frame in chat.protocol).
 ROOM_MESSAGE = "room.message"
 ROOM_EDITED = "room.edited"
@@ -33,7 +35,7 @@ ROOM_PRESENCE_SYNC = "room.presence_sync"
 ROOM_PRESENCE_QUERY = "room.presence_query"
 STAFF_ALERT = "staff.alert"
 STAFF_QUEUE = "staff.queue"
-STAFF_ROLES = ("facilitator", "moderator")
+STAFF_ROLES = tuple(role.value for role in Membership.STAFF_ROLES)
 
 
 def circle_group(circle_id: int) -> str:

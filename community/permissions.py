@@ -22,6 +22,7 @@ class Action(StrEnum):
     # active members
     VIEW_ROOM = "view_room"
     POST = "post"
+    DELETE_OWN = "delete_own"
     REACT = "react"
     REPORT = "report"
     REROLL_ALIAS = "reroll_alias"
@@ -45,7 +46,15 @@ class Action(StrEnum):
 
 
 MEMBER_ACTIONS = frozenset(
-    {Action.VIEW_ROOM, Action.POST, Action.REACT, Action.REPORT, Action.REROLL_ALIAS, Action.LEAVE}
+    {
+        Action.VIEW_ROOM,
+        Action.POST,
+        Action.DELETE_OWN,
+        Action.REACT,
+        Action.REPORT,
+        Action.REROLL_ALIAS,
+        Action.LEAVE,
+    }
 )
 FACILITATOR_ACTIONS = MEMBER_ACTIONS | {
     Action.PIN,
@@ -117,11 +126,13 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
         raise DomainError(ErrorCode.BANNED, "You are no longer a member of this circle.")
     if action not in ROLE_ACTIONS[Membership.Role(membership.role)]:
         raise DomainError(ErrorCode.FORBIDDEN, "Your role in this circle does not allow that.")
-    if action in (Action.POST, Action.REACT) and membership.is_muted(timezone.now()):
+    if action in (Action.POST, Action.DELETE_OWN, Action.REACT) and membership.is_muted(timezone.now()):
         until = timezone.localtime(membership.muted_until).strftime("%H:%M")
         raise DomainError(
             ErrorCode.MUTED, f"You are muted in this circle until {until}.", until=membership.muted_until.isoformat()
         )
+    if action == Action.POST and circle.room_closed and membership.role not in Membership.STAFF_ROLES:
+        raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
 
 
 def can(user, action: Action, circle: Circle | None = None, membership=_UNSET) -> bool:

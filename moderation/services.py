@@ -100,7 +100,7 @@ def acknowledge_crisis(*, user, flag_id: int) -> Flag:
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
     membership = membership_for(user, flag.circle)
-    if not (is_site_moderator(user) or (membership and membership.is_active and membership.role in notify.STAFF_ROLES)):
+    if not (is_site_moderator(user) or (membership and membership.is_active and membership.role in Membership.STAFF_ROLES)):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(

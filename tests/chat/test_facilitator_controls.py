@@ -306,3 +306,14 @@ async def test_every_facilitator_action_is_audited(connect, circle, people, post
         ("remove", handle, "facilitator", None, 1),
     ]
     await _close_all(f_room, room_a, room_b)
+
+
+async def test_members_may_delete_their_own_message_while_the_room_is_closed(connect, circle, people, post):
+    """A closed room is read-only for new words, but a member may still take back their own message."""
+    _f, f_room, _ms, [room_a, room_b], _users = await _staffed_room(connect, people, post, circle)
+    await _command(f_room, [room_a, room_b], {"type": "close_room"}, "room_state")
+    await room_a.send(type="delete", message=1)
+    got = await room_a.recv_types("done", "removed")
+    assert got["removed"] == {"type": "removed", "id": 1, "reason": "deleted"}
+    assert (await room_b.recv_type("removed"))["id"] == 1
+    await _close_all(f_room, room_a, room_b)

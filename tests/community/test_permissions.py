@@ -15,7 +15,7 @@ from community.permissions import Action, can, check
 from tests.community.helpers import ban, mute, refuse
 
 A = Action
-MEMBER = {A.VIEW_ROOM, A.POST, A.REACT, A.REPORT, A.REROLL_ALIAS, A.LEAVE}
+MEMBER = {A.VIEW_ROOM, A.POST, A.DELETE_OWN, A.REACT, A.REPORT, A.REROLL_ALIAS, A.LEAVE}
 FACILITATOR = MEMBER | {
     A.PIN,
     A.SLOW_MODE,
@@ -51,7 +51,7 @@ def expected(who: str, action: Action) -> ErrorCode | None:
     if action == A.JOIN:
         return ErrorCode.ALREADY_MEMBER
     if who == "muted":
-        if action in (A.POST, A.REACT):
+        if action in (A.POST, A.DELETE_OWN, A.REACT):
             return ErrorCode.MUTED
         who = "member"
     allowed = {"member": MEMBER, "facilitator": FACILITATOR, "circle_moderator": CIRCLE_MODERATOR}[who]
