@@ -79,6 +79,8 @@ class Room:
         self.outbox_scheduled = False
         self.reorder_timer: asyncio.TimerHandle | None = None
         self.last_id: int | None = None  # newest message id this process has sent out
+        # This circle's send queue (a chat.batching.Batcher, set by the consumer).
+        self.sends: Any = None
 
     # --- presence -----------------------------------------------------------
 
@@ -176,8 +178,11 @@ class Room:
                     await self._send(lst, protocol.encode(frame))
                     await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
             return
-        if kind == notify.ROOM_MESSAGE:
-            self.outbox.append(event)
+        if kind in (notify.ROOM_MESSAGE, notify.ROOM_MESSAGES):
+            if kind == notify.ROOM_MESSAGE:
+                self.outbox.append(event)
+            else:
+                self.outbox.extend(event["events"])
             if not self.outbox_scheduled:
                 self.outbox_scheduled = True
                 asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.flush_messages()))

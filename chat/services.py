@@ -10,7 +10,7 @@ directly.  Refusals raise ``DomainError`` and change nothing.
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -116,6 +116,26 @@ AUTHOR_VERDICT = {
 }
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """One ``send`` frame's content, as ``post_messages`` takes it."""
+
+    ctx: RoomContext
+    client_id: str
+    body: str
+
+
+@dataclass
+class _Prepared:
+    index: int
+    request: SendRequest
+    actor: Membership
+    verdict: screening.Verdict
+    html: str
+    held: bool
+    message: Message | None = None
+
+
 def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     """Store a message, then broadcast it (``room.message``) on commit.
 
@@ -123,54 +143,142 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     and broadcasts nothing new.  Refusals: NOT_MEMBER, BANNED, MUTED,
     ROOM_CLOSED, SLOW_MODE, RATE_LIMITED, EMPTY_BODY, TOO_LARGE.
     """
-    existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
-    if existing is not None:
-        return PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
-    actor = _actor(ctx)
+    result = post_messages([SendRequest(ctx, client_id, body)])[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainError]:
+    """Several sends to one circle, checked one by one and stored in one
+    transaction (group commit): the live room batches the sends that arrive
+    while the previous batch is being written (``chat.batching``).
+
+    Each request gets its own answer, in order: a ``PostResult`` or the
+    ``DomainError`` that refused it (exactly what ``post_message`` would have
+    raised).  A refusal changes nothing and does not affect the other requests.
+    Ids are taken in order, so the batch's messages chain (``prev``) as if
+    they had been sent one after the other.
+    """
+    if not requests:
+        return []
+    circle_ids = {r.ctx.circle_id for r in requests}
+    if len(circle_ids) != 1:
+        raise ValueError("post_messages takes the sends of one circle")
+    results: list[PostResult | DomainError | None] = [None] * len(requests)
+    keys = [(r.ctx.membership_id, r.client_id) for r in requests]
+    stored = {
+        (m.author_id, m.client_id): m
+        for m in Message.objects.filter(
+            author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys}
+        ).only("author_id", "client_id", "seq", "verdict")
+    }
+    fresh = {k[0] for k in keys if k not in stored}
+    actors = (
+        {m.pk: m for m in Membership.objects.select_related("circle", "user").filter(pk__in=fresh)} if fresh else {}
+    )
+    prepared: list[_Prepared] = []
+    first_of: dict[tuple[int, str], int] = {}  # a client_id sent twice in one batch
+    for i, request in enumerate(requests):
+        key = keys[i]
+        if key in stored:
+            existing = stored[key]
+            results[i] = PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
+            continue
+        if key in first_of:
+            continue  # answered below, from the first one's outcome
+        first_of[key] = i
+        try:
+            item = _prepare(i, request, actors.get(request.ctx.membership_id))
+        except DomainError as err:
+            results[i] = err
+            continue
+        if isinstance(item, PostResult):
+            results[i] = item
+        else:
+            prepared.append(item)
+    if prepared:
+        try:
+            with transaction.atomic():
+                _store(prepared)
+        except IntegrityError:
+            # A client_id raced in on another socket or process: store one by one.
+            for item in prepared:
+                item.message = None
+                try:
+                    with transaction.atomic():
+                        _store([item])
+                except IntegrityError:
+                    existing = Message.objects.filter(
+                        author_id=item.actor.pk, client_id=item.request.client_id
+                    ).first()
+                    if existing is None:
+                        raise
+                    results[item.index] = PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
+        for item in prepared:
+            if item.message is not None and results[item.index] is None:
+                results[item.index] = PostResult(item.message.seq, AUTHOR_VERDICT[item.message.verdict])
+    for i, key in enumerate(keys):
+        if results[i] is None:  # the repeat of a client_id earlier in this batch
+            first = results[first_of[key]]
+            if isinstance(first, PostResult) and first.id is not None:
+                results[i] = PostResult(first.id, first.verdict, duplicate=True)
+            else:
+                results[i] = first
+    return results  # type: ignore[return-value]
+
+
+def _prepare(index: int, request: SendRequest, actor: Membership | None) -> "_Prepared | PostResult":
+    """Everything before the write: who, may they, the text, limits, screening."""
+    ctx = request.ctx
+    if actor is None or actor.user_id != ctx.user_id:
+        raise DomainError(ErrorCode.NOT_MEMBER, "You are no longer a member of this circle.")
     check(actor.user, Action.POST, actor.circle, actor)
     circle = actor.circle
-    is_staff = actor.role in Membership.STAFF_ROLES
-    clean = text.normalise(body)
+    clean = text.normalise(request.body)
     ratelimit.hit("send", actor.pk)
-    if not is_staff:
+    if actor.role not in Membership.STAFF_ROLES:
         ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
     verdict = screening.screen(circle.pk, clean)
     if verdict.action == screening.BLOCK:
         return PostResult(None, "blocked", reason=verdict.reason)
     held = verdict.action == screening.HOLD
-    html = text.render(verdict.text)
-    try:
-        with transaction.atomic():
-            room = _room(circle.pk)
-            room.last_seq += 1
-            prev = room.last_published_seq
-            if not held:
-                room.last_published_seq = room.last_seq
-            message = Message.objects.create(
-                circle=circle,
-                seq=room.last_seq,
-                author=actor,
-                alias=actor.alias,
-                client_id=client_id,
-                body=verdict.text,
-                html=html,
-                status=Message.Status.HELD if held else Message.Status.PUBLISHED,
-                verdict=verdict.message_verdict,
-            )
-            room.save(update_fields=["last_seq", "last_published_seq"])
-            if not actor.has_posted:
-                Membership.objects.filter(pk=actor.pk).update(has_posted=True)
-            screening.record_screening(message=message, verdict=verdict, author=actor)
-            if not held:
-                payload = selectors.message_payload(message)
-                notify.to_circle(circle.pk, notify.ROOM_MESSAGE, message=payload, prev=prev)
-    except IntegrityError:
-        # The same client_id raced in on another socket: answer with the stored one.
-        existing = Message.objects.filter(author_id=ctx.membership_id, client_id=client_id).first()
-        if existing is None:
-            raise
-        return PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
-    return PostResult(message.seq, AUTHOR_VERDICT[message.verdict])
+    return _Prepared(index, request, actor, verdict, text.render(verdict.text), held)
+
+
+def _store(items: list[_Prepared]) -> None:
+    """Take ids under the room lock, insert, and broadcast on commit.  Call
+    inside a transaction."""
+    circle_id = items[0].request.ctx.circle_id
+    room = _room(circle_id)
+    prev = room.last_published_seq
+    chain: list[int | None] = []
+    for item in items:
+        room.last_seq += 1
+        item.message = Message(
+            circle_id=circle_id,
+            seq=room.last_seq,
+            author=item.actor,
+            alias=item.actor.alias,
+            client_id=item.request.client_id,
+            body=item.verdict.text,
+            html=item.html,
+            status=Message.Status.HELD if item.held else Message.Status.PUBLISHED,
+            verdict=item.verdict.message_verdict,
+        )
+        chain.append(None if item.held else prev)
+        if not item.held:
+            prev = room.last_published_seq = room.last_seq
+    Message.objects.bulk_create([item.message for item in items])
+    room.save(update_fields=["last_seq", "last_published_seq"])
+    first_posts = {item.actor.pk for item in items if not item.actor.has_posted}
+    if first_posts:
+        Membership.objects.filter(pk__in=first_posts).update(has_posted=True)
+    for item, before in zip(items, chain):
+        screening.record_screening(message=item.message, verdict=item.verdict, author=item.actor)
+        if not item.held:
+            payload = selectors.message_payload(item.message)
+            notify.to_circle(circle_id, notify.ROOM_MESSAGE, message=payload, prev=before)
 
 
 def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Membership, Message]:

@@ -23,6 +23,7 @@ from .models import Membership
 
 # Event types (the hub maps each to a wire frame in chat.protocol).
 ROOM_MESSAGE = "room.message"
+ROOM_MESSAGES = "room.messages"  # several room.message events of one commit, in order
 ROOM_EDITED = "room.edited"
 ROOM_REMOVED = "room.removed"
 ROOM_REACTIONS = "room.reactions"
@@ -79,9 +80,26 @@ def collecting():
         _collecting.events = None
 
 
+def _coalesced(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Runs of ``room.message`` events to one group become one ``room.messages``
+    event: a batch of stored messages crosses the channel layer once."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for group, event in events:
+        if event["type"] == ROOM_MESSAGE and out and out[-1][0] == group:
+            last = out[-1][1]
+            if last["type"] == ROOM_MESSAGE:
+                out[-1] = (group, {"type": ROOM_MESSAGES, "events": [last, event]})
+                continue
+            if last["type"] == ROOM_MESSAGES:
+                last["events"].append(event)
+                continue
+        out.append((group, event))
+    return out
+
+
 async def send_collected(events: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
-    for group, event in events:
+    for group, event in _coalesced(events):
         await layer.group_send(group, event)
 
 

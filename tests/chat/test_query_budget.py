@@ -95,3 +95,14 @@ def test_hello_stays_within_budget(ctx, circle, people, post, django_assert_max_
     with django_assert_max_num_queries(5):
         data = chat_services.hello(ctx, since=None, limit=200)
     assert len(data["messages"]) == 31
+
+
+def test_a_batch_of_sends_costs_what_one_send_costs(ctx, circle, people, django_assert_max_num_queries):
+    """Group commit: ten members' sends stored together take the queries of one send
+    (one lookup each for client_ids and actors, one lock, one insert, one update)."""
+    others = [chat_services.open_room(user=u, slug=circle.slug) for u, _m in people(circle, 9)]
+    requests = [chat_services.SendRequest(c, f"b{n}", f"batch message {n}") for n, c in enumerate([ctx, *others])]
+    with django_assert_max_num_queries(SEND_BUDGET):
+        results = chat_services.post_messages(requests)
+    assert [r.id for r in results] == list(range(2, 12))
+    assert not any(r.duplicate for r in results)

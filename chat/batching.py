@@ -1,0 +1,64 @@
+"""Group commit: one worker runs everything that queued up while it was busy.
+
+The live room stores every message before broadcasting it, and a database
+transaction (with its commit, and the hop into a worker thread) costs far more
+than the message itself.  A ``Batcher`` runs the first item at once, alone; the
+items that arrive while that runs wait and go together in the next run, up to
+``max_batch``.  Under no load nothing waits; under load each run carries many
+items, so the fixed cost per run is shared.
+
+The batcher knows nothing of messages: ``run`` takes the list of items and
+returns one answer per item, in order (an answer may be an exception instance,
+which is raised to that item's caller alone).  One ``Batcher`` per circle per
+process (``chat.hub.Room.sends``), on the process's event loop.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Batcher:
+    def __init__(self, run: Callable[[list[Any]], Awaitable[list[Any]]], *, max_batch: int) -> None:
+        self.run = run
+        self.max_batch = max_batch
+        self.waiting: list[tuple[Any, asyncio.Future]] = []
+        self.worker: asyncio.Task | None = None
+        self.runs = 0  # for tests and the benchmark's curiosity
+        self.items = 0
+
+    async def submit(self, item: Any) -> Any:
+        """Queue ``item``; return its answer (or raise its exception) once its run ends."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((item, future))
+        if self.worker is None:
+            self.worker = asyncio.ensure_future(self._work())
+        # The caller going away (a socket closing) must not cancel the run: the
+        # item is stored or refused all the same, and a retry finds it.
+        return await asyncio.shield(future)
+
+    async def _work(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
+                self.runs += 1
+                self.items += len(batch)
+                try:
+                    answers = await self.run([item for item, _ in batch])
+                    if len(answers) != len(batch):
+                        raise RuntimeError(f"batch run gave {len(answers)} answers for {len(batch)} items")
+                except Exception as exc:  # every caller of this run hears of it
+                    log.exception("batch run failed")
+                    answers = [exc] * len(batch)
+                for (_, future), answer in zip(batch, answers):
+                    if future.done():
+                        continue
+                    if isinstance(answer, BaseException):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+        finally:
+            self.worker = None
