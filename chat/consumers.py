@@ -44,11 +44,10 @@ def _send_batch(requests: list[services.SendRequest]) -> tuple[list, list]:
     answers: list = [None] * len(requests)
     allowed: list[int] = []
     with notify.collecting() as events:
-        for i, request in enumerate(requests):
-            try:
-                ratelimit.hit("frame", request.ctx.membership_id)
-            except DomainError as err:
-                answers[i] = err
+        limited = ratelimit.hit_many([("frame", request.ctx.membership_id) for request in requests])
+        for i, refusal in enumerate(limited):
+            if refusal is not None:
+                answers[i] = refusal
             else:
                 allowed.append(i)
         for i, answer in zip(allowed, services.post_messages([requests[i] for i in allowed])):

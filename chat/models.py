@@ -1,19 +1,50 @@
 """The live room's records: messages (per-circle increasing ids), reactions, room state."""
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from community.models import Circle, Membership
 
 
+class RoomManager(models.Manager):
+    def take_ids(self, circle_id: int, count: int, published_upto: int) -> tuple[int, int] | None:
+        """Reserve the circle's next ``count`` message ids, of which the first
+        ``published_upto`` end with a published one (0: none is published).
+
+        One statement, which also locks the row until the transaction ends, so
+        ids increase in commit order.  Returns the last id taken before and the
+        last *published* id before, or ``None`` when the circle has no room row
+        yet.  Call inside a transaction.
+        """
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            # Every right-hand side sees the row as it was (SQL, PostgreSQL and SQLite).
+            cursor.execute(
+                f"UPDATE {table} SET prev_published_seq = last_published_seq,"
+                " last_published_seq = CASE WHEN %s > 0 THEN last_seq + %s ELSE last_published_seq END,"
+                " last_seq = last_seq + %s WHERE circle_id = %s RETURNING last_seq, prev_published_seq",
+                [published_upto, published_upto, count, circle_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return row[0] - count, row[1]
+
+
 class Room(models.Model):
-    """Per-circle counters and the pin.  Locked (select_for_update) while a message
-    takes its id, so ids increase in commit order within a circle."""
+    """Per-circle counters and the pin.  Its row is locked while messages take
+    their ids (``Room.objects.take_ids``), so ids increase in commit order
+    within a circle."""
 
     circle = models.OneToOneField(Circle, on_delete=models.CASCADE, related_name="room", primary_key=True)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_published_seq = models.PositiveBigIntegerField(default=0)
+    prev_published_seq = models.PositiveBigIntegerField(
+        default=0, help_text="last_published_seq before the latest take_ids (what its RETURNING reports)."
+    )
     pinned = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = RoomManager()
 
     def __str__(self) -> str:
         return f"room of {self.circle_id}"

@@ -27,14 +27,20 @@ def _redis_client():
     return _redis
 
 
-def _count(key: str, window: int) -> int:
+def _count_many(keys: list[tuple[str, int]]) -> list[int]:
+    """Count one hit on each ``(key, window)``: one Redis round trip for them all."""
     client = _redis_client()
     if client is not None:
         pipe = client.pipeline(transaction=False)
-        full = f"{settings.REDIS_PREFIX}:{key}"
-        pipe.incr(full)
-        pipe.expire(full, window + 1, nx=True)
-        return int(pipe.execute()[0])
+        for key, window in keys:
+            full = f"{settings.REDIS_PREFIX}:{key}"
+            pipe.incr(full)
+            pipe.expire(full, window + 1, nx=True)
+        return [int(n) for n in pipe.execute()[::2]]
+    return [_count_in_cache(key, window) for key, window in keys]
+
+
+def _count_in_cache(key: str, window: int) -> int:
     if cache.add(key, 1, timeout=window + 1):
         return 1
     try:
@@ -44,19 +50,37 @@ def _count(key: str, window: int) -> int:
         return 1
 
 
+def hit_many(hits: list[tuple[str, int]]) -> list[DomainError | None]:
+    """Count one action per ``(bucket, member_id)``, all in one round trip; for
+    each, ``None`` or the ``DomainError(RATE_LIMITED)`` it earned (over budget)."""
+    now = time.time()
+    keys, slots = [], []
+    for bucket, member_id in hits:
+        limit, window = _limits()[bucket]
+        slot = int(now // window)
+        keys.append((f"rl:{bucket}:{member_id}:{slot}", window))
+        slots.append((limit, window, slot))
+    out: list[DomainError | None] = []
+    for count, (limit, window, slot) in zip(_count_many(keys) if keys else [], slots):
+        if count <= limit:
+            out.append(None)
+            continue
+        retry = max(1, int((slot + 1) * window - now + 0.999))
+        out.append(
+            DomainError(
+                ErrorCode.RATE_LIMITED,
+                f"You are sending faster than this room allows. Please wait {retry} s.",
+                retry_after=retry,
+            )
+        )
+    return out
+
+
 def hit(bucket: str, member_id: int) -> None:
     """Count one action; raise ``DomainError(RATE_LIMITED)`` over the budget."""
-    limit, window = _limits()[bucket]
-    now = time.time()
-    slot = int(now // window)
-    count = _count(f"rl:{bucket}:{member_id}:{slot}", window)
-    if count > limit:
-        retry = max(1, int((slot + 1) * window - now + 0.999))
-        raise DomainError(
-            ErrorCode.RATE_LIMITED,
-            f"You are sending faster than this room allows. Please wait {retry} s.",
-            retry_after=retry,
-        )
+    refusal = hit_many([(bucket, member_id)])[0]
+    if refusal is not None:
+        raise refusal
 
 
 def slow_mode(circle_id: int, member_id: int, seconds: int) -> None:

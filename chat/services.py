@@ -177,8 +177,8 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
     actors = (
         {m.pk: m for m in Membership.objects.select_related("circle", "user").filter(pk__in=fresh)} if fresh else {}
     )
-    prepared: list[_Prepared] = []
     first_of: dict[tuple[int, str], int] = {}  # a client_id sent twice in one batch
+    admitted: list[tuple[int, Membership, str]] = []
     for i, request in enumerate(requests):
         key = keys[i]
         if key in stored:
@@ -189,7 +189,18 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
             continue  # answered below, from the first one's outcome
         first_of[key] = i
         try:
-            item = _prepare(i, request, actors.get(request.ctx.membership_id))
+            actor = _may_post(request.ctx, actors.get(request.ctx.membership_id))
+            admitted.append((i, actor, text.normalise(request.body)))
+        except DomainError as err:
+            results[i] = err
+    # One round trip for the whole batch's send budget.
+    limited = ratelimit.hit_many([("send", actor.pk) for _i, actor, _clean in admitted])
+    prepared: list[_Prepared] = []
+    for (i, actor, clean), refusal in zip(admitted, limited):
+        try:
+            if refusal is not None:
+                raise refusal
+            item = _screen(i, requests[i], actor, clean)
         except DomainError as err:
             results[i] = err
             continue
@@ -228,15 +239,16 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
     return results  # type: ignore[return-value]
 
 
-def _prepare(index: int, request: SendRequest, actor: Membership | None) -> "_Prepared | PostResult":
-    """Everything before the write: who, may they, the text, limits, screening."""
-    ctx = request.ctx
+def _may_post(ctx: RoomContext, actor: Membership | None) -> Membership:
     if actor is None or actor.user_id != ctx.user_id:
         raise DomainError(ErrorCode.NOT_MEMBER, "You are no longer a member of this circle.")
     check(actor.user, Action.POST, actor.circle, actor)
+    return actor
+
+
+def _screen(index: int, request: SendRequest, actor: Membership, clean: str) -> "_Prepared | PostResult":
+    """Slow mode, then screening and rendering: all that is left before the write."""
     circle = actor.circle
-    clean = text.normalise(request.body)
-    ratelimit.hit("send", actor.pk)
     if actor.role not in Membership.STAFF_ROLES:
         ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
     verdict = screening.screen(circle.pk, clean)
@@ -247,17 +259,21 @@ def _prepare(index: int, request: SendRequest, actor: Membership | None) -> "_Pr
 
 
 def _store(items: list[_Prepared]) -> None:
-    """Take ids under the room lock, insert, and broadcast on commit.  Call
+    """Take ids (locking the room row), insert, and broadcast on commit.  Call
     inside a transaction."""
     circle_id = items[0].request.ctx.circle_id
-    room = _room(circle_id)
-    prev = room.last_published_seq
+    published_upto = max((n for n, item in enumerate(items, 1) if not item.held), default=0)
+    taken = Room.objects.take_ids(circle_id, len(items), published_upto)
+    if taken is None:  # the circle's first message: its room row does not exist yet
+        Room.objects.get_or_create(circle_id=circle_id)
+        taken = Room.objects.take_ids(circle_id, len(items), published_upto)
+    seq, prev = taken
     chain: list[int | None] = []
     for item in items:
-        room.last_seq += 1
+        seq += 1
         item.message = Message(
             circle_id=circle_id,
-            seq=room.last_seq,
+            seq=seq,
             author=item.actor,
             alias=item.actor.alias,
             client_id=item.request.client_id,
@@ -268,9 +284,8 @@ def _store(items: list[_Prepared]) -> None:
         )
         chain.append(None if item.held else prev)
         if not item.held:
-            prev = room.last_published_seq = room.last_seq
+            prev = seq
     Message.objects.bulk_create([item.message for item in items])
-    room.save(update_fields=["last_seq", "last_published_seq"])
     first_posts = {item.actor.pk for item in items if not item.actor.has_posted}
     if first_posts:
         Membership.objects.filter(pk__in=first_posts).update(has_posted=True)

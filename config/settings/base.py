@@ -94,8 +94,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Connections are kept between frames (each worker thread holds one): opening a
 # connection per frame cost more than the frame's own queries (bench/README.md).
 DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+# A health check is one more round trip ("SELECT 1") before the first query of
+# every frame.  Off by default: a connection that broke (a database restart)
+# fails one request, is then closed by Django as unusable, and the next one
+# reconnects; the live room's clients retry a send with the same client_id.
+DB_CONN_HEALTH_CHECKS = os.environ.get("DB_CONN_HEALTH_CHECKS", "false").lower() in ("1", "true", "yes", "on")
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_HEALTH_CHECKS
+    )
     if DATABASE_URL
     else {
         "ENGINE": "django.db.backends.sqlite3",
