@@ -491,7 +491,7 @@ def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float
     for s in servers:
         path = out / f"{cell}-{s.label}.txt"
         cmd = [str(spy), "record", "--pid", str(s.proc.pid), "--format", "raw", "--rate", "250", "--threads",
-               "--nonblocking", "--duration", str(max(1, int(duration))), "--output", str(path)]
+               "--nonblocking", "--gil", "--duration", str(max(1, int(duration))), "--output", str(path)]
         spies.append((path, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                              preexec_fn=_die_with_parent)))
     return spies

@@ -4,6 +4,7 @@ import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from community import notify
@@ -205,7 +206,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def sends(self) -> Batcher:
         """This circle's send queue in this process (created with the first send)."""
         if self.room.sends is None:
-            self.room.sends = Batcher(run_send_batch, max_batch=SEND_BATCH)
+            self.room.sends = Batcher(
+                run_send_batch, max_batch=SEND_BATCH, linger=settings.CHAT_SEND_LINGER_MS / 1000
+            )
         return self.room.sends
 
     def handle_frame(self, frame: protocol.Frame) -> dict | None:

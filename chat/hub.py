@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # it (two processes may commit neighbours and broadcast them in either order);
 # after that it goes out anyway and clients repair the gap (docs/protocol.md).
 REORDER_WAIT = 0.15
+# A busy room's messages are sent at most this often (a quiet room's at once).
+FLUSH_GAP = 0.02
 PRESENCE_HEARTBEAT = 15.0
 PRESENCE_TTL = 45.0
 PRESENCE_DEBOUNCE = 0.2
@@ -77,6 +79,7 @@ class Room:
         # Message events waiting for this loop turn's flush or for a predecessor.
         self.outbox: list[dict[str, Any]] = []
         self.outbox_scheduled = False
+        self.last_flush = float("-inf")  # loop time of the last message frame sent
         self.reorder_timer: asyncio.TimerHandle | None = None
         self.last_id: int | None = None  # newest message id this process has sent out
         # This circle's send queue (a chat.batching.Batcher, set by the consumer).
@@ -185,7 +188,14 @@ class Room:
                 self.outbox.extend(event["events"])
             if not self.outbox_scheduled:
                 self.outbox_scheduled = True
-                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.flush_messages()))
+                loop = asyncio.get_running_loop()
+                # At most one message frame per FLUSH_GAP per socket: in a busy room
+                # the messages of the next few milliseconds share one write each.
+                wait = self.last_flush + FLUSH_GAP - loop.time()
+                if wait > 0:
+                    loop.call_later(wait, lambda: asyncio.ensure_future(self.flush_messages()))
+                else:
+                    loop.call_soon(lambda: asyncio.ensure_future(self.flush_messages()))
             return
         # Anything else may refer to a waiting message (a removal, an edit): the
         # messages go first, in id order.
@@ -201,6 +211,7 @@ class Room:
         self.outbox_scheduled = False
         if not self.outbox:
             return
+        self.last_flush = asyncio.get_running_loop().time()
         self.outbox.sort(key=lambda ev: ev["message"]["id"])
         ready: list[dict[str, Any]] = []
         waiting: list[dict[str, Any]] = []

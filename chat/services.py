@@ -167,23 +167,29 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
         raise ValueError("post_messages takes the sends of one circle")
     results: list[PostResult | DomainError | None] = [None] * len(requests)
     keys = [(r.ctx.membership_id, r.client_id) for r in requests]
+    # Both lookups unordered and the first as tuples: on this path the ORM's
+    # compiling of ordering and model rows cost more than the queries.
     stored = {
-        (m.author_id, m.client_id): m
-        for m in Message.objects.filter(
+        (author_id, client_id): (seq, verdict)
+        for author_id, client_id, seq, verdict in Message.objects.filter(
             author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys}
-        ).only("author_id", "client_id", "seq", "verdict")
+        )
+        .order_by()
+        .values_list("author_id", "client_id", "seq", "verdict")
     }
     fresh = {k[0] for k in keys if k not in stored}
     actors = (
-        {m.pk: m for m in Membership.objects.select_related("circle", "user").filter(pk__in=fresh)} if fresh else {}
+        {m.pk: m for m in Membership.objects.select_related("circle", "user").filter(pk__in=fresh).order_by()}
+        if fresh
+        else {}
     )
     first_of: dict[tuple[int, str], int] = {}  # a client_id sent twice in one batch
     admitted: list[tuple[int, Membership, str]] = []
     for i, request in enumerate(requests):
         key = keys[i]
         if key in stored:
-            existing = stored[key]
-            results[i] = PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
+            seq, verdict = stored[key]
+            results[i] = PostResult(seq, AUTHOR_VERDICT[verdict], duplicate=True)
             continue
         if key in first_of:
             continue  # answered below, from the first one's outcome
@@ -289,11 +295,14 @@ def _store(items: list[_Prepared]) -> None:
     first_posts = {item.actor.pk for item in items if not item.actor.has_posted}
     if first_posts:
         Membership.objects.filter(pk__in=first_posts).update(has_posted=True)
+    # The messages first, together (one channel-layer event for the batch), then
+    # what screening raised about them (queue items, crisis cards and alerts).
     for item, before in zip(items, chain):
-        screening.record_screening(message=item.message, verdict=item.verdict, author=item.actor)
         if not item.held:
             payload = selectors.message_payload(item.message)
             notify.to_circle(circle_id, notify.ROOM_MESSAGE, message=payload, prev=before)
+    for item in items:
+        screening.record_screening(message=item.message, verdict=item.verdict, author=item.actor)
 
 
 def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Membership, Message]:

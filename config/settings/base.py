@@ -214,6 +214,9 @@ SITE_NAME = "Integration Circles"
 
 # --- Live room ------------------------------------------------------------
 # bucket: (actions, per seconds) per member, shared across processes via the cache.
+# Group commit: while a batch of sends is being stored, the next batch gathers
+# for at least this long (only under load; a lone message goes at once).
+CHAT_SEND_LINGER_MS = float(os.environ.get("CHAT_SEND_LINGER_MS", "5"))
 CHAT_RATE_LIMITS = {
     "send": (int(os.environ.get("CHAT_RATE_SEND", "10")), 10),
     "react": (int(os.environ.get("CHAT_RATE_REACT", "40")), 10),

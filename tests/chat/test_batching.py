@@ -1,0 +1,267 @@
+"""Group commit: sends that arrive together are stored together, and each still
+gets its own answer, in order, as if it had been sent alone."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.db import database_sync_to_async as dsa
+from django.db import connection, transaction
+
+from chat import services as chat_services
+from chat.batching import Batcher
+from chat.hub import get_hub
+from chat.models import Message
+from community import notify
+from community import services as community_services
+from community.errors import DomainError, ErrorCode
+from moderation import screening
+from moderation import services as moderation_services
+
+# --- the batcher on its own --------------------------------------------------------
+
+
+class Recorder:
+    """A run function that records the batches it was given and can be held open."""
+
+    def __init__(self, answer=lambda item: item * 10):
+        self.batches: list[list] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.answer = answer
+
+    async def __call__(self, items):
+        self.batches.append(list(items))
+        await self.gate.wait()
+        return [self.answer(item) for item in items]
+
+
+async def test_a_lone_item_runs_at_once_and_gets_its_answer():
+    run = Recorder()
+    batcher = Batcher(run, max_batch=10, linger=0.5)
+    assert await asyncio.wait_for(batcher.submit(1), timeout=0.4) == 10  # no linger for a lone item
+    assert run.batches == [[1]]
+
+
+async def test_items_arriving_during_a_run_go_together_in_the_next():
+    run = Recorder()
+    run.gate.clear()
+    batcher = Batcher(run, max_batch=10)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.sleep(0.01)
+    rest = [asyncio.ensure_future(batcher.submit(n)) for n in (2, 3, 4)]
+    await asyncio.sleep(0.01)
+    run.gate.set()
+    assert await first == 10
+    assert [await r for r in rest] == [20, 30, 40]
+    assert run.batches == [[1], [2, 3, 4]]
+    assert (batcher.runs, batcher.items) == (2, 4)
+
+
+async def test_a_run_takes_at_most_max_batch_items_in_arrival_order():
+    run = Recorder()
+    run.gate.clear()
+    batcher = Batcher(run, max_batch=2)
+    futures = [asyncio.ensure_future(batcher.submit(n)) for n in range(5)]
+    await asyncio.sleep(0.01)
+    run.gate.set()
+    assert [await f for f in futures] == [0, 10, 20, 30, 40]
+    assert run.batches == [[0, 1], [2, 3], [4]]
+
+
+async def test_an_exception_answer_reaches_only_its_own_caller():
+    run = Recorder(answer=lambda item: ValueError(f"no {item}") if item == 2 else item)
+    run.gate.clear()
+    batcher = Batcher(run, max_batch=10)
+    futures = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2, 3)]
+    await asyncio.sleep(0.01)
+    run.gate.set()
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert results[0] == 1 and results[2] == 3
+    assert isinstance(results[1], ValueError) and str(results[1]) == "no 2"
+
+
+async def test_a_failed_run_fails_its_callers_and_the_next_run_still_works():
+    calls = []
+
+    async def run(items):
+        calls.append(items)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return items
+
+    batcher = Batcher(run, max_batch=10)
+    with pytest.raises(RuntimeError):
+        await batcher.submit("a")
+    assert await batcher.submit("b") == "b"
+
+
+async def test_a_run_with_a_wrong_number_of_answers_fails_its_callers():
+    async def run(items):
+        return items[:1]
+
+    batcher = Batcher(run, max_batch=10)
+    results = await asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True)
+    assert [type(r) for r in results] == [RuntimeError, RuntimeError]  # nobody gets a wrong answer
+    assert await batcher.submit(3) == 3
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_run():
+    run = Recorder()
+    run.gate.clear()
+    batcher = Batcher(run, max_batch=10)
+    leaving = asyncio.ensure_future(batcher.submit(1))
+    staying = asyncio.ensure_future(batcher.submit(2))
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    run.gate.set()
+    assert await staying == 20
+    assert run.batches == [[1, 2]]  # the leaving one was run all the same
+
+
+async def test_under_load_a_run_lingers_to_gather_more():
+    run = Recorder()
+    run.gate.clear()
+    batcher = Batcher(run, max_batch=10, linger=0.05)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(batcher.submit(2))
+    await asyncio.sleep(0.01)
+    run.gate.set()  # the first run ends; the second waits for the linger
+    await first
+    third = asyncio.ensure_future(batcher.submit(3))  # within the linger: joins the second run
+    assert (await second, await third) == (20, 30)
+    assert run.batches == [[1], [2, 3]]
+
+
+# --- post_messages: one transaction, one answer per send -------------------------------
+
+
+@pytest.fixture
+def rules(db):
+    moderation_services.save_rule(user=None, pattern="telegram", kind="word", category="spam", action="block")
+    moderation_services.save_rule(user=None, pattern="meetup", kind="word", category="personal-info", action="hold")
+    screening.forget_compiled_rules()
+    yield
+    screening.forget_compiled_rules()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mixed_batch_answers_each_send_as_if_sent_alone(circle, people, post, rules):
+    """Refused, blocked, held, repeated and stored sends in one batch: each gets
+    what ``post_message`` would have given it, and the stored ones chain."""
+    members = people(circle, 6)
+    (a, _), (b, _), (c, c_m), (d, _), (e, _), (f, _) = members
+    earlier = post(b, circle, "stored before", client_id="b-1")
+    community_services.mute_membership(target=c_m, minutes=10)
+    ctx = {user: chat_services.open_room(user=user, slug=circle.slug) for user, _m in members}
+    requests = [
+        chat_services.SendRequest(ctx[a], "a-1", "first of the batch"),
+        chat_services.SendRequest(ctx[b], "b-1", "a retry of an earlier send"),
+        chat_services.SendRequest(ctx[c], "c-1", "muted, so refused"),
+        chat_services.SendRequest(ctx[d], "d-1", "join my telegram"),
+        chat_services.SendRequest(ctx[e], "e-1", "shall we have a meetup"),
+        chat_services.SendRequest(ctx[f], "f-1", "   "),
+        chat_services.SendRequest(ctx[a], "a-1", "the same send again, in the same batch"),
+        chat_services.SendRequest(ctx[f], "f-2", "last of the batch"),
+    ]
+    with notify.collecting() as events:
+        results = chat_services.post_messages(requests)
+    ok, retry, muted, blocked, held, empty, again, last = results
+    assert (ok.id, ok.verdict, ok.duplicate) == (earlier + 1, "published", False)
+    assert (retry.id, retry.duplicate) == (earlier, True)
+    assert isinstance(muted, DomainError) and muted.code == ErrorCode.MUTED
+    assert (blocked.id, blocked.verdict) == (None, "blocked")
+    assert (held.id, held.verdict) == (earlier + 2, "held")
+    assert isinstance(empty, DomainError) and empty.code == ErrorCode.EMPTY_BODY
+    assert (again.id, again.duplicate) == (ok.id, True)
+    assert (last.id, last.verdict) == (earlier + 3, "published")
+    rows = list(Message.objects.filter(circle=circle).values_list("seq", "client_id", "status"))
+    assert rows == [(earlier, "b-1", "published"), (earlier + 1, "a-1", "published"),
+                    (earlier + 2, "e-1", "held"), (earlier + 3, "f-2", "published")]
+    # One broadcast for the batch's published messages (then the held one's queue
+    # item for the moderators); the chain skips the held one.
+    coalesced = notify._coalesced(events)
+    event = coalesced[0][1]
+    assert event["type"] == notify.ROOM_MESSAGES
+    assert not any(ev["type"] in (notify.ROOM_MESSAGE, notify.ROOM_MESSAGES) for _g, ev in coalesced[1:])
+    assert [(ev["message"]["id"], ev["prev"]) for ev in event["events"]] == [
+        (earlier + 1, earlier), (earlier + 3, earlier + 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_whose_client_id_raced_in_elsewhere_stores_the_rest(circle, people):
+    """Another tab (another process) stores the same client_id between the batch's
+    lookup and its insert: the batch falls back to one transaction per send,
+    answers that one as a duplicate and stores the rest."""
+    (a, _a), (b, _b) = people(circle, 2)
+    ctx_a = chat_services.open_room(user=a, slug=circle.slug)
+    ctx_b = chat_services.open_room(user=b, slug=circle.slug)
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_tab():
+        try:
+            with transaction.atomic():  # holds the room's write lock until released
+                chat_services.post_message(ctx_a, client_id="a-1", body="from the other tab")
+                inserted.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    rival = threading.Thread(target=other_tab)
+    rival.start()
+    assert inserted.wait(5)
+    # Commit the rival once this batch has looked (and found nothing) and is
+    # waiting for the write lock.
+    threading.Timer(0.5, release.set).start()
+    results = chat_services.post_messages([
+        chat_services.SendRequest(ctx_a, "a-1", "from this tab"),
+        chat_services.SendRequest(ctx_b, "b-1", "unrelated"),
+    ])
+    rival.join(5)
+    assert (results[0].id, results[0].duplicate) == (1, True)
+    assert (results[1].id, results[1].duplicate) == (2, False)
+    assert Message.objects.get(circle=circle, seq=1).body == "from the other tab"
+
+
+def test_post_messages_refuses_sends_of_two_circles():
+    class Ctx:
+        def __init__(self, circle_id):
+            self.circle_id, self.membership_id = circle_id, 1
+
+    with pytest.raises(ValueError):
+        chat_services.post_messages([
+            chat_services.SendRequest(Ctx(1), "x", "one"), chat_services.SendRequest(Ctx(2), "y", "two")])
+
+
+# --- through the live room ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sends_from_many_sockets_at_once_are_stored_together_and_all_delivered(connect, circle, people):
+    """Twenty sends from ten sockets at once: fewer transactions than messages,
+    every ack names a distinct id, and every member receives every message once,
+    in id order, each naming the one before it."""
+    members = await dsa(people)(circle, 10)
+    rooms = [await connect(user, circle) for user, _m in members]
+    for room in rooms:
+        await room.ws.receive_nothing(timeout=0.3)  # presence settles
+    for round_ in range(2):
+        await asyncio.gather(*(room.send(type="send", client_id=f"r{round_}-{n}", body=f"note {round_}-{n}")
+                               for n, room in enumerate(rooms)))
+    acks, seen = [], {n: [] for n in range(len(rooms))}
+    for n, room in enumerate(rooms):
+        while len([f for f in room.seen if f["type"] == "ack"]) < 2 or len(seen[n]) < 20:
+            frame = await room.recv(timeout=5)
+            if frame["type"] == "ack":
+                acks.append(frame)
+            elif frame["type"] == "message":
+                seen[n].append((frame["message"]["id"], frame["prev"]))
+    ids = sorted(ack["id"] for ack in acks)
+    assert ids == list(range(1, 21)) and not any(ack["duplicate"] for ack in acks)
+    for n in seen:
+        assert seen[n] == [(i, i - 1) for i in range(1, 21)]
+    batcher = get_hub().rooms[circle.pk].sends
+    assert batcher.items == 20 and batcher.runs < 20
+    for room in rooms:
+        await room.close()
