@@ -570,7 +570,7 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     def share(c: int) -> str:
         return f"{100 * c / total:5.1f}%"
 
-    lines = [f"{path.name}: {total} samples (CPU only; idle threads not sampled)",
+    lines = [f"{path.name}: {total} samples of the thread holding the GIL (Python CPU; waits not sampled)",
              "  threads: " + ", ".join(f"{t} {share(c).strip()}" for t, c in threads.most_common(4)),
              "  by area (leaf-most match):"]
     lines += [f"    {share(c)}  {name}" for name, c in areas.most_common()]
