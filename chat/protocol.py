@@ -255,6 +255,8 @@ def event_to_frame(event: dict[str, Any]) -> dict[str, Any] | None:
         return {"type": "room_state", "state": event["state"]}
     if kind == "room.notice":
         return {"type": "notice", "code": event["code"], "message": event["message"]}
+    if kind == "room.approved":
+        return {"type": "approved", "held_id": event["held_id"], "id": event["id"]}
     if kind == "room.kick":
         return {"type": "notice", "code": event["code"], "message": event["message"]}
     if kind == "room.crisis_resources":

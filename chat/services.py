@@ -485,13 +485,26 @@ def _unpin_if_pinned(message: Message) -> None:
 
 
 def publish_held(message: Message) -> None:
-    """Publish a message that was held for review.  It keeps its original id, so
-    it is broadcast with ``prev: null`` (not part of the gap chain; clients insert
-    it in order)."""
-    message.status, message.hidden = Message.Status.PUBLISHED, False
-    message.save(update_fields=["status", "hidden"])
+    """Publish a message that was held for review, as the room's newest.
+
+    It takes a new id at the end of the chain (its old id stays a hole), so it
+    is broadcast like any new message and a member who was away gets it on
+    resume.  Its author alone is told which held message it was
+    (``room.approved``), so their screen can drop the "waiting" placeholder.
+    Call inside the transaction that resolves the review.
+    """
+    held_id = message.seq
+    taken = Room.objects.take_ids(message.circle_id, 1, 1)
+    if taken is None:  # a room whose row predates the counters; cannot lose the message
+        Room.objects.get_or_create(circle_id=message.circle_id)
+        taken = Room.objects.take_ids(message.circle_id, 1, 1)
+    last, prev = taken
+    message.seq, message.status, message.hidden = last + 1, Message.Status.PUBLISHED, False
+    message.save(update_fields=["seq", "status", "hidden"])
     payload = selectors.message_payload(message, selectors.reaction_counts(message))
-    notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=None)
+    notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=prev)
+    if message.author_id is not None:
+        notify.to_member(message.circle_id, message.author_id, notify.ROOM_APPROVED, held_id=held_id, id=message.seq)
 
 
 def set_hidden(message: Message, *, hidden: bool) -> None:

@@ -30,6 +30,7 @@ ROOM_REACTIONS = "room.reactions"
 ROOM_PINNED = "room.pinned"
 ROOM_STATE = "room.state"
 ROOM_NOTICE = "room.notice"
+ROOM_APPROVED = "room.approved"  # to the author: your held message was published under a new id
 ROOM_KICK = "room.kick"
 ROOM_CRISIS_RESOURCES = "room.crisis_resources"
 ROOM_PRESENCE_SYNC = "room.presence_sync"

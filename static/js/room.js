@@ -196,6 +196,11 @@
       case "notice":
         notice(f.message, f.code);
         break;
+      case "approved": // your held message is published (as message f.id): drop the placeholder
+        var placeholder = el.list.querySelector('li[data-held-id="' + Number(f.held_id) + '"]');
+        if (placeholder) placeholder.remove();
+        updateEmpty();
+        break;
       case "crisis_resources":
         crisisCard(f);
         break;
@@ -423,6 +428,11 @@
       shown.delete(id);
     }
     if (el.pinned.dataset.id === String(id)) setPinned(null);
+    var held = el.list.querySelector('li[data-held-id="' + Number(id) + '"]');
+    if (held) {
+      held.remove(); // only its author had it: say what happened, gently
+      notice("A moderator reviewed your message and did not publish it.", "not_published");
+    }
     updateEmpty();
   }
 
@@ -637,6 +647,7 @@
       p.li.querySelector(".message-head").textContent =
         myAlias + " (you) \u00b7 waiting for a moderator before others see it";
       p.li.classList.add("held");
+      p.li.dataset.heldId = f.id;
       return;
     }
     p.li.remove(); // the stored message (by id) replaces the pending one

@@ -1,4 +1,4 @@
-from tests.chat.conftest import connect  # noqa: F401  (the live-room socket fixture)
+from tests.chat.conftest import connect, post  # noqa: F401  (the live-room socket and posting fixtures)
 import pytest
 from django.contrib.auth.models import Group
 

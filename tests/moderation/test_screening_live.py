@@ -48,10 +48,42 @@ async def test_held_message_is_not_shown_until_approved(connect, pair, circle, m
     assert flag.status == "open" and flag.source == "rule"
 
     await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    # Published as the room's newest message, in the chain like any other.
     live = await b.recv_type("message")
-    assert live["message"]["id"] == 1 and live["prev"] is None
+    assert live["message"]["id"] == 2 and live["prev"] == 0
+    assert "plug" in live["message"]["html"]
+    got = await a.recv_types("message", "approved")
+    assert got["message"] == live
+    assert got["approved"] == {"type": "approved", "held_id": 1, "id": 2}
+    assert await b.nothing()  # the approved frame is the author's alone
     await a.close()
     await b.close()
+
+
+async def test_a_member_away_during_an_approval_gets_the_message_on_resume(
+    connect, pair, circle, make_rule, site_moderator, post
+):
+    """Held, then others talk, then a member leaves, then the moderator approves:
+    reconnecting with ``since`` brings the approved message after the rest."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    assert (await a.recv_type("ack"))["verdict"] == "held"
+    later = await dsa(post)(b_m.user, circle, "talking meanwhile")
+    b = await connect(b_m.user, circle)
+    seen = b.hello["messages"][-1]["id"]
+    assert seen == later == 2
+    await b.close()
+    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    back = await connect(b_m.user, circle, since=seen)
+    assert [m["id"] for m in back.hello["messages"]] == [3]
+    assert "plug" in back.hello["messages"][0]["html"]
+    await a.close()
+    await back.close()
 
 
 async def test_blocked_message_is_refused_with_the_reason_and_not_stored(connect, pair, circle, make_rule):
