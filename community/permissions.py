@@ -131,7 +131,9 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
         raise DomainError(
             ErrorCode.MUTED, f"You are muted in this circle until {until}.", until=membership.muted_until.isoformat()
         )
-    if action == Action.POST and circle.room_closed and membership.role not in Membership.STAFF_ROLES:
+    # Closed means read-only for members: no new words and no reactions (taking
+    # back your own message, DELETE_OWN, stays allowed).
+    if action in (Action.POST, Action.REACT) and circle.room_closed and membership.role not in Membership.STAFF_ROLES:
         raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
 
 

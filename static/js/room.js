@@ -327,6 +327,7 @@
       b.type = "button";
       b.className = "reaction";
       b.dataset.kind = r[0];
+      b.disabled = readOnly();
       var n = (m.reactions && m.reactions[r[0]]) || 0;
       var on = mine.has(m.id + ":" + r[0]);
       b.setAttribute("aria-pressed", on ? "true" : "false");
@@ -477,6 +478,11 @@
     }
   }
 
+  function readOnly() {
+    // A closed room is read-only for members (no messages, no reactions).
+    return roomState.closed && !(role === "facilitator" || role === "moderator");
+  }
+
   function applyState(state) {
     roomState.closed = !!state.closed;
     roomState.slow_mode = state.slow_mode || 0;
@@ -484,6 +490,9 @@
     var staffRole = role === "facilitator" || role === "moderator";
     el.body.disabled = roomState.closed && !staffRole;
     el.send.disabled = roomState.closed && !staffRole;
+    el.list.querySelectorAll("button.reaction").forEach(function (b) {
+      b.disabled = readOnly();
+    });
     el.slow.hidden = !roomState.slow_mode;
     el.slow.textContent = roomState.slow_mode
       ? "Slow mode is on: one message every " + roomState.slow_mode + " seconds, to give each share some space."

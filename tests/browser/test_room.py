@@ -87,3 +87,30 @@ def _ctx(membership):
     return chat_services.RoomContext(
         membership.user_id, membership.circle_id, membership.pk, membership.alias, membership.role
     )
+
+
+def test_closing_the_room_makes_it_read_only_for_members_live(daphne_server, make_user, circle, join, chromium):
+    """The facilitator closes the room: the member's composer and reactions are
+    disabled at once with a calm note; reopening enables them again."""
+    a_user, f_user = make_user("shore-a"), make_user("shore-guide")
+    join(a_user, circle)
+    join(f_user, circle, Membership.Role.FACILITATOR)
+    page_f = open_room(chromium, daphne_server, f_user, circle)
+    page_a = open_room(chromium, daphne_server, a_user, circle, viewport=PHONE)
+    page_f.get_by_label("Your message").fill("Welcome, everyone.")
+    page_f.get_by_label("Your message").press("Enter")
+    heart = page_a.locator("li.message", has_text="Welcome, everyone").locator("button.reaction").first
+    expect(heart).to_be_enabled()
+
+    page_f.locator("#facilitator-controls summary").click()
+    page_f.get_by_role("button", name="Close the room").click()
+    expect(page_a.locator("#room-closed")).to_be_visible()
+    expect(page_a.get_by_label("Your message")).to_be_disabled()
+    expect(heart).to_be_disabled()
+    expect(page_f.locator("li.message", has_text="Welcome").locator("button.reaction").first).to_be_enabled()
+    shot(page_a, "room-closed-phone")
+
+    page_f.get_by_role("button", name="Reopen the room").click()
+    expect(page_a.locator("#room-closed")).to_be_hidden()
+    expect(heart).to_be_enabled()
+    expect(page_a.get_by_label("Your message")).to_be_enabled()

@@ -317,3 +317,21 @@ async def test_members_may_delete_their_own_message_while_the_room_is_closed(con
     assert got["removed"] == {"type": "removed", "id": 1, "reason": "deleted"}
     assert (await room_b.recv_type("removed"))["id"] == 1
     await _close_all(f_room, room_a, room_b)
+
+
+async def test_members_cannot_react_while_the_room_is_closed_and_can_after_it_reopens(connect, circle, people, post):
+    """Closed is read-only: a member's reaction is refused with room_closed and
+    changes nothing; a facilitator may still react; after reopening, members can."""
+    _f, f_room, _ms, [room_a, room_b], _users = await _staffed_room(connect, people, post, circle)
+    await _command(f_room, [room_a, room_b], {"type": "close_room"}, "room_state")
+    await room_b.send(type="react", message=1, reaction="heart", on=True)
+    await room_b.error("room_closed")
+    assert await room_a.nothing()
+    await f_room.send(type="react", message=1, reaction="hug", on=True)
+    assert (await f_room.recv_types("done", "reactions"))["reactions"]["counts"] == {"hug": 1}
+    for room in (room_a, room_b):
+        assert (await room.recv_type("reactions"))["counts"] == {"hug": 1}
+    await _command(f_room, [room_a, room_b], {"type": "open_room"}, "room_state")
+    await room_b.send(type="react", message=1, reaction="heart", on=True)
+    assert (await room_b.recv_types("done", "reactions"))["done"]["counts"] == {"hug": 1, "heart": 1}
+    await _close_all(f_room, room_a, room_b)
