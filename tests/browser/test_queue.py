@@ -59,33 +59,46 @@ def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
     shot(room, "room-crisis-phone")
 
 
+def _moderator_queue(chromium, server, make_user, handle: str):
+    """A site moderator's live queue page."""
+    moderator = make_user(handle)
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    queue = page_for(chromium, server, moderator, "/moderation/")
+    expect(queue.locator("#queue-status")).to_have_attribute("data-state", "live")
+    return moderator, queue
+
+
+def _live_room(chromium, server, membership, viewport=None):
+    page = page_for(chromium, server, membership.user, membership.circle.get_absolute_url(), viewport)
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
+    return page
+
+
+def _decide(queue, decision: str, reason: str) -> None:
+    item = queue.locator("li.queue-item")
+    item.get_by_label("Decision").select_option(decision)
+    item.get_by_label("Reason (kept in the audit log)").fill(reason)
+    item.get_by_role("button", name="Apply decision").click()
+
+
 def test_an_approved_held_message_replaces_its_placeholder_and_reaches_the_others(
     daphne_server, make_user, circle, join, chromium
 ):
     """A held message waits on its author's screen only; once a moderator approves
     it in the queue, everyone sees it once, and the author's placeholder is gone."""
     moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
-    moderator = make_user("hold-mod")
-    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod")
     author, reader = join(make_user("hold-author"), circle), join(make_user("hold-reader"), circle)
-
-    queue = page_for(chromium, daphne_server, moderator, "/moderation/")
-    expect(queue.locator("#queue-status")).to_have_attribute("data-state", "live")
-    room = page_for(chromium, daphne_server, author.user, circle.get_absolute_url(), PHONE)
-    other = page_for(chromium, daphne_server, reader.user, circle.get_absolute_url())
-    expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
-    expect(other.locator("#room-status")).to_have_attribute("data-state", "live")
+    room = _live_room(chromium, daphne_server, author, PHONE)
+    other = _live_room(chromium, daphne_server, reader)
 
     room.get_by_label("Your message").fill("does anyone have a plug for this")
     room.get_by_label("Your message").press("Enter")
     expect(room.locator("li.message.held")).to_contain_text("waiting for a moderator")
-    item = queue.locator("li.queue-item")
-    expect(item).to_contain_text(author.alias)
+    expect(queue.locator("li.queue-item")).to_contain_text(author.alias)
     expect(other.locator("li.message", has_text="plug for this")).to_have_count(0)
 
-    item.get_by_label("Decision").select_option("approve")
-    item.get_by_label("Reason (kept in the audit log)").fill("Asking about a phone charger plug")
-    item.get_by_role("button", name="Apply decision").click()
+    _decide(queue, "approve", "Asking about a phone charger plug")
     expect(other.locator("li.message", has_text="plug for this")).to_have_count(1)
     expect(room.locator("li.message", has_text="plug for this")).to_have_count(1)
     expect(room.locator("li.message.held")).to_have_count(0)
@@ -97,22 +110,14 @@ def test_a_held_message_the_moderator_removes_leaves_its_author_a_gentle_notice(
 ):
     """Not published after review: the author's placeholder goes, with a calm notice."""
     moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
-    moderator = make_user("hold-mod-2")
-    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
-    author = join(make_user("hold-author-2"), circle)
-
-    queue = page_for(chromium, daphne_server, moderator, "/moderation/")
-    expect(queue.locator("#queue-status")).to_have_attribute("data-state", "live")
-    room = page_for(chromium, daphne_server, author.user, circle.get_absolute_url(), PHONE)
-    expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
+    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-2")
+    room = _live_room(chromium, daphne_server, join(make_user("hold-author-2"), circle), PHONE)
     room.get_by_label("Your message").fill("who has a plug in town")
     room.get_by_label("Your message").press("Enter")
     expect(room.locator("li.message.held")).to_be_visible()
+    expect(queue.locator("li.queue-item")).to_have_count(1)
 
-    item = queue.locator("li.queue-item")
-    item.get_by_label("Decision").select_option("remove")
-    item.get_by_label("Reason (kept in the audit log)").fill("Sourcing request")
-    item.get_by_role("button", name="Apply decision").click()
+    _decide(queue, "remove", "Sourcing request")
     expect(room.locator("li.message.held")).to_have_count(0)
     expect(room.locator(".notice[data-code=not_published]")).to_contain_text("did not publish")
     shot(room, "room-held-removed-phone")
