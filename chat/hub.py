@@ -225,15 +225,21 @@ class Room:
             if prev is not None:  # a late approval (prev None) does not move the chain
                 self.last_id = msg_id if self.last_id is None else max(self.last_id, msg_id)
         self.outbox = waiting
-        if self.reorder_timer is not None:
-            self.reorder_timer.cancel()
-            self.reorder_timer = None
-        if waiting:
-            self.reorder_timer = asyncio.get_running_loop().call_later(
-                REORDER_WAIT, lambda: asyncio.ensure_future(self.flush_messages(force=True))
-            )
+        if not waiting:
+            if self.reorder_timer is not None:
+                self.reorder_timer.cancel()
+                self.reorder_timer = None
+        elif self.reorder_timer is None:
+            # Armed when messages start waiting and not re-armed by later flushes:
+            # in a busy room a predecessor that was lost for good would otherwise
+            # hold every later message back for as long as messages keep coming.
+            self.reorder_timer = asyncio.get_running_loop().call_later(REORDER_WAIT, self._reorder_expired)
         if ready:
             await self.deliver(protocol.messages_frame(ready), None)
+
+    def _reorder_expired(self) -> None:
+        self.reorder_timer = None
+        asyncio.ensure_future(self.flush_messages(force=True))
 
     async def deliver(self, frame: dict[str, Any], to: int | None, roles: list[str] | None = None) -> None:
         text = protocol.encode(frame)  # once for every local socket

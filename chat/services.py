@@ -8,6 +8,7 @@ through ``community.notify`` on commit.  Consumers call them through one
 directly.  Refusals raise ``DomainError`` and change nothing.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Sequence
@@ -26,6 +27,8 @@ from moderation.models import AuditEntry
 
 from . import ratelimit, selectors, text
 from .models import Message, Reaction, Room
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RoomContext:
@@ -116,6 +119,13 @@ AUTHOR_VERDICT = {
 }
 
 
+def author_verdict(status: str, verdict: str) -> str:
+    """What the author is told of a stored message (a retried send's ack)."""
+    if verdict == Message.Verdict.HELD and status == Message.Status.PUBLISHED:
+        return "published"  # held, then approved
+    return AUTHOR_VERDICT[verdict]
+
+
 @dataclass(frozen=True)
 class SendRequest:
     """One ``send`` frame's content, as ``post_messages`` takes it."""
@@ -144,19 +154,23 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     ROOM_CLOSED, SLOW_MODE, RATE_LIMITED, EMPTY_BODY, TOO_LARGE.
     """
     result = post_messages([SendRequest(ctx, client_id, body)])[0]
-    if isinstance(result, DomainError):
+    if isinstance(result, Exception):
         raise result
     return result
 
 
-def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainError]:
+def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exception]:
     """Several sends to one circle, checked one by one and stored in one
     transaction (group commit): the live room batches the sends that arrive
     while the previous batch is being written (``chat.batching``).
 
     Each request gets its own answer, in order: a ``PostResult`` or the
     ``DomainError`` that refused it (exactly what ``post_message`` would have
-    raised).  A refusal changes nothing and does not affect the other requests.
+    raised).  A refusal changes nothing and does not affect the other requests;
+    neither does an unexpected error in one send's checks or in its own
+    transaction (the fallback below), which is that send's answer alone.  Only
+    a failure of the batch's one transaction fails them all (and then nothing
+    was stored).
     Ids are taken in order, so the batch's messages chain (``prev``) as if
     they had been sent one after the other.
     """
@@ -165,17 +179,17 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
     circle_ids = {r.ctx.circle_id for r in requests}
     if len(circle_ids) != 1:
         raise ValueError("post_messages takes the sends of one circle")
-    results: list[PostResult | DomainError | None] = [None] * len(requests)
+    results: list[PostResult | Exception | None] = [None] * len(requests)
     keys = [(r.ctx.membership_id, r.client_id) for r in requests]
     # Both lookups unordered and the first as tuples: on this path the ORM's
     # compiling of ordering and model rows cost more than the queries.
     stored = {
-        (author_id, client_id): (seq, verdict)
-        for author_id, client_id, seq, verdict in Message.objects.filter(
+        (author_id, client_id): (seq, status, verdict)
+        for author_id, client_id, seq, status, verdict in Message.objects.filter(
             author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys}
         )
         .order_by()
-        .values_list("author_id", "client_id", "seq", "verdict")
+        .values_list("author_id", "client_id", "seq", "status", "verdict")
     }
     fresh = {k[0] for k in keys if k not in stored}
     actors = (
@@ -188,8 +202,8 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
     for i, request in enumerate(requests):
         key = keys[i]
         if key in stored:
-            seq, verdict = stored[key]
-            results[i] = PostResult(seq, AUTHOR_VERDICT[verdict], duplicate=True)
+            seq, status, verdict = stored[key]
+            results[i] = PostResult(seq, author_verdict(status, verdict), duplicate=True)
             continue
         if key in first_of:
             continue  # answered below, from the first one's outcome
@@ -199,6 +213,9 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
             admitted.append((i, actor, text.normalise(request.body)))
         except DomainError as err:
             results[i] = err
+        except Exception as exc:  # this send's alone
+            log.exception("checking a send failed")
+            results[i] = exc
     # One round trip for the whole batch's send budget.
     limited = ratelimit.hit_many([("send", actor.pk) for _i, actor, _clean in admitted])
     prepared: list[_Prepared] = []
@@ -209,6 +226,10 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
             item = _screen(i, requests[i], actor, clean)
         except DomainError as err:
             results[i] = err
+            continue
+        except Exception as exc:  # this send's alone
+            log.exception("screening a send failed")
+            results[i] = exc
             continue
         if isinstance(item, PostResult):
             results[i] = item
@@ -225,13 +246,22 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | DomainEr
                 try:
                     with transaction.atomic():
                         _store([item])
-                except IntegrityError:
+                except IntegrityError as exc:
+                    item.message = None
                     existing = Message.objects.filter(
                         author_id=item.actor.pk, client_id=item.request.client_id
                     ).first()
-                    if existing is None:
-                        raise
-                    results[item.index] = PostResult(existing.seq, AUTHOR_VERDICT[existing.verdict], duplicate=True)
+                    results[item.index] = (
+                        PostResult(existing.seq, author_verdict(existing.status, existing.verdict), duplicate=True)
+                        if existing is not None
+                        else exc
+                    )
+                except Exception as exc:
+                    # This send's alone: the ones before it are committed and
+                    # must still be answered and broadcast.
+                    log.exception("storing a send failed")
+                    item.message = None
+                    results[item.index] = exc
         for item in prepared:
             if item.message is not None and results[item.index] is None:
                 results[item.index] = PostResult(item.message.seq, AUTHOR_VERDICT[item.message.verdict])
@@ -485,21 +515,32 @@ def _unpin_if_pinned(message: Message) -> None:
 
 
 def publish_held(message: Message) -> None:
-    """Publish a message that was held for review, as the room's newest.
+    """Publish a message that was held for review.  Call inside the transaction
+    that resolves the review.
 
-    It takes a new id at the end of the chain (its old id stays a hole), so it
-    is broadcast like any new message and a member who was away gets it on
-    resume.  Its author alone is told which held message it was
+    Held when it was sent (never seen by anyone): it is published as the room's
+    newest message, under a new id at the end of the chain (its held id stays a
+    hole), so it is broadcast like any new message and a member who was away
+    gets it on resume.  Its author alone is told which held message it was
     (``room.approved``), so their screen can drop the "waiting" placeholder.
-    Call inside the transaction that resolves the review.
+
+    Held by an edit (it had been published, and may have replies, reactions or
+    a pin): it returns to its place under its own id, broadcast with ``prev:
+    null`` (outside the chain; clients insert it in order).
     """
+    message.status, message.hidden = Message.Status.PUBLISHED, False
+    if message.edited_at is not None:
+        message.save(update_fields=["status", "hidden"])
+        payload = selectors.message_payload(message, selectors.reaction_counts(message))
+        notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=None)
+        return
     held_id = message.seq
     taken = Room.objects.take_ids(message.circle_id, 1, 1)
     if taken is None:  # a room whose row predates the counters; cannot lose the message
         Room.objects.get_or_create(circle_id=message.circle_id)
         taken = Room.objects.take_ids(message.circle_id, 1, 1)
     last, prev = taken
-    message.seq, message.status, message.hidden = last + 1, Message.Status.PUBLISHED, False
+    message.seq = last + 1
     message.save(update_fields=["seq", "status", "hidden"])
     payload = selectors.message_payload(message, selectors.reaction_counts(message))
     notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=prev)

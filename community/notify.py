@@ -11,6 +11,7 @@ Services call these after writing; the send happens on commit, so a rolled-back
 write never reaches a screen.
 """
 
+import logging
 import threading
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from .models import Membership
+
+log = logging.getLogger(__name__)
 
 # Event types (the hub maps each to a wire frame in chat.protocol).
 ROOM_MESSAGE = "room.message"
@@ -99,9 +102,17 @@ def _coalesced(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict
 
 
 async def send_collected(events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send committed events, each on its own: one that fails (the channel
+    layer is best-effort) is logged and does not stop the rest, such as a crisis
+    card or a staff alert after a batch of messages.  Clients repair lost
+    messages from the ``prev`` chain; the crisis escalation job re-raises an
+    unacknowledged alert."""
     layer = get_channel_layer()
     for group, event in _coalesced(events):
-        await layer.group_send(group, event)
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            log.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
 
 
 def to_circle(circle_id: int, event_type: str, **payload: Any) -> None:

@@ -259,6 +259,8 @@
     var li = shown.get(m.id);
     var fresh = !li;
     if (fresh) {
+      var sent = el.list.querySelector('li[data-acked-id="' + Number(m.id) + '"]');
+      if (sent) sent.remove(); // your own message, acked before its broadcast came
       li = document.createElement("li");
       li.className = "message";
       li.dataset.id = m.id;
@@ -659,7 +661,15 @@
       p.li.dataset.heldId = f.id;
       return;
     }
-    p.li.remove(); // the stored message (by id) replaces the pending one
+    if (shown.has(f.id)) {
+      p.li.remove(); // the stored message (by id) is already on screen
+      return;
+    }
+    // The broadcast of the stored message usually follows the ack within a few
+    // milliseconds; until it comes, keep the words on screen, marked as sent.
+    p.li.dataset.ackedId = f.id;
+    p.li.classList.remove("pending");
+    p.li.querySelector(".message-head").textContent = myAlias + " (you) \u00b7 sent";
   }
 
   function resendPending() {

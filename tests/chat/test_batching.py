@@ -11,10 +11,11 @@ from django.db import connection, transaction
 from chat import services as chat_services
 from chat.batching import Batcher
 from chat.hub import get_hub
-from chat.models import Message
+from chat.models import Message, Room
 from community import notify
 from community import services as community_services
 from community.errors import DomainError, ErrorCode
+from community.models import Membership
 from moderation import screening
 from moderation import services as moderation_services
 
@@ -265,3 +266,58 @@ async def test_sends_from_many_sockets_at_once_are_stored_together_and_all_deliv
     assert batcher.items == 20 and batcher.runs < 20
     for room in rooms:
         await room.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(circle, people):
+    """A send whose author's membership is deleted while the batch waits for the
+    room lock cannot be stored (its foreign key fails at commit): that send alone
+    gets the error; the others are stored, answered and broadcast."""
+    (a, a_m), (b, _b) = people(circle, 2)
+    ctx_a = chat_services.open_room(user=a, slug=circle.slug)
+    ctx_b = chat_services.open_room(user=b, slug=circle.slug)
+    chat_services.post_message(ctx_b, client_id="b-0", body="the room row exists")
+    locked, release = threading.Event(), threading.Event()
+
+    def leaver():
+        try:
+            with transaction.atomic():  # holds the room row (and, on SQLite, the write lock)
+                Room.objects.select_for_update().get(circle=circle)
+                Room.objects.filter(circle=circle).update(pinned=None)
+                Membership.objects.filter(pk=a_m.pk).delete()
+                locked.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    rival = threading.Thread(target=leaver)
+    rival.start()
+    assert locked.wait(5)
+    threading.Timer(0.5, release.set).start()
+    with notify.collecting() as events:
+        results = chat_services.post_messages([
+            chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
+            chat_services.SendRequest(ctx_b, "b-1", "still here"),
+        ])
+    rival.join(5)
+    assert isinstance(results[0], Exception) and not isinstance(results[0], DomainError)
+    assert (results[1].id, results[1].duplicate) == (2, False)
+    assert list(Message.objects.filter(circle=circle).values_list("seq", "client_id")) == [(1, "b-0"), (2, "b-1")]
+    broadcast = [ev for _g, ev in events if ev["type"] == notify.ROOM_MESSAGE]
+    assert [(ev["message"]["id"], ev["prev"]) for ev in broadcast] == [(2, 1)]
+
+
+async def test_an_event_the_layer_refuses_does_not_stop_the_ones_after_it():
+    """``send_collected`` sends each event on its own: a refused one is logged and
+    the next (a crisis card, a staff alert) still goes out."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("circle.77", channel)
+    await notify.send_collected([
+        ("not a valid group name!", {"type": notify.ROOM_NOTICE, "code": "x", "message": "lost"}),
+        ("circle.77", {"type": notify.ROOM_NOTICE, "code": "y", "message": "still sent"}),
+    ])
+    received = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    assert received["code"] == "y"

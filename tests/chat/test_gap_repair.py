@@ -173,3 +173,44 @@ async def test_client_following_the_gap_rule_gets_every_message_in_order(lossy_l
     assert watcher.resumes >= 1 and watcher.repaired >= 1 and watcher.live >= 1, vars(watcher)
     for room in [watcher.room, *sender_rooms]:
         await room.close()
+
+
+async def test_a_lost_predecessor_holds_a_busy_room_back_no_longer_than_the_reorder_wait(connect, circle, people):
+    """A broadcast lost for good (id 2 below) must not hold back the messages
+    after it for as long as new ones keep coming: they go out once REORDER_WAIT
+    has passed (and clients repair the gap), while the stream is still running."""
+    from channels.layers import get_channel_layer
+
+    from chat.hub import REORDER_WAIT
+    from community import notify
+
+    [(user, _m)] = await dsa(people)(circle)
+    room = await connect(user, circle)
+    layer = get_channel_layer()
+
+    def event(msg_id: int, prev: int) -> dict:
+        message = {"id": msg_id, "alias": "Someone", "html": f"<p>{msg_id}</p>", "at": "2026-11-28T00:00:00+00:00",
+                   "reactions": {}}
+        return {"type": notify.ROOM_MESSAGE, "message": message, "prev": prev}
+
+    await layer.group_send(notify.circle_group(circle.pk), event(1, 0))
+    assert (await room.recv_type("message"))["message"]["id"] == 1
+    stream_seconds = max(1.5, 10 * REORDER_WAIT)
+
+    async def stream():  # id 2 is never sent; 3, 4, 5, ... every 50 ms
+        n = 3
+        loop = asyncio.get_running_loop()
+        end = loop.time() + stream_seconds
+        while loop.time() < end:
+            await layer.group_send(notify.circle_group(circle.pk), event(n, n - 1))
+            n += 1
+            await asyncio.sleep(0.05)
+
+    sender = asyncio.ensure_future(stream())
+    try:
+        frame = await room.recv_type("message", timeout=stream_seconds * 0.8)
+        assert frame["message"]["id"] == 3 and frame["prev"] == 2
+        assert not sender.done()  # released while messages were still coming
+    finally:
+        sender.cancel()
+    await room.close()

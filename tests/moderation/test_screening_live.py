@@ -198,3 +198,52 @@ async def test_shadow_rule_records_without_acting(connect, pair, circle, make_ru
     assert not await dsa(Flag.objects.exists)()
     await a.close()
     await b.close()
+
+
+async def test_a_retried_send_after_its_approval_is_acked_as_published_under_the_new_id(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """The author's socket dropped before the ack, the message was approved
+    meanwhile: the retry (same client_id) is answered with the published id."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, _b_m = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    assert (await a.recv_type("ack"))["id"] == 1
+    await a.close()
+    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    again = await connect(a_m.user, circle)
+    await again.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    ack = await again.recv_type("ack")
+    assert (ack["id"], ack["verdict"], ack["duplicate"]) == (2, "published", True)
+    await again.close()
+
+
+async def test_a_message_held_by_an_edit_returns_to_its_place_when_approved(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """Published, then edited into something held: on approval it comes back
+    under its own id (it may have replies and reactions), outside the chain."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="e1", body="good morning")
+    assert (await a.sent())["id"] == 1
+    assert (await b.recv_type("message"))["message"]["id"] == 1
+    await a.send(type="edit", message=1, body="good morning, anyone know a plug")
+    assert (await a.recv_types("done", "removed"))["removed"] == {"type": "removed", "id": 1, "reason": "held"}
+    assert (await b.recv_type("removed"))["id"] == 1
+    flag = await dsa(Flag.objects.get)(message__circle=circle, message__seq=1)
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="a phone plug")
+    back = await b.recv_type("message")
+    assert back["message"]["id"] == 1 and back["prev"] is None
+    assert (await a.recv_type("message"))["message"]["id"] == 1
+    assert await a.nothing()  # no "approved" frame: nothing moved
+    await a.close()
+    await b.close()
