@@ -321,3 +321,13 @@ async def test_an_event_the_layer_refuses_does_not_stop_the_ones_after_it():
     ])
     received = await asyncio.wait_for(layer.receive(channel), timeout=2)
     assert received["code"] == "y"
+
+
+def test_the_system_check_refuses_a_sqlite_without_returning():
+    """Ids are taken with UPDATE … RETURNING: an older SQLite is named at start-up."""
+    from chat.checks import sqlite_problems
+
+    [error] = sqlite_problems("django.db.backends.sqlite3", (3, 34, 1))
+    assert error.id == "chat.E001" and "3.34.1" in error.msg
+    assert sqlite_problems("django.db.backends.sqlite3", (3, 35, 0)) == []
+    assert sqlite_problems("django.db.backends.postgresql", (3, 7, 0)) == []
