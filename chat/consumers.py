@@ -126,7 +126,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame(
             {
                 "type": "hello",
-                "you": {"alias": self.ctx.alias, "role": self.ctx.role},
+                "you": {"alias": self.ctx.alias, "role": self.ctx.role, "held": state["held"]},
                 "room": state["state"],
                 "present": self.room.present_aliases(),
                 "messages": messages,

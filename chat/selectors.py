@@ -77,3 +77,12 @@ def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
         "pinned": message_payload(pinned, reaction_counts(pinned)) if pinned else None,
         "last_id": room.last_published_seq if room else 0,
     }
+
+
+def own_held(circle_id: int, membership_id: int) -> list[dict[str, Any]]:
+    """The member's own messages waiting for a moderator (shown to them alone,
+    so their screen can keep saying "waiting" across reloads), oldest first."""
+    rows = Message.objects.filter(circle_id=circle_id, author_id=membership_id, status=Message.Status.HELD).order_by(
+        "seq"
+    )[:20]
+    return [{"id": m.seq, "html": m.html, "at": m.created_at.isoformat()} for m in rows]

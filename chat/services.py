@@ -62,7 +62,7 @@ def hello(ctx: RoomContext, *, since: int | None, limit: int) -> dict[str, Any]:
         messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY)
     else:
         messages = selectors.history_after(ctx.circle_id, since, limit)
-    return {"state": state, "messages": messages}
+    return {"state": state, "messages": messages, "held": selectors.own_held(ctx.circle_id, ctx.membership_id)}
 
 
 def _actor(ctx: RoomContext, *, lock: bool = False) -> Membership:

@@ -134,6 +134,7 @@
           el.loading = null;
         }
         setPresence(f.present);
+        showHeld(f.you.held || []);
         applyState(f.room);
         setPinned(f.room.pinned);
         f.messages.forEach(addMessage);
@@ -640,6 +641,32 @@
     updateEmpty();
   }
 
+  function heldPlaceholder(li, id) {
+    li.className = "message own held";
+    li.dataset.heldId = id;
+    li.querySelector(".message-head").textContent =
+      myAlias + " (you) \u00b7 waiting for a moderator before others see it";
+  }
+
+  function showHeld(list) {
+    // The server's word on which of your messages still wait (a reconnect may
+    // have missed an approval or a removal): redraw them from it.
+    el.list.querySelectorAll("li.message.held").forEach(function (li) {
+      li.remove();
+    });
+    list.forEach(function (m) {
+      var li = document.createElement("li");
+      var head = document.createElement("p");
+      head.className = "message-head";
+      var body = document.createElement("div");
+      body.className = "message-body";
+      body.innerHTML = m.html; // cleaned by bleach on the server (chat/text.py)
+      li.append(head, body);
+      heldPlaceholder(li, m.id);
+      el.list.appendChild(li);
+    });
+  }
+
   function acked(f) {
     var p = pending.get(f.client_id);
     if (!p) return;
@@ -655,10 +682,8 @@
     var reroll = document.getElementById("reroll-form");
     if (reroll) reroll.remove(); // the alias is fixed once you have posted
     if (f.verdict === "held") {
-      p.li.querySelector(".message-head").textContent =
-        myAlias + " (you) \u00b7 waiting for a moderator before others see it";
-      p.li.classList.add("held");
-      p.li.dataset.heldId = f.id;
+      if (el.list.querySelector('li[data-held-id="' + Number(f.id) + '"]')) p.li.remove(); // hello drew it
+      else heldPlaceholder(p.li, f.id);
       return;
     }
     if (shown.has(f.id)) {

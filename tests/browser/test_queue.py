@@ -121,3 +121,29 @@ def test_a_held_message_the_moderator_removes_leaves_its_author_a_gentle_notice(
     expect(room.locator("li.message.held")).to_have_count(0)
     expect(room.locator(".notice[data-code=not_published]")).to_contain_text("did not publish")
     shot(room, "room-held-removed-phone")
+
+
+def test_a_held_message_still_waits_after_a_reload_and_is_shown_once_when_approved_meanwhile(
+    daphne_server, make_user, circle, join, chromium
+):
+    """The author reloads: the "waiting" placeholder is still there. They leave;
+    a moderator approves; when they come back the message is there once, as a
+    normal message, with no placeholder left behind."""
+    moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
+    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-3")
+    author = join(make_user("hold-author-3"), circle)
+    room = _live_room(chromium, daphne_server, author, PHONE)
+    room.get_by_label("Your message").fill("is there a plug adapter here")
+    room.get_by_label("Your message").press("Enter")
+    expect(room.locator("li.message.held")).to_be_visible()
+    room.reload()
+    expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
+    expect(room.locator("li.message.held")).to_contain_text("plug adapter")
+    expect(room.locator("li.message.held")).to_contain_text("waiting for a moderator")
+    room.close()
+
+    _decide(queue, "approve", "A travel adapter question")
+    expect(queue.locator("li.queue-item")).to_have_count(0)
+    back = _live_room(chromium, daphne_server, author, PHONE)
+    expect(back.locator("li.message", has_text="plug adapter")).to_have_count(1)
+    expect(back.locator("li.message.held")).to_have_count(0)

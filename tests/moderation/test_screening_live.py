@@ -247,3 +247,32 @@ async def test_a_message_held_by_an_edit_returns_to_its_place_when_approved(
     assert await a.nothing()  # no "approved" frame: nothing moved
     await a.close()
     await b.close()
+
+
+async def test_hello_tells_only_the_author_which_of_their_messages_still_wait(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """Across reloads and reconnects the author's screen keeps saying "waiting":
+    their hello lists their held messages; nobody else's does; once approved,
+    the list is empty again."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    assert (await a.recv_type("ack"))["verdict"] == "held"
+    await a.close()
+    again = await connect(a_m.user, circle)
+    [held] = again.hello["you"]["held"]
+    assert held["id"] == 1 and "plug" in held["html"] and held["at"]
+    other = await connect(b_m.user, circle)
+    assert other.hello["you"]["held"] == [] and other.hello["messages"] == []
+    await again.close()
+    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    after = await connect(a_m.user, circle)
+    assert after.hello["you"]["held"] == []
+    assert [m["id"] for m in after.hello["messages"]] == [2]
+    await after.close()
+    await other.close()
