@@ -120,7 +120,10 @@ AUTHOR_VERDICT = {
 
 
 def author_verdict(status: str, verdict: str) -> str:
-    """What the author is told of a stored message (a retried send's ack)."""
+    """What the author is told of a stored message (a retried send's ack): as
+    the message stands now, not as it stood when it was sent."""
+    if status in (Message.Status.REMOVED, Message.Status.DELETED):
+        return "removed"  # taken out of the room (or never published) meanwhile
     if verdict == Message.Verdict.HELD and status == Message.Status.PUBLISHED:
         return "published"  # held, then approved
     return AUTHOR_VERDICT[verdict]
@@ -540,8 +543,10 @@ def publish_held(message: Message) -> None:
         Room.objects.get_or_create(circle_id=message.circle_id)
         taken = Room.objects.take_ids(message.circle_id, 1, 1)
     last, prev = taken
-    message.seq = last + 1
-    message.save(update_fields=["seq", "status", "hidden"])
+    # It enters the conversation now: its time says so (an old time among the
+    # newest messages would tell everyone it sat in review).
+    message.seq, message.created_at = last + 1, timezone.now()
+    message.save(update_fields=["seq", "created_at", "status", "hidden"])
     payload = selectors.message_payload(message, selectors.reaction_counts(message))
     notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=prev)
     if message.author_id is not None:

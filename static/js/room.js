@@ -260,8 +260,7 @@
     var li = shown.get(m.id);
     var fresh = !li;
     if (fresh) {
-      var sent = el.list.querySelector('li[data-acked-id="' + Number(m.id) + '"]');
-      if (sent) sent.remove(); // your own message, acked before its broadcast came
+      dropOwnPlaceholders(m.id); // your own message: acked before its broadcast, or approved
       li = document.createElement("li");
       li.className = "message";
       li.dataset.id = m.id;
@@ -427,17 +426,36 @@
 
   function removeMessage(id, reason) {
     var li = shown.get(id);
+    if (li && reason === "held" && li.classList.contains("own")) {
+      // Your own edit is waiting for a moderator: keep it here, saying so.
+      shown.delete(id);
+      toHeldPlaceholder(li, id);
+      updateEmpty();
+      return;
+    }
     if (li) {
       li.remove();
       shown.delete(id);
     }
     if (el.pinned.dataset.id === String(id)) setPinned(null);
-    var held = el.list.querySelector('li[data-held-id="' + Number(id) + '"]');
+    el.list.querySelectorAll('li[data-acked-id="' + Number(id) + '"]').forEach(function (sent) {
+      sent.remove();
+    });
+    // An edit that was held also goes out as "removed" (reason "held"): its
+    // placeholder stays. Otherwise only its author had it: say what happened.
+    var held = reason === "held" ? null : el.list.querySelector('li[data-held-id="' + Number(id) + '"]');
     if (held) {
-      held.remove(); // only its author had it: say what happened, gently
+      held.remove();
       notice("A moderator reviewed your message and did not publish it.", "not_published");
     }
     updateEmpty();
+  }
+
+  function dropOwnPlaceholders(id) {
+    el.list.querySelectorAll('li[data-acked-id="' + Number(id) + '"], li[data-held-id="' + Number(id) + '"]')
+      .forEach(function (li) {
+        li.remove();
+      });
   }
 
   function setReactions(id, counts) {
@@ -519,7 +537,8 @@
   }
 
   function updateEmpty() {
-    el.empty.hidden = shown.size > 0;
+    // Your own sending, sent or waiting messages count: the room is not empty to you.
+    el.empty.hidden = shown.size > 0 || el.list.querySelector("li.message") !== null;
   }
 
   function notice(text, code) {
@@ -648,9 +667,33 @@
       myAlias + " (you) \u00b7 waiting for a moderator before others see it";
   }
 
+  function toHeldPlaceholder(li, id) {
+    var form = li.querySelector("form.edit-form");
+    var body = li.querySelector(".message-body");
+    if (form) {
+      body = document.createElement("div");
+      body.className = "message-body";
+      body.textContent = form.querySelector("textarea").value; // the words you just saved
+    }
+    var head = document.createElement("p");
+    head.className = "message-head";
+    li.innerHTML = "";
+    li.append(head, body);
+    delete li.dataset.id;
+    heldPlaceholder(li, id);
+  }
+
   function showHeld(list) {
     // The server's word on which of your messages still wait (a reconnect may
-    // have missed an approval or a removal): redraw them from it.
+    // have missed an approval or a removal): redraw them from it, unless they
+    // are the ones already shown (no re-announcing in the live region).
+    var drawn = Array.prototype.map.call(el.list.querySelectorAll("li.message.held"), function (li) {
+      return li.dataset.heldId;
+    });
+    var wanted = list.map(function (m) {
+      return String(m.id);
+    });
+    if (drawn.join(",") === wanted.join(",")) return;
     el.list.querySelectorAll("li.message.held").forEach(function (li) {
       li.remove();
     });
@@ -684,6 +727,13 @@
     if (f.verdict === "held") {
       if (el.list.querySelector('li[data-held-id="' + Number(f.id) + '"]')) p.li.remove(); // hello drew it
       else heldPlaceholder(p.li, f.id);
+      return;
+    }
+    if (f.verdict === "removed") {
+      // A retry of a message taken out of the room while this page was away.
+      p.li.remove();
+      notice("A moderator or facilitator took that message out of the room.", "removed");
+      updateEmpty();
       return;
     }
     if (shown.has(f.id)) {

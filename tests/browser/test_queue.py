@@ -147,3 +147,34 @@ def test_a_held_message_still_waits_after_a_reload_and_is_shown_once_when_approv
     back = _live_room(chromium, daphne_server, author, PHONE)
     expect(back.locator("li.message", has_text="plug adapter")).to_have_count(1)
     expect(back.locator("li.message.held")).to_have_count(0)
+
+
+def test_an_edit_held_for_review_waits_on_its_authors_screen_and_returns_in_place(
+    daphne_server, make_user, circle, join, chromium
+):
+    """A published message edited into something held: it leaves the other
+    member's screen, stays on its author's marked "waiting", and once approved
+    both see it once, in its place, marked edited."""
+    moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
+    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-4")
+    author, reader = join(make_user("hold-author-4"), circle), join(make_user("hold-reader-4"), circle)
+    room = _live_room(chromium, daphne_server, author, PHONE)
+    other = _live_room(chromium, daphne_server, reader)
+    room.get_by_label("Your message").fill("good morning, circle")
+    room.get_by_label("Your message").press("Enter")
+    expect(other.locator("li.message", has_text="good morning, circle")).to_be_visible()
+
+    mine = room.locator("li.message", has_text="good morning, circle")
+    mine.get_by_role("button", name="Edit").click()
+    room.get_by_label("Edit your message").fill("good morning, circle, does anyone have a plug adapter")
+    room.get_by_role("button", name="Save").click()
+    expect(other.locator("li.message", has_text="good morning")).to_have_count(0)
+    waiting = room.locator("li.message.held")
+    expect(waiting).to_contain_text("plug adapter")
+    expect(waiting).to_contain_text("waiting for a moderator")
+
+    _decide(queue, "approve", "A travel adapter")
+    for page in (room, other):
+        expect(page.locator("li.message", has_text="plug adapter")).to_have_count(1)
+        expect(page.locator("li.message", has_text="plug adapter")).to_contain_text("edited")
+    expect(room.locator("li.message.held")).to_have_count(0)

@@ -48,9 +48,11 @@ async def test_held_message_is_not_shown_until_approved(connect, pair, circle, m
     assert flag.status == "open" and flag.source == "rule"
 
     await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
-    # Published as the room's newest message, in the chain like any other.
+    # Published as the room's newest message, in the chain like any other, with
+    # the time it was published (an older one would give away that it waited).
     live = await b.recv_type("message")
     assert live["message"]["id"] == 2 and live["prev"] == 0
+    assert live["message"]["at"] > message.created_at.isoformat()
     assert "plug" in live["message"]["html"]
     got = await a.recv_types("message", "approved")
     assert got["message"] == live
@@ -276,3 +278,24 @@ async def test_hello_tells_only_the_author_which_of_their_messages_still_wait(
     assert [m["id"] for m in after.hello["messages"]] == [2]
     await after.close()
     await other.close()
+
+
+async def test_a_retried_send_after_its_removal_is_acked_as_removed(connect, pair, circle, make_rule, site_moderator):
+    """Held, the ack lost with the socket, then removed by a moderator: the retry
+    is told the message is no longer in the room (not "held", not "published")."""
+    from moderation.services import review_flag
+
+    await dsa(make_rule)("plug", category="sourcing", action="hold")
+    a_m, _b_m = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    assert (await a.recv_type("ack"))["verdict"] == "held"
+    await a.close()
+    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
+    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="remove", reason="sourcing")
+    again = await connect(a_m.user, circle)
+    assert again.hello["you"]["held"] == []
+    await again.send(type="send", client_id="h1", body="anyone know a plug nearby")
+    ack = await again.recv_type("ack")
+    assert (ack["verdict"], ack["duplicate"]) == ("removed", True)
+    await again.close()
