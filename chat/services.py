@@ -184,22 +184,8 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exceptio
         raise ValueError("post_messages takes the sends of one circle")
     results: list[PostResult | Exception | None] = [None] * len(requests)
     keys = [(r.ctx.membership_id, r.client_id) for r in requests]
-    # Both lookups unordered and the first as tuples: on this path the ORM's
-    # compiling of ordering and model rows cost more than the queries.
-    stored = {
-        (author_id, client_id): (seq, status, verdict)
-        for author_id, client_id, seq, status, verdict in Message.objects.filter(
-            author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys}
-        )
-        .order_by()
-        .values_list("author_id", "client_id", "seq", "status", "verdict")
-    }
-    fresh = {k[0] for k in keys if k not in stored}
-    actors = (
-        {m.pk: m for m in Membership.objects.select_related("circle", "user").filter(pk__in=fresh).order_by()}
-        if fresh
-        else {}
-    )
+    stored = _stored_sends(keys)
+    actors = _actors({k[0] for k in keys if k not in stored})
     first_of: dict[tuple[int, str], int] = {}  # a client_id sent twice in one batch
     admitted: list[tuple[int, Membership, str]] = []
     for i, request in enumerate(requests):
@@ -219,7 +205,47 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exceptio
         except Exception as exc:  # this send's alone
             log.exception("checking a send failed")
             results[i] = exc
-    # One round trip for the whole batch's send budget.
+    prepared = _screen_all(requests, admitted, results)
+    if prepared:
+        _store_all(prepared, results)
+    for i, key in enumerate(keys):
+        if results[i] is None:  # the repeat of a client_id earlier in this batch
+            first = results[first_of[key]]
+            if isinstance(first, PostResult) and first.id is not None:
+                results[i] = PostResult(first.id, first.verdict, duplicate=True)
+            else:
+                results[i] = first
+    return results  # type: ignore[return-value]
+
+
+# Both lookups are unordered and the first gives tuples: on this path the ORM's
+# compiling of ordering and building of model rows cost more than the queries.
+
+
+def _stored_sends(keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str, str]]:
+    """(author, client_id) -> (id, status, verdict) of the sends stored before."""
+    rows = (
+        Message.objects.filter(author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys})
+        .order_by()
+        .values_list("author_id", "client_id", "seq", "status", "verdict")
+    )
+    return {(author_id, client_id): (seq, status, verdict) for author_id, client_id, seq, status, verdict in rows}
+
+
+def _actors(membership_ids: set[int]) -> dict[int, Membership]:
+    """The senders' memberships, read fresh (a mute, ban or closing takes effect
+    on the next send, on every process)."""
+    if not membership_ids:
+        return {}
+    rows = Membership.objects.select_related("circle", "user").filter(pk__in=membership_ids).order_by()
+    return {m.pk: m for m in rows}
+
+
+def _screen_all(
+    requests: Sequence[SendRequest], admitted: list[tuple[int, Membership, str]], results: list
+) -> list[_Prepared]:
+    """The send budget (one round trip for the batch), slow mode, screening and
+    rendering of the admitted sends; refusals and verdicts go into ``results``."""
     limited = ratelimit.hit_many([("send", actor.pk) for _i, actor, _clean in admitted])
     prepared: list[_Prepared] = []
     for (i, actor, clean), refusal in zip(admitted, limited):
@@ -238,44 +264,38 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exceptio
             results[i] = item
         else:
             prepared.append(item)
-    if prepared:
-        try:
-            with transaction.atomic():
-                _store(prepared)
-        except IntegrityError:
-            # A client_id raced in on another socket or process: store one by one.
-            for item in prepared:
-                item.message = None
-                try:
-                    with transaction.atomic():
-                        _store([item])
-                except IntegrityError as exc:
-                    item.message = None
-                    existing = Message.objects.filter(
-                        author_id=item.actor.pk, client_id=item.request.client_id
-                    ).first()
-                    results[item.index] = (
-                        PostResult(existing.seq, author_verdict(existing.status, existing.verdict), duplicate=True)
-                        if existing is not None
-                        else exc
-                    )
-                except Exception as exc:
-                    # This send's alone: the ones before it are committed and
-                    # must still be answered and broadcast.
-                    log.exception("storing a send failed")
-                    item.message = None
-                    results[item.index] = exc
+    return prepared
+
+
+def _store_all(prepared: list[_Prepared], results: list) -> None:
+    """Store the prepared sends in one transaction, or one by one when a
+    client_id raced in elsewhere; answers go into ``results``."""
+    try:
+        with transaction.atomic():
+            _store(prepared)
+    except IntegrityError:
         for item in prepared:
-            if item.message is not None and results[item.index] is None:
-                results[item.index] = PostResult(item.message.seq, AUTHOR_VERDICT[item.message.verdict])
-    for i, key in enumerate(keys):
-        if results[i] is None:  # the repeat of a client_id earlier in this batch
-            first = results[first_of[key]]
-            if isinstance(first, PostResult) and first.id is not None:
-                results[i] = PostResult(first.id, first.verdict, duplicate=True)
-            else:
-                results[i] = first
-    return results  # type: ignore[return-value]
+            item.message = None
+            try:
+                with transaction.atomic():
+                    _store([item])
+            except IntegrityError as exc:
+                item.message = None
+                existing = Message.objects.filter(author_id=item.actor.pk, client_id=item.request.client_id).first()
+                results[item.index] = (
+                    PostResult(existing.seq, author_verdict(existing.status, existing.verdict), duplicate=True)
+                    if existing is not None
+                    else exc
+                )
+            except Exception as exc:
+                # This send's alone: the ones before it are committed and must
+                # still be answered and broadcast.
+                log.exception("storing a send failed")
+                item.message = None
+                results[item.index] = exc
+    for item in prepared:
+        if item.message is not None and results[item.index] is None:
+            results[item.index] = PostResult(item.message.seq, AUTHOR_VERDICT[item.message.verdict])
 
 
 def _may_post(ctx: RoomContext, actor: Membership | None) -> Membership:
