@@ -81,19 +81,27 @@ def _decide(queue, decision: str, reason: str) -> None:
     item.get_by_role("button", name="Apply decision").click()
 
 
+def _held_scene(chromium, server, make_user, join, circle, tag: str):
+    """A hold rule on "plug", a moderator's live queue, an author (on a phone)
+    and a reader in the room: (queue, author, author's page, reader's page)."""
+    moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
+    _moderator, queue = _moderator_queue(chromium, server, make_user, f"hold-mod-{tag}")
+    author, reader = join(make_user(f"hold-author-{tag}"), circle), join(make_user(f"hold-reader-{tag}"), circle)
+    return queue, author, _live_room(chromium, server, author, PHONE), _live_room(chromium, server, reader)
+
+
+def _say(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
 def test_an_approved_held_message_replaces_its_placeholder_and_reaches_the_others(
     daphne_server, make_user, circle, join, chromium
 ):
     """A held message waits on its author's screen only; once a moderator approves
     it in the queue, everyone sees it once, and the author's placeholder is gone."""
-    moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
-    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod")
-    author, reader = join(make_user("hold-author"), circle), join(make_user("hold-reader"), circle)
-    room = _live_room(chromium, daphne_server, author, PHONE)
-    other = _live_room(chromium, daphne_server, reader)
-
-    room.get_by_label("Your message").fill("does anyone have a plug for this")
-    room.get_by_label("Your message").press("Enter")
+    queue, author, room, other = _held_scene(chromium, daphne_server, make_user, join, circle, "1")
+    _say(room, "does anyone have a plug for this")
     expect(room.locator("li.message.held")).to_contain_text("waiting for a moderator")
     expect(queue.locator("li.queue-item")).to_contain_text(author.alias)
     expect(other.locator("li.message", has_text="plug for this")).to_have_count(0)
@@ -112,8 +120,7 @@ def test_a_held_message_the_moderator_removes_leaves_its_author_a_gentle_notice(
     moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
     _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-2")
     room = _live_room(chromium, daphne_server, join(make_user("hold-author-2"), circle), PHONE)
-    room.get_by_label("Your message").fill("who has a plug in town")
-    room.get_by_label("Your message").press("Enter")
+    _say(room, "who has a plug in town")
     expect(room.locator("li.message.held")).to_be_visible()
     expect(queue.locator("li.queue-item")).to_have_count(1)
 
@@ -133,8 +140,7 @@ def test_a_held_message_still_waits_after_a_reload_and_is_shown_once_when_approv
     _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-3")
     author = join(make_user("hold-author-3"), circle)
     room = _live_room(chromium, daphne_server, author, PHONE)
-    room.get_by_label("Your message").fill("is there a plug adapter here")
-    room.get_by_label("Your message").press("Enter")
+    _say(room, "is there a plug adapter here")
     expect(room.locator("li.message.held")).to_be_visible()
     room.reload()
     expect(room.locator("#room-status")).to_have_attribute("data-state", "live")
@@ -155,13 +161,8 @@ def test_an_edit_held_for_review_waits_on_its_authors_screen_and_returns_in_plac
     """A published message edited into something held: it leaves the other
     member's screen, stays on its author's marked "waiting", and once approved
     both see it once, in its place, marked edited."""
-    moderation_services.save_rule(user=None, pattern="plug", kind="word", category="sourcing", action="hold")
-    _moderator, queue = _moderator_queue(chromium, daphne_server, make_user, "hold-mod-4")
-    author, reader = join(make_user("hold-author-4"), circle), join(make_user("hold-reader-4"), circle)
-    room = _live_room(chromium, daphne_server, author, PHONE)
-    other = _live_room(chromium, daphne_server, reader)
-    room.get_by_label("Your message").fill("good morning, circle")
-    room.get_by_label("Your message").press("Enter")
+    queue, _author, room, other = _held_scene(chromium, daphne_server, make_user, join, circle, "4")
+    _say(room, "good morning, circle")
     expect(other.locator("li.message", has_text="good morning, circle")).to_be_visible()
 
     mine = room.locator("li.message", has_text="good morning, circle")

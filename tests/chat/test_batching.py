@@ -190,6 +190,31 @@ def test_a_mixed_batch_answers_each_send_as_if_sent_alone(circle, people, post, 
         (earlier + 1, earlier), (earlier + 3, earlier + 1)]
 
 
+def _while_a_rival_holds_the_room(work, then):
+    """Run ``work`` in another thread inside a transaction that holds the room's
+    lock, call ``then()`` while it holds it (it waits for the lock), and let the
+    rival commit half a second later.  Returns what ``then`` returned."""
+    holding, release = threading.Event(), threading.Event()
+
+    def rival():
+        try:
+            with transaction.atomic():
+                work()
+                holding.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    assert holding.wait(5)
+    threading.Timer(0.5, release.set).start()
+    try:
+        return then()
+    finally:
+        thread.join(5)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_whose_client_id_raced_in_elsewhere_stores_the_rest(circle, people):
     """Another tab (another process) stores the same client_id between the batch's
@@ -198,28 +223,15 @@ def test_a_batch_whose_client_id_raced_in_elsewhere_stores_the_rest(circle, peop
     (a, _a), (b, _b) = people(circle, 2)
     ctx_a = chat_services.open_room(user=a, slug=circle.slug)
     ctx_b = chat_services.open_room(user=b, slug=circle.slug)
-    inserted, release = threading.Event(), threading.Event()
-
-    def other_tab():
-        try:
-            with transaction.atomic():  # holds the room's write lock until released
-                chat_services.post_message(ctx_a, client_id="a-1", body="from the other tab")
-                inserted.set()
-                release.wait(5)
-        finally:
-            connection.close()
-
-    rival = threading.Thread(target=other_tab)
-    rival.start()
-    assert inserted.wait(5)
-    # Commit the rival once this batch has looked (and found nothing) and is
-    # waiting for the write lock.
-    threading.Timer(0.5, release.set).start()
-    results = chat_services.post_messages([
-        chat_services.SendRequest(ctx_a, "a-1", "from this tab"),
-        chat_services.SendRequest(ctx_b, "b-1", "unrelated"),
-    ])
-    rival.join(5)
+    # The other tab's insert holds the room's write lock while this batch looks
+    # (and finds nothing), then commits while the batch waits for the lock.
+    results = _while_a_rival_holds_the_room(
+        lambda: chat_services.post_message(ctx_a, client_id="a-1", body="from the other tab"),
+        lambda: chat_services.post_messages([
+            chat_services.SendRequest(ctx_a, "a-1", "from this tab"),
+            chat_services.SendRequest(ctx_b, "b-1", "unrelated"),
+        ]),
+    )
     assert (results[0].id, results[0].duplicate) == (1, True)
     assert (results[1].id, results[1].duplicate) == (2, False)
     assert Message.objects.get(circle=circle, seq=1).body == "from the other tab"
@@ -277,29 +289,21 @@ def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(circle
     ctx_a = chat_services.open_room(user=a, slug=circle.slug)
     ctx_b = chat_services.open_room(user=b, slug=circle.slug)
     chat_services.post_message(ctx_b, client_id="b-0", body="the room row exists")
-    locked, release = threading.Event(), threading.Event()
 
-    def leaver():
-        try:
-            with transaction.atomic():  # holds the room row (and, on SQLite, the write lock)
-                Room.objects.select_for_update().get(circle=circle)
-                Room.objects.filter(circle=circle).update(pinned=None)
-                Membership.objects.filter(pk=a_m.pk).delete()
-                locked.set()
-                release.wait(5)
-        finally:
-            connection.close()
+    def leave():  # holds the room row (and, on SQLite, the write lock) while a leaves
+        Room.objects.select_for_update().get(circle=circle)
+        Room.objects.filter(circle=circle).update(pinned=None)
+        Membership.objects.filter(pk=a_m.pk).delete()
 
-    rival = threading.Thread(target=leaver)
-    rival.start()
-    assert locked.wait(5)
-    threading.Timer(0.5, release.set).start()
-    with notify.collecting() as events:
-        results = chat_services.post_messages([
-            chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
-            chat_services.SendRequest(ctx_b, "b-1", "still here"),
-        ])
-    rival.join(5)
+    def send_both():
+        with notify.collecting() as collected:
+            answers = chat_services.post_messages([
+                chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
+                chat_services.SendRequest(ctx_b, "b-1", "still here"),
+            ])
+        return answers, collected
+
+    results, events = _while_a_rival_holds_the_room(leave, send_both)
     assert isinstance(results[0], Exception) and not isinstance(results[0], DomainError)
     assert (results[1].id, results[1].duplicate) == (2, False)
     assert list(Message.objects.filter(circle=circle).values_list("seq", "client_id")) == [(1, "b-0"), (2, "b-1")]

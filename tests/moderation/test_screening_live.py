@@ -30,6 +30,22 @@ async def staff_socket(user):
     return ws
 
 
+async def _held_and_left(connect, membership, circle, client_id: str = "h1"):
+    """The member sends what a hold rule catches, is acked ``held`` and leaves;
+    returns the message's queue item."""
+    room = await connect(membership.user, circle)
+    await room.send(type="send", client_id=client_id, body="anyone know a plug nearby")
+    assert (await room.recv_type("ack"))["verdict"] == "held"
+    await room.close()
+    return await dsa(Flag.objects.get)(message__circle=circle, message__client_id=client_id)
+
+
+async def _review(moderator, flag, action: str) -> None:
+    from moderation.services import review_flag
+
+    await dsa(review_flag)(user=moderator, flag_id=flag.pk, action=action, reason="reviewed")
+
+
 async def test_held_message_is_not_shown_until_approved(connect, pair, circle, make_rule, site_moderator):
     """A hold rule stores the message unseen; approving it publishes it live."""
     from moderation.services import review_flag
@@ -207,16 +223,9 @@ async def test_a_retried_send_after_its_approval_is_acked_as_published_under_the
 ):
     """The author's socket dropped before the ack, the message was approved
     meanwhile: the retry (same client_id) is answered with the published id."""
-    from moderation.services import review_flag
-
     await dsa(make_rule)("plug", category="sourcing", action="hold")
     a_m, _b_m = pair
-    a = await connect(a_m.user, circle)
-    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
-    assert (await a.recv_type("ack"))["id"] == 1
-    await a.close()
-    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
-    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    await _review(site_moderator, await _held_and_left(connect, a_m, circle), "approve")
     again = await connect(a_m.user, circle)
     await again.send(type="send", client_id="h1", body="anyone know a plug nearby")
     ack = await again.recv_type("ack")
@@ -257,22 +266,16 @@ async def test_hello_tells_only_the_author_which_of_their_messages_still_wait(
     """Across reloads and reconnects the author's screen keeps saying "waiting":
     their hello lists their held messages; nobody else's does; once approved,
     the list is empty again."""
-    from moderation.services import review_flag
-
     await dsa(make_rule)("plug", category="sourcing", action="hold")
     a_m, b_m = pair
-    a = await connect(a_m.user, circle)
-    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
-    assert (await a.recv_type("ack"))["verdict"] == "held"
-    await a.close()
+    flag = await _held_and_left(connect, a_m, circle)
     again = await connect(a_m.user, circle)
     [held] = again.hello["you"]["held"]
     assert held["id"] == 1 and "plug" in held["html"] and held["at"]
     other = await connect(b_m.user, circle)
     assert other.hello["you"]["held"] == [] and other.hello["messages"] == []
     await again.close()
-    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
-    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="approve", reason="context is fine")
+    await _review(site_moderator, flag, "approve")
     after = await connect(a_m.user, circle)
     assert after.hello["you"]["held"] == []
     assert [m["id"] for m in after.hello["messages"]] == [2]
@@ -283,16 +286,9 @@ async def test_hello_tells_only_the_author_which_of_their_messages_still_wait(
 async def test_a_retried_send_after_its_removal_is_acked_as_removed(connect, pair, circle, make_rule, site_moderator):
     """Held, the ack lost with the socket, then removed by a moderator: the retry
     is told the message is no longer in the room (not "held", not "published")."""
-    from moderation.services import review_flag
-
     await dsa(make_rule)("plug", category="sourcing", action="hold")
     a_m, _b_m = pair
-    a = await connect(a_m.user, circle)
-    await a.send(type="send", client_id="h1", body="anyone know a plug nearby")
-    assert (await a.recv_type("ack"))["verdict"] == "held"
-    await a.close()
-    flag = await dsa(Flag.objects.get)(message__circle=circle, message__client_id="h1")
-    await dsa(review_flag)(user=site_moderator, flag_id=flag.pk, action="remove", reason="sourcing")
+    await _review(site_moderator, await _held_and_left(connect, a_m, circle), "remove")
     again = await connect(a_m.user, circle)
     assert again.hello["you"]["held"] == []
     await again.send(type="send", client_id="h1", body="anyone know a plug nearby")
