@@ -68,14 +68,6 @@ async def run_send_batch(requests: list[services.SendRequest]) -> list:
     return answers
 
 
-def ack_frame(client_id: str, result: services.PostResult) -> dict:
-    ack = {"type": "ack", "client_id": client_id, "id": result.id, "verdict": result.verdict,
-           "duplicate": result.duplicate}
-    if result.reason:
-        ack["reason"] = result.reason
-    return ack
-
-
 class RoomConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the process's hub (chat.hub) holds one subscription
     # per circle and writes frames to this socket directly.
@@ -181,7 +173,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             ref = frame.get("ref")
             if frame.type == "send":
                 request = services.SendRequest(self.ctx, frame["client_id"], frame["body"])
-                reply = ack_frame(frame["client_id"], await self.sends().submit(request))
+                result = await self.sends().submit(request)
+                reply = protocol.ack_frame(frame["client_id"], result.id, result.verdict, result.duplicate, result.reason)
             else:
                 reply, refusal, events = await run_frame(self.handle_frame, frame)
                 await notify.send_collected(events)  # committed: broadcast before the reply

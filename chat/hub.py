@@ -182,20 +182,14 @@ class Room:
                     await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
             return
         if kind in (notify.ROOM_MESSAGE, notify.ROOM_MESSAGES):
-            if kind == notify.ROOM_MESSAGE:
-                self.outbox.append(event)
-            else:
-                self.outbox.extend(event["events"])
+            self.outbox.extend(event["events"] if kind == notify.ROOM_MESSAGES else [event])
             if not self.outbox_scheduled:
                 self.outbox_scheduled = True
                 loop = asyncio.get_running_loop()
                 # At most one message frame per FLUSH_GAP per socket: in a busy room
                 # the messages of the next few milliseconds share one write each.
-                wait = self.last_flush + FLUSH_GAP - loop.time()
-                if wait > 0:
-                    loop.call_later(wait, lambda: asyncio.ensure_future(self.flush_messages()))
-                else:
-                    loop.call_soon(lambda: asyncio.ensure_future(self.flush_messages()))
+                wait = max(0.0, self.last_flush + FLUSH_GAP - loop.time())
+                loop.call_later(wait, lambda: asyncio.ensure_future(self.flush_messages()))
             return
         # Anything else may refer to a waiting message (a removal, an edit): the
         # messages go first, in id order.

@@ -7,15 +7,22 @@ from community.models import Circle, Membership
 
 
 class RoomManager(models.Manager):
-    def take_ids(self, circle_id: int, count: int, published_upto: int) -> tuple[int, int] | None:
+    def take_ids(self, circle_id: int, count: int, published_upto: int) -> tuple[int, int]:
         """Reserve the circle's next ``count`` message ids, of which the first
         ``published_upto`` end with a published one (0: none is published).
 
         One statement, which also locks the row until the transaction ends, so
-        ids increase in commit order.  Returns the last id taken before and the
-        last *published* id before, or ``None`` when the circle has no room row
-        yet.  Call inside a transaction.
+        ids increase in commit order (the circle's first message creates the
+        row first).  Returns the last id taken before and the last *published*
+        id before.  Call inside a transaction.
         """
+        row = self._take_ids(circle_id, count, published_upto)
+        if row is None:
+            self.get_or_create(circle_id=circle_id)
+            row = self._take_ids(circle_id, count, published_upto)
+        return row[0] - count, row[1]
+
+    def _take_ids(self, circle_id: int, count: int, published_upto: int) -> tuple[int, int] | None:
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
             # Every right-hand side sees the row as it was (SQL, PostgreSQL and SQLite).
@@ -25,10 +32,7 @@ class RoomManager(models.Manager):
                 " last_seq = last_seq + %s WHERE circle_id = %s RETURNING last_seq, prev_published_seq",
                 [published_upto, published_upto, count, circle_id],
             )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return row[0] - count, row[1]
+            return cursor.fetchone()
 
 
 class Room(models.Model):

@@ -196,6 +196,15 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+def ack_frame(client_id: str, message_id: int | None, verdict: str, duplicate: bool, reason: str = "") -> dict[str, Any]:
+    """The reply to a ``send``: the stored id and what the author is told."""
+    ack: dict[str, Any] = {"type": "ack", "client_id": client_id, "id": message_id, "verdict": verdict,
+                           "duplicate": duplicate}
+    if reason:
+        ack["reason"] = reason
+    return ack
+
+
 def messages_frame(events: list[dict[str, Any]]) -> dict[str, Any]:
     """One ``message`` frame, or a ``messages`` frame when several messages go out
     together (in id order)."""

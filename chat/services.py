@@ -322,11 +322,7 @@ def _store(items: list[_Prepared]) -> None:
     inside a transaction."""
     circle_id = items[0].request.ctx.circle_id
     published_upto = max((n for n, item in enumerate(items, 1) if not item.held), default=0)
-    taken = Room.objects.take_ids(circle_id, len(items), published_upto)
-    if taken is None:  # the circle's first message: its room row does not exist yet
-        Room.objects.get_or_create(circle_id=circle_id)
-        taken = Room.objects.take_ids(circle_id, len(items), published_upto)
-    seq, prev = taken
+    seq, prev = Room.objects.take_ids(circle_id, len(items), published_upto)
     chain: list[int | None] = []
     for item in items:
         seq += 1
@@ -558,11 +554,7 @@ def publish_held(message: Message) -> None:
         notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=None)
         return
     held_id = message.seq
-    taken = Room.objects.take_ids(message.circle_id, 1, 1)
-    if taken is None:  # a room whose row predates the counters; cannot lose the message
-        Room.objects.get_or_create(circle_id=message.circle_id)
-        taken = Room.objects.take_ids(message.circle_id, 1, 1)
-    last, prev = taken
+    last, prev = Room.objects.take_ids(message.circle_id, 1, 1)
     # It enters the conversation now: its time says so (an old time among the
     # newest messages would tell everyone it sat in review).
     message.seq, message.created_at = last + 1, timezone.now()

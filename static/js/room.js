@@ -198,8 +198,7 @@
         notice(f.message, f.code);
         break;
       case "approved": // your held message is published (as message f.id): drop the placeholder
-        var placeholder = el.list.querySelector('li[data-held-id="' + Number(f.held_id) + '"]');
-        if (placeholder) placeholder.remove();
+        dropOwnPlaceholders(f.held_id);
         updateEmpty();
         break;
       case "crisis_resources":
@@ -443,12 +442,16 @@
     });
     // An edit that was held also goes out as "removed" (reason "held"): its
     // placeholder stays. Otherwise only its author had it: say what happened.
-    var held = reason === "held" ? null : el.list.querySelector('li[data-held-id="' + Number(id) + '"]');
+    var held = reason === "held" ? null : heldLi(id);
     if (held) {
       held.remove();
       notice("A moderator reviewed your message and did not publish it.", "not_published");
     }
     updateEmpty();
+  }
+
+  function heldLi(id) {
+    return el.list.querySelector('li[data-held-id="' + Number(id) + '"]');
   }
 
   function dropOwnPlaceholders(id) {
@@ -508,11 +511,11 @@
     roomState.closed = !!state.closed;
     roomState.slow_mode = state.slow_mode || 0;
     el.closed.hidden = !roomState.closed;
-    var staffRole = role === "facilitator" || role === "moderator";
-    el.body.disabled = roomState.closed && !staffRole;
-    el.send.disabled = roomState.closed && !staffRole;
+    var closedToYou = readOnly();
+    el.body.disabled = closedToYou;
+    el.send.disabled = closedToYou;
     el.list.querySelectorAll("button.reaction").forEach(function (b) {
-      b.disabled = readOnly();
+      b.disabled = closedToYou;
     });
     el.slow.hidden = !roomState.slow_mode;
     el.slow.textContent = roomState.slow_mode
@@ -725,7 +728,7 @@
     var reroll = document.getElementById("reroll-form");
     if (reroll) reroll.remove(); // the alias is fixed once you have posted
     if (f.verdict === "held") {
-      if (el.list.querySelector('li[data-held-id="' + Number(f.id) + '"]')) p.li.remove(); // hello drew it
+      if (heldLi(f.id)) p.li.remove(); // hello drew it
       else heldPlaceholder(p.li, f.id);
       return;
     }
