@@ -1,6 +1,7 @@
 """Per-member limits on the shared cache (Redis when configured), so every
 process counts against the same budget.  Fixed windows: cheap and exact enough."""
 
+import threading
 import time
 
 from django.conf import settings
@@ -14,16 +15,21 @@ def _limits() -> dict[str, tuple[int, int]]:
 
 
 _redis = None
+_redis_lock = threading.Lock()
 
 
 def _redis_client():
     """A Redis client of this module's own when REDIS_URL is set: one round trip
-    per count (INCR and EXPIRE in a pipeline) where Django's cache API needs three."""
+    per count (INCR and EXPIRE in a pipeline) where Django's cache API needs three.
+    One per process, shared by the worker threads: redis-py's client and its
+    connection pool are thread-safe; a pipeline is built per call."""
     global _redis
     if _redis is None and settings.REDIS_URL:
-        import redis
+        with _redis_lock:
+            if _redis is None:
+                import redis
 
-        _redis = redis.Redis.from_url(settings.REDIS_URL)
+                _redis = redis.Redis.from_url(settings.REDIS_URL)
     return _redis
 
 

@@ -314,7 +314,7 @@ def _screen(index: int, request: SendRequest, actor: Membership, clean: str) -> 
     if verdict.action == screening.BLOCK:
         return PostResult(None, "blocked", reason=verdict.reason)
     held = verdict.action == screening.HOLD
-    return _Prepared(index, request, actor, verdict, text.render(verdict.text), held)
+    return _Prepared(index, request, actor, verdict, text.render_for_storage(verdict.text), held)
 
 
 def _store(items: list[_Prepared]) -> None:
@@ -382,7 +382,7 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
     if verdict.action == screening.BLOCK:
         raise DomainError(ErrorCode.BLOCKED, verdict.reason)
     with transaction.atomic():
-        message.body, message.html, message.edited_at = verdict.text, text.render(verdict.text), timezone.now()
+        message.body, message.html, message.edited_at = verdict.text, text.render_for_storage(verdict.text), timezone.now()
         message.verdict = verdict.message_verdict
         fields = ["body", "html", "edited_at", "verdict"]
         if verdict.action == screening.HOLD:

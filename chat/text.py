@@ -6,8 +6,12 @@ The HTML is cleaned by bleach with a tiny allow-list; links get
 ``rel="nofollow noopener"`` and open nothing but http(s).
 """
 
+import html as html_lib
+import logging
 import re
+import threading
 import unicodedata
+from functools import partial
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -35,10 +39,7 @@ _STRIP_TABLE[ord("\t")] = " "
 _STRIP_TABLE.pop(0x200D, None)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
-_md = (
-    MarkdownIt("zero", {"breaks": True, "html": False, "linkify": False, "typographer": False})
-    .enable(["emphasis", "list", "link", "newline", "escape", "paragraph"])
-)
+log = logging.getLogger(__name__)
 
 
 def _set_rel(attrs, new=False):
@@ -49,13 +50,57 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    filters=[lambda source: LinkifyFilter(source, callbacks=[_set_rel], parse_email=False)],
-)
+class _Renderer:
+    """A Markdown parser and a bleach cleaner for one thread.
+
+    Neither may be shared between threads: bleach's ``Cleaner`` keeps its HTML
+    parser and tokenizer state on the instance (its documentation: "create a
+    separate cleaner per thread"; shared, it crashed, returned empty HTML and
+    once returned another thread's text), and markdown-it compiles its rule
+    chains lazily into a dict another thread may read half-built.  Sends of
+    different circles render in parallel worker threads, so each thread gets
+    its own pair (``_local``).  Measured against a lock around one shared
+    cleaner and a new cleaner per call, a cleaner per thread costs least
+    (``bench/render_bench.py``).
+    """
+
+    def __init__(self) -> None:
+        self.md = MarkdownIt("zero", {"breaks": True, "html": False, "linkify": False, "typographer": False}).enable(
+            ["emphasis", "list", "link", "newline", "escape", "paragraph"]
+        )
+        self.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            filters=[partial(LinkifyFilter, callbacks=[_set_rel], parse_email=False)],
+        )
+        self.render("warm up")  # compile markdown-it's rule chains in this thread, now
+
+    def render(self, text: str) -> str:
+        out = self.cleaner.clean(self.md.render(text)).strip()
+        if not visible_text(out):
+            # Markdown that draws nothing ("-", "1.", "**"): show what was typed.
+            out = self.cleaner.clean("<p>" + html_lib.escape(text).replace("\n", "<br>\n") + "</p>").strip()
+        return out
+
+
+_local = threading.local()
+
+
+def _renderer() -> _Renderer:
+    renderer = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = _Renderer()
+    return renderer
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of ``html``: the text without tags, entities decoded."""
+    return html_lib.unescape(_TAG.sub("", html)).strip()
 
 
 def normalise(body: object) -> str:
@@ -82,5 +127,28 @@ def normalise(body: object) -> str:
 
 
 def render(text: str) -> str:
-    """Markdown subset → HTML, then bleach: the only HTML that reaches a screen."""
-    return _cleaner.clean(_md.render(text)).strip()
+    """Markdown subset → HTML, then bleach: the only HTML that reaches a screen.
+    Safe to call from any number of threads at once."""
+    return _renderer().render(text)
+
+
+def render_for_storage(text: str) -> str:
+    """``render`` for a body about to be stored and shown.
+
+    The invariant at the storing step: a non-empty body never becomes a message
+    that shows nothing.  If rendering raises, or gives HTML without visible
+    text, the send is refused with RENDER_FAILED (the author is told and can
+    send again; nothing is stored) and the fault is logged without the text.
+    """
+    try:
+        out = render(text)
+    except Exception:
+        log.exception("rendering a message failed (%d characters)", len(text))
+        raise DomainError(ErrorCode.RENDER_FAILED, RENDER_FAILED_MESSAGE) from None
+    if text.strip() and not visible_text(out):
+        log.error("rendering a message of %d characters gave no visible text; refused", len(text))
+        raise DomainError(ErrorCode.RENDER_FAILED, RENDER_FAILED_MESSAGE)
+    return out
+
+
+RENDER_FAILED_MESSAGE = "Your message could not be prepared for the room, so it was not posted. Please send it again."

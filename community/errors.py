@@ -33,6 +33,7 @@ class ErrorCode(models.TextChoices):
     RATE_LIMITED = "rate_limited", "Rate limited"
     EDIT_WINDOW = "edit_window_passed", "Edit window passed"
     BLOCKED = "blocked", "Blocked by a rule"
+    RENDER_FAILED = "render_failed", "Could not be shown"
     ALREADY_REPORTED = "already_reported", "Already reported"
     ALREADY_HANDLED = "already_handled", "Already handled"
     BAD_RULE = "bad_rule", "Invalid rule"
