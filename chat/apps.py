@@ -6,4 +6,9 @@ class ChatConfig(AppConfig):
     verbose_name = "Live rooms"
 
     def ready(self) -> None:
+        from moderation import content
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .content import MessageActions
+
+        content.register("message", MessageActions())

@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 
 
 def _limits() -> dict[str, tuple[int, int]]:

@@ -6,29 +6,28 @@ from typing import Any
 from django.db.models import Count
 
 from community.models import Circle
+from realtime import protocol
+from realtime.events import MessageView
 
 from .models import Message, Reaction, Room
 
 VISIBLE = Message.Status.PUBLISHED
 
 
-def message_payload(message: Message, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    """The public shape of a message: alias and content only, never who wrote it."""
-    payload: dict[str, Any] = {
-        "id": message.seq,
-        "alias": message.alias,
-        "html": "" if message.hidden else message.html,
-        "at": message.created_at.isoformat(),
-        "reactions": counts or {},
-    }
-    if message.edited_at:
-        payload["edited"] = message.edited_at.isoformat()
-    if message.hidden:
-        payload["hidden"] = True
-    return payload
+def message_payload(message: Message, counts: dict[str, int] | None = None) -> MessageView:
+    """The public shape of a message (``realtime.protocol.message_view``)."""
+    return protocol.message_view(
+        id=message.seq,
+        alias=message.alias,
+        html=message.html,
+        at=message.created_at.isoformat(),
+        reactions=counts or {},
+        edited=message.edited_at.isoformat() if message.edited_at else None,
+        hidden=message.hidden,
+    )
 
 
-def _with_counts(messages: list[Message]) -> list[dict[str, Any]]:
+def _with_counts(messages: list[Message]) -> list[MessageView]:
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     if messages:
         rows = (
@@ -46,14 +45,14 @@ def reaction_counts(message: Message) -> dict[str, int]:
     return {row["kind"]: row["n"] for row in rows}
 
 
-def recent_history(circle_id: int, limit: int) -> list[dict[str, Any]]:
+def recent_history(circle_id: int, limit: int) -> list[MessageView]:
     """The last ``limit`` published messages, oldest first."""
     rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE).order_by("-seq")[:limit])
     rows.reverse()
     return _with_counts(rows)
 
 
-def history_before(circle_id: int, before: int, limit: int) -> list[dict[str, Any]]:
+def history_before(circle_id: int, before: int, limit: int) -> list[MessageView]:
     rows = list(
         Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before).order_by("-seq")[:limit]
     )
@@ -61,7 +60,7 @@ def history_before(circle_id: int, before: int, limit: int) -> list[dict[str, An
     return _with_counts(rows)
 
 
-def history_after(circle_id: int, since: int, limit: int) -> list[dict[str, Any]]:
+def history_after(circle_id: int, since: int, limit: int) -> list[MessageView]:
     """Published messages with id > ``since``, oldest first (the resume rule)."""
     rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since).order_by("seq")[:limit])
     return _with_counts(rows)
@@ -79,7 +78,7 @@ def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
     }
 
 
-def own_held(circle_id: int, membership_id: int) -> list[dict[str, Any]]:
+def own_held(circle_id: int, membership_id: int) -> list[MessageView]:
     """The member's own messages waiting for a moderator (shown to them alone,
     so their screen can keep saying "waiting" across reloads), oldest first."""
     rows = Message.objects.filter(circle_id=circle_id, author_id=membership_id, status=Message.Status.HELD).order_by(

@@ -3,7 +3,7 @@
 Each public function is one incoming frame's work: it loads the actor's
 membership fresh (so a mute or ban takes effect at once, on every process),
 asks ``community.permissions``, writes inside a transaction, and broadcasts
-through ``community.notify`` on commit.  Consumers call them through one
+through ``realtime.publish`` on commit.  Consumers call them through one
 ``database_sync_to_async`` hop; views, tests and management commands call them
 directly.  Refusals raise ``DomainError`` and change nothing.
 """
@@ -17,13 +17,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from community import notify
 from community import services as community_services
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Circle, Membership
 from community.permissions import Action, check
 from moderation import screening
 from moderation.models import AuditEntry
+from realtime import publish
+from realtime.events import (
+    Approved,
+    MessageEdited,
+    MessagePosted,
+    MessageRemoved,
+    Pinned,
+    ReactionsChanged,
+    RoomStateChanged,
+)
 
 from . import ratelimit, selectors, text
 from .models import Message, Reaction, Room
@@ -162,10 +171,27 @@ def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
     return result
 
 
+def post_batch(requests: Sequence[SendRequest]) -> list[PostResult | BaseException]:
+    """One run of a circle's send queue (``chat.sending``), in a worker thread:
+    each frame counts against its member's frame budget (one round trip for the
+    batch), then the sends are stored together.  One answer per request."""
+    answers: list[PostResult | BaseException | None] = [None] * len(requests)
+    allowed: list[int] = []
+    limited = ratelimit.hit_many([("frame", request.ctx.membership_id) for request in requests])
+    for i, refusal in enumerate(limited):
+        if refusal is not None:
+            answers[i] = refusal
+        else:
+            allowed.append(i)
+    for i, answer in zip(allowed, post_messages([requests[i] for i in allowed])):
+        answers[i] = answer
+    return [answer for answer in answers if answer is not None]
+
+
 def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exception]:
     """Several sends to one circle, checked one by one and stored in one
     transaction (group commit): the live room batches the sends that arrive
-    while the previous batch is being written (``chat.batching``).
+    while the previous batch is being written (``chat.sending``).
 
     Each request gets its own answer, in order: a ``PostResult`` or the
     ``DomainError`` that refused it (exactly what ``post_message`` would have
@@ -349,7 +375,7 @@ def _store(items: list[_Prepared]) -> None:
     for item, before in zip(items, chain):
         if not item.held:
             payload = selectors.message_payload(item.message)
-            notify.to_circle(circle_id, notify.ROOM_MESSAGE, message=payload, prev=before)
+            publish.to_circle(circle_id, MessagePosted(message=payload, prev=before))
     for item in items:
         screening.record_screening(message=item.message, verdict=item.verdict, author=item.actor)
 
@@ -391,10 +417,10 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
         message.save(update_fields=fields)
         screening.record_screening(message=message, verdict=verdict, author=actor)
         if message.status == Message.Status.HELD:
-            notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="held")
+            publish.to_circle(ctx.circle_id, MessageRemoved(id=message.seq, reason="held"))
         else:
             payload = selectors.message_payload(message, selectors.reaction_counts(message))
-            notify.to_circle(ctx.circle_id, notify.ROOM_EDITED, message=payload)
+            publish.to_circle(ctx.circle_id, MessageEdited(message=payload))
     return {"id": message.seq, "verdict": AUTHOR_VERDICT[message.verdict]}
 
 
@@ -405,7 +431,7 @@ def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
         message.status, message.removed_at = Message.Status.DELETED, timezone.now()
         message.save(update_fields=["status", "removed_at"])
         _unpin_if_pinned(message)
-        notify.to_circle(ctx.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="deleted")
+        publish.to_circle(ctx.circle_id, MessageRemoved(id=message.seq, reason="deleted"))
     return {"id": message.seq}
 
 
@@ -423,7 +449,7 @@ def react(ctx: RoomContext, *, message_id: int, reaction: str, on: bool) -> dict
             changed = Reaction.objects.filter(message=message, member=actor, kind=reaction).delete()[0] > 0
         counts = selectors.reaction_counts(message)
         if changed:
-            notify.to_circle(ctx.circle_id, notify.ROOM_REACTIONS, id=message.seq, counts=counts)
+            publish.to_circle(ctx.circle_id, ReactionsChanged(id=message.seq, counts=counts))
     return {"id": message.seq, "counts": counts}
 
 
@@ -458,7 +484,7 @@ def pin_message(ctx: RoomContext, *, message_id: int | None) -> dict[str, Any]:
         room.save(update_fields=["pinned"])
         payload = selectors.message_payload(message, selectors.reaction_counts(message)) if message else None
         _audit(actor, AuditEntry.Action.PIN if message else AuditEntry.Action.UNPIN, target_message=message)
-        notify.to_circle(ctx.circle_id, notify.ROOM_PINNED, message=payload)
+        publish.to_circle(ctx.circle_id, Pinned(message=payload))
     return {"id": message.seq if message else None}
 
 
@@ -471,7 +497,7 @@ def _set_circle(ctx: RoomContext, action: Action, audit_action: str, reason: str
         circle.save(update_fields=list(fields))
         _audit(actor, audit_action, reason=reason, **{"value": fields})
         state = {"closed": circle.room_closed, "slow_mode": circle.slow_mode_seconds}
-        notify.to_circle(ctx.circle_id, notify.ROOM_STATE, state=state)
+        publish.to_circle(ctx.circle_id, RoomStateChanged(state=state))
     return state
 
 
@@ -525,12 +551,12 @@ def do_remove_message(message: Message, *, reason: str = "") -> None:
     message.removed_reason = (reason or "")[:200]
     message.save(update_fields=["status", "removed_at", "removed_reason"])
     _unpin_if_pinned(message)
-    notify.to_circle(message.circle_id, notify.ROOM_REMOVED, id=message.seq, reason="removed")
+    publish.to_circle(message.circle_id, MessageRemoved(id=message.seq, reason="removed"))
 
 
 def _unpin_if_pinned(message: Message) -> None:
     if Room.objects.filter(circle_id=message.circle_id, pinned=message).update(pinned=None):
-        notify.to_circle(message.circle_id, notify.ROOM_PINNED, message=None)
+        publish.to_circle(message.circle_id, Pinned(message=None))
 
 
 def publish_held(message: Message) -> None:
@@ -551,7 +577,7 @@ def publish_held(message: Message) -> None:
     if message.edited_at is not None:
         message.save(update_fields=["status", "hidden"])
         payload = selectors.message_payload(message, selectors.reaction_counts(message))
-        notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=None)
+        publish.to_circle(message.circle_id, MessagePosted(message=payload, prev=None))
         return
     held_id = message.seq
     last, prev = Room.objects.take_ids(message.circle_id, 1, 1)
@@ -560,9 +586,9 @@ def publish_held(message: Message) -> None:
     message.seq, message.created_at = last + 1, timezone.now()
     message.save(update_fields=["seq", "created_at", "status", "hidden"])
     payload = selectors.message_payload(message, selectors.reaction_counts(message))
-    notify.to_circle(message.circle_id, notify.ROOM_MESSAGE, message=payload, prev=prev)
+    publish.to_circle(message.circle_id, MessagePosted(message=payload, prev=prev))
     if message.author_id is not None:
-        notify.to_member(message.circle_id, message.author_id, notify.ROOM_APPROVED, held_id=held_id, id=message.seq)
+        publish.to_member(message.circle_id, message.author_id, Approved(held_id=held_id, id=message.seq))
 
 
 def set_hidden(message: Message, *, hidden: bool) -> None:
@@ -570,7 +596,7 @@ def set_hidden(message: Message, *, hidden: bool) -> None:
     message.hidden = hidden
     message.save(update_fields=["hidden"])
     payload = selectors.message_payload(message, selectors.reaction_counts(message))
-    notify.to_circle(message.circle_id, notify.ROOM_EDITED, message=payload)
+    publish.to_circle(message.circle_id, MessageEdited(message=payload))
 
 
 # --- reads a frame asks for -------------------------------------------------

@@ -17,9 +17,9 @@ import bleach
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
+from realtime.protocol import MAX_BODY_CHARS
 
-MAX_BODY_CHARS = 4000
 MAX_BODY_LINES = 60
 
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a"})

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import services
-from .errors import DomainError
+from core.errors import DomainError
 
 
 class SignUpForm(forms.Form):

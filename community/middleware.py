@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from .errors import DomainError
+from core.errors import DomainError
 
 
 class DomainErrorMiddleware:

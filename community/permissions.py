@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from django.utils import timezone
 
-from .errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from .models import Circle, Membership
 
 

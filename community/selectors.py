@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from .errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from .models import Circle, Membership
 
 

@@ -18,8 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import aliases, notify
-from .errors import DomainError, ErrorCode
+from realtime import publish
+from realtime.events import Kicked, Notice
+
+from . import aliases
+from core.errors import DomainError, ErrorCode
 from .models import Circle, Membership
 from .permissions import Action, check
 
@@ -184,12 +187,10 @@ def mute_membership(*, target: Membership, minutes: int) -> Membership:
 
     target.muted_until = timezone.now() + timedelta(minutes=minutes)
     target.save(update_fields=["muted_until"])
-    notify.to_member(
+    publish.to_member(
         target.circle_id,
         target.pk,
-        notify.ROOM_NOTICE,
-        code="muted",
-        message=f"Your posting is paused for {minutes} minutes. You can still read along.",
+        Notice(code="muted", message=f"Your posting is paused for {minutes} minutes. You can still read along."),
     )
     return target
 
@@ -197,12 +198,8 @@ def mute_membership(*, target: Membership, minutes: int) -> Membership:
 def warn_membership(*, target: Membership, text: str) -> None:
     """A private notice from the moderators to ``target``."""
 
-    notify.to_member(
-        target.circle_id,
-        target.pk,
-        notify.ROOM_NOTICE,
-        code="warning",
-        message=f"A note from the moderators: {text}",
+    publish.to_member(
+        target.circle_id, target.pk, Notice(code="warning", message=f"A note from the moderators: {text}")
     )
 
 
@@ -211,11 +208,7 @@ def ban_membership(*, target: Membership) -> Membership:
 
     target.banned, target.banned_at = True, timezone.now()
     target.save(update_fields=["banned", "banned_at"])
-    notify.to_member(
-        target.circle_id,
-        target.pk,
-        notify.ROOM_KICK,
-        code="banned",
-        message="You can no longer take part in this circle.",
+    publish.to_member(
+        target.circle_id, target.pk, Kicked(code="banned", message="You can no longer take part in this circle.")
     )
     return target

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
 

@@ -1,37 +1,53 @@
 """The moderators' socket: crisis alerts and queue changes, live."""
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from __future__ import annotations
 
-from community import notify
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
 from community.permissions import is_site_moderator
+from core.errors import DomainError, ErrorCode
+from realtime import protocol
+from realtime.hub import Room, get_hub
 
 from . import escalation
 
 
-class StaffConsumer(AsyncJsonWebsocketConsumer):
-    """Site moderators only; server → client frames ``alert`` and ``queue``."""
+class StaffConsumer(AsyncWebsocketConsumer):
+    """Site moderators only; server → client frames ``alert`` and ``queue``
+    (written by the process's hub, which holds one subscription to the staff
+    group for every staff socket of the process)."""
 
-    async def connect(self):
+    channel_layer_alias = "staff-sockets-have-no-channel"
+    membership_id = 0  # the hub's Socket shape: no circle membership here
+    role = "moderator"
+    room: Room | None = None
+
+    async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=protocol.CLOSE_NOT_SIGNED_IN)
             return
         if not await database_sync_to_async(is_site_moderator)(user):
-            await self.close(code=4403)
+            await self.close(code=protocol.CLOSE_NOT_ALLOWED)
             return
-        await self.channel_layer.group_add(notify.staff_group(), self.channel_name)
         await self.accept()
+        self.room = await get_hub().join_staff(self)
         escalation.ensure_running()
 
-    async def disconnect(self, code):
-        await self.channel_layer.group_discard(notify.staff_group(), self.channel_name)
+    async def disconnect(self, code: int) -> None:
+        if self.room is not None:
+            await get_hub().leave(self.room, self)
+            self.room = None
 
-    async def receive(self, text_data=None, bytes_data=None):
-        await self.send_json({"type": "error", "code": "bad_frame", "message": "This socket only listens."})
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        err = DomainError(ErrorCode.BAD_FRAME, "This socket only listens.")
+        await self.send(text_data=protocol.encode(protocol.error_frame(err)))
 
-    async def staff_alert(self, event):
-        await self.send_json({"type": "alert", "alert": event["alert"]})
+    # --- hub callbacks ------------------------------------------------------
 
-    async def staff_queue(self, event):
-        await self.send_json({"type": "queue", "change": event["change"], "flag": event["flag"], "urgent": event["urgent"]})
+    async def send_text(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def close_socket(self, code: int) -> None:
+        await self.close(code=code)

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from community import notify
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Membership
 
+from . import content
 from .models import Flag, Report
 
 REOPEN_FIELDS = ("status", "handled_at", "handled_by", "resolution")
@@ -26,8 +26,6 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
     The author is never told who reported.  Refusals: ALREADY_REPORTED, and
     FORBIDDEN for one's own message.
     """
-    from chat.selectors import message_payload  # chat owns the message's public shape
-
     if message.author_id == reporter.pk:
         raise DomainError(ErrorCode.FORBIDDEN, "You cannot report your own message.")
     if not reason:
@@ -47,10 +45,9 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
             if flag.status == Flag.Status.RESOLVED:
                 reopen(flag)
             flag.save(update_fields=["report_count", *REOPEN_FIELDS])
-            if flag.report_count >= settings.REPORTS_TO_HIDE and not message.hidden:
-                message.hidden = True
-                message.save(update_fields=["hidden"])
-                notify.to_circle(message.circle_id, notify.ROOM_EDITED, message=message_payload(message))
+            messages = content.messages()
+            if flag.report_count >= settings.REPORTS_TO_HIDE and not messages.is_hidden(message):
+                messages.set_hidden(message, hidden=True)
     except IntegrityError:
         raise DomainError(ErrorCode.ALREADY_REPORTED, "You have already reported this message. Thank you.")
     flag.refresh_from_db()

@@ -21,7 +21,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from community import notify
+from community.models import Membership
+from realtime import publish
+from realtime.events import CrisisAlertView, CrisisResources, QueueChanged, StaffAlert
 
 from . import matcher
 from .models import Flag, KeywordRule, RuleHit
@@ -186,21 +188,22 @@ def record_screening(*, message, verdict: Verdict, author) -> Flag | None:
         flag.urgent = flag.urgent or verdict.action == CRISIS
         flag.save(update_fields=[*REOPEN_FIELDS, "rule", "category", "matched", "urgent"])
     if verdict.action == CRISIS:
-        notify.to_member(
+        publish.to_member(
             message.circle_id,
             author.pk,
-            notify.ROOM_CRISIS_RESOURCES,
-            message=settings.CRISIS_MESSAGE,
-            resources=settings.CRISIS_RESOURCES,
+            CrisisResources(message=settings.CRISIS_MESSAGE, resources=settings.CRISIS_RESOURCES),
         )
         alert = crisis_alert_payload(flag, message)
-        notify.to_circle_staff(message.circle_id, notify.STAFF_ALERT, alert=alert)
-        notify.to_staff(notify.STAFF_ALERT, alert=alert)
-    notify.to_staff(notify.STAFF_QUEUE, change="added", flag=flag.pk, urgent=flag.urgent)
+        publish.to_roles(message.circle_id, STAFF_ROLES, StaffAlert(alert=alert))
+        publish.to_staff(StaffAlert(alert=alert))
+    publish.to_staff(QueueChanged(change="added", flag=flag.pk, urgent=flag.urgent))
     return flag
 
 
-def crisis_alert_payload(flag: Flag, message, *, repeat: bool = False) -> dict:
+STAFF_ROLES = tuple(str(role) for role in Membership.STAFF_ROLES)
+
+
+def crisis_alert_payload(flag: Flag, message, *, repeat: bool = False) -> CrisisAlertView:
     """What facilitators and moderators see in a crisis alert: alias, circle, text."""
     return {
         "flag": flag.pk,

@@ -2,10 +2,10 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from chat.models import Message
 from community.models import Circle, Membership
 from community.permissions import is_site_moderator
 
+from . import content
 from .models import AuditEntry, Flag, KeywordRule
 
 TRUE_POSITIVE = ("remove", "warn", "mute", "ban")
@@ -26,20 +26,22 @@ def reviewable_circles(user) -> QuerySet[Circle]:
     )
 
 
+QUEUE_LIMIT = 200
+
+
 def review_queue(user) -> list[Flag]:
-    """Open items, urgent first, then oldest first; each with its context."""
+    """Open items, urgent first, then oldest first; each with the published
+    messages around it.  A fixed number of queries however long the queue."""
     flags = list(
         Flag.objects.filter(status=Flag.Status.OPEN, circle__in=reviewable_circles(user))
         .select_related("circle", "message", "message__author", "rule", "acknowledged_by")
         .prefetch_related("reports")
-        .order_by("-urgent", "created_at")[:200]
+        .order_by("-urgent", "created_at")[:QUEUE_LIMIT]
     )
+    around = content.messages().context([flag.message for flag in flags], CONTEXT)
     for flag in flags:
         message = flag.message
-        visible = Message.objects.filter(circle_id=message.circle_id, status=Message.Status.PUBLISHED)
-        before = list(visible.filter(seq__lt=message.seq).order_by("-seq")[:CONTEXT])[::-1]
-        after = list(visible.filter(seq__gt=message.seq).order_by("seq")[:CONTEXT])
-        flag.context_before, flag.context_after = before, after
+        flag.context_before, flag.context_after = around[message.pk]
         flag.member_number = message.author.member_number if message.author else "—"
     return flags
 

@@ -1,5 +1,5 @@
 """Moderator and rule-keeper actions.  Each writes its audit entry in the same
-transaction; live effects go out through ``community.notify`` on commit."""
+transaction; live effects go out through ``realtime.publish`` on commit."""
 
 from datetime import timedelta
 
@@ -7,15 +7,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from chat import services as chat_services
-from chat.models import Message
-from community import notify
+from realtime import publish
+from realtime.events import QueueChanged, StaffAlert
 from community import services as community_services
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Membership
 from community.permissions import Action, check, is_site_moderator, membership_for
 
-from . import screening
+from . import content, screening
 from .models import AuditEntry, Flag, KeywordRule
 
 REVIEW_ACTIONS = tuple(Flag.Resolution.values)
@@ -57,19 +56,21 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         )
         if not claimed:
             raise DomainError(ErrorCode.ALREADY_HANDLED, "Another moderator has already handled this item.")
-        message: Message = flag.message
+        message = flag.message
         author: Membership | None = message.author
+        messages = content.messages()
+        state = messages.state(message)
         if action == Flag.Resolution.APPROVE:
-            if message.status == Message.Status.HELD:
-                chat_services.publish_held(message)
-            elif message.hidden:
-                chat_services.set_hidden(message, hidden=False)
+            if state == content.HELD:
+                messages.publish_held(message)
+            elif messages.is_hidden(message):
+                messages.set_hidden(message, hidden=False)
         elif action == Flag.Resolution.DISMISS:
-            if message.hidden:
-                chat_services.set_hidden(message, hidden=False)
+            if messages.is_hidden(message):
+                messages.set_hidden(message, hidden=False)
         else:
-            if message.status in (Message.Status.PUBLISHED, Message.Status.HELD):
-                chat_services.do_remove_message(message, reason="removed")
+            if state in (content.PUBLISHED, content.HELD):
+                messages.remove(message, reason="removed")
             if author is not None and action == Flag.Resolution.WARN:
                 community_services.warn_membership(target=author, text=reason)
             elif author is not None and action == Flag.Resolution.MUTE:
@@ -89,7 +90,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
             flag=flag.pk,
             minutes=minutes,
         )
-        notify.to_staff(notify.STAFF_QUEUE, change="handled", flag=flag.pk, urgent=flag.urgent)
+        publish.to_staff(QueueChanged(change="handled", flag=flag.pk, urgent=flag.urgent))
     flag.refresh_from_db()
     return flag
 
@@ -116,7 +117,7 @@ def acknowledge_crisis(*, user, flag_id: int) -> Flag:
             target_message=flag.message,
             flag=flag.pk,
         )
-        notify.to_staff(notify.STAFF_QUEUE, change="acknowledged", flag=flag.pk, urgent=True)
+        publish.to_staff(QueueChanged(change="acknowledged", flag=flag.pk, urgent=True))
     flag.refresh_from_db()
     return flag
 
@@ -135,7 +136,7 @@ def escalate_overdue(now=None) -> list[int]:
         with transaction.atomic():
             if Flag.objects.filter(pk=flag.pk, escalated_at__isnull=True).update(escalated_at=now):
                 alert = screening.crisis_alert_payload(flag, flag.message, repeat=True)
-                notify.to_staff(notify.STAFF_ALERT, alert=alert)
+                publish.to_staff(StaffAlert(alert=alert))
                 raised.append(flag.pk)
     return raised
 

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Membership
 from community.permissions import Action, check, is_site_moderator
 

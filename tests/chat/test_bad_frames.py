@@ -6,7 +6,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async as dsa
 
-from chat import protocol
+from realtime import protocol
 
 from .helpers import message_count
 

@@ -9,15 +9,16 @@ from channels.db import database_sync_to_async as dsa
 from django.db import connection, transaction
 
 from chat import services as chat_services
-from chat.batching import Batcher
-from chat.hub import get_hub
 from chat.models import Message, Room
-from community import notify
 from community import services as community_services
-from community.errors import DomainError, ErrorCode
 from community.models import Membership
+from core.errors import DomainError, ErrorCode
 from moderation import screening
 from moderation import services as moderation_services
+from realtime import publish
+from realtime.batching import Batcher
+from realtime.events import MessagePosted, MessagesPosted, Notice
+from realtime.hub import get_hub
 
 # --- the batcher on its own --------------------------------------------------------
 
@@ -148,14 +149,16 @@ def rules(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_mixed_batch_answers_each_send_as_if_sent_alone(circle, people, post, rules):
+async def test_a_mixed_batch_answers_each_send_as_if_sent_alone(connect, circle, people, post, rules):
     """Refused, blocked, held, repeated and stored sends in one batch: each gets
-    what ``post_message`` would have given it, and the stored ones chain."""
-    members = people(circle, 6)
+    what ``post_message`` would have given it, and the stored ones chain; the
+    batch's published messages reach the room together, the held one never."""
+    members = await dsa(people)(circle, 6)
     (a, _), (b, _), (c, c_m), (d, _), (e, _), (f, _) = members
-    earlier = post(b, circle, "stored before", client_id="b-1")
-    community_services.mute_membership(target=c_m, minutes=10)
-    ctx = {user: chat_services.open_room(user=user, slug=circle.slug) for user, _m in members}
+    earlier = await dsa(post)(b, circle, "stored before", client_id="b-1")
+    await dsa(community_services.mute_membership)(target=c_m, minutes=10)
+    watcher = await connect(a, circle)
+    ctx = {user: await dsa(chat_services.open_room)(user=user, slug=circle.slug) for user, _m in members}
     requests = [
         chat_services.SendRequest(ctx[a], "a-1", "first of the batch"),
         chat_services.SendRequest(ctx[b], "b-1", "a retry of an earlier send"),
@@ -166,8 +169,7 @@ def test_a_mixed_batch_answers_each_send_as_if_sent_alone(circle, people, post, 
         chat_services.SendRequest(ctx[a], "a-1", "the same send again, in the same batch"),
         chat_services.SendRequest(ctx[f], "f-2", "last of the batch"),
     ]
-    with notify.collecting() as events:
-        results = chat_services.post_messages(requests)
+    results = await dsa(chat_services.post_messages)(requests)
     ok, retry, muted, blocked, held, empty, again, last = results
     assert (ok.id, ok.verdict, ok.duplicate) == (earlier + 1, "published", False)
     assert (retry.id, retry.duplicate) == (earlier, True)
@@ -177,17 +179,35 @@ def test_a_mixed_batch_answers_each_send_as_if_sent_alone(circle, people, post, 
     assert isinstance(empty, DomainError) and empty.code == ErrorCode.EMPTY_BODY
     assert (again.id, again.duplicate) == (ok.id, True)
     assert (last.id, last.verdict) == (earlier + 3, "published")
-    rows = list(Message.objects.filter(circle=circle).values_list("seq", "client_id", "status"))
+    rows = await dsa(lambda: list(Message.objects.filter(circle=circle).values_list("seq", "client_id", "status")))()
     assert rows == [(earlier, "b-1", "published"), (earlier + 1, "a-1", "published"),
                     (earlier + 2, "e-1", "held"), (earlier + 3, "f-2", "published")]
-    # One broadcast for the batch's published messages (then the held one's queue
-    # item for the moderators); the chain skips the held one.
-    coalesced = notify._coalesced(events)
-    event = coalesced[0][1]
-    assert event["type"] == notify.ROOM_MESSAGES
-    assert not any(ev["type"] in (notify.ROOM_MESSAGE, notify.ROOM_MESSAGES) for _g, ev in coalesced[1:])
-    assert [(ev["message"]["id"], ev["prev"]) for ev in event["events"]] == [
-        (earlier + 1, earlier), (earlier + 3, earlier + 1)]
+    # The chain skips the held one, which nobody sees.
+    got = [await watcher.recv_type("message"), await watcher.recv_type("message")]
+    assert [(f["message"]["id"], f["prev"]) for f in got] == [(earlier + 1, earlier), (earlier + 3, earlier + 1)]
+    assert await watcher.nothing(0.3)
+    await watcher.close()
+
+
+def test_messages_of_one_commit_cross_the_channel_layer_once():
+    """A run of MessagePosted to one group waiting in the outbox together becomes
+    one MessagesPosted; other events and other groups keep their place."""
+    def posted(n, prev):
+        return MessagePosted(message={"id": n}, prev=prev)
+
+    notice = Notice(code="x", message="y")
+    batch = [("circle.1", posted(1, 0)), ("circle.1", posted(2, 1)), ("circle.2", posted(7, 6)),
+             ("circle.1", posted(3, 2)), ("circle.1", notice), ("circle.1", posted(4, 3)), ("circle.1", posted(5, 4))]
+    out = publish.coalesce(batch)
+    assert [g for g, _e in out] == ["circle.1", "circle.2", "circle.1", "circle.1", "circle.1"]
+    first, second, third, fourth, fifth = [e for _g, e in out]
+    assert isinstance(first, MessagesPosted) and [i.message["id"] for i in first.items] == [1, 2]
+    assert second == posted(7, 6) and third == posted(3, 2) and fourth == notice
+    assert isinstance(fifth, MessagesPosted) and [i.prev for i in fifth.items] == [3, 4]
+    # and it survives the channel layer's plain-dict form
+    from realtime.events import from_layer
+
+    assert from_layer(fifth.to_layer()) == fifth
 
 
 def _while_a_rival_holds_the_room(work, then):
@@ -274,21 +294,22 @@ async def test_sends_from_many_sockets_at_once_are_stored_together_and_all_deliv
     assert ids == list(range(1, 21)) and not any(ack["duplicate"] for ack in acks)
     for n in seen:
         assert seen[n] == [(i, i - 1) for i in range(1, 21)]
-    batcher = get_hub().rooms[circle.pk].sends
+    batcher = get_hub().room(circle.pk).sends
     assert batcher.items == 20 and batcher.runs < 20
     for room in rooms:
         await room.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(circle, people):
+async def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(connect, circle, people):
     """A send whose author's membership is deleted while the batch waits for the
     room lock cannot be stored (its foreign key fails at commit): that send alone
     gets the error; the others are stored, answered and broadcast."""
-    (a, a_m), (b, _b) = people(circle, 2)
-    ctx_a = chat_services.open_room(user=a, slug=circle.slug)
-    ctx_b = chat_services.open_room(user=b, slug=circle.slug)
-    chat_services.post_message(ctx_b, client_id="b-0", body="the room row exists")
+    (a, a_m), (b, _b), (w, _w) = await dsa(people)(circle, 3)
+    ctx_a = await dsa(chat_services.open_room)(user=a, slug=circle.slug)
+    ctx_b = await dsa(chat_services.open_room)(user=b, slug=circle.slug)
+    await dsa(chat_services.post_message)(ctx_b, client_id="b-0", body="the room row exists")
+    watcher = await connect(w, circle)
 
     def leave():  # holds the room row (and, on SQLite, the write lock) while a leaves
         Room.objects.select_for_update().get(circle=circle)
@@ -296,35 +317,37 @@ def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(circle
         Membership.objects.filter(pk=a_m.pk).delete()
 
     def send_both():
-        with notify.collecting() as collected:
-            answers = chat_services.post_messages([
-                chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
-                chat_services.SendRequest(ctx_b, "b-1", "still here"),
-            ])
-        return answers, collected
+        return chat_services.post_messages([
+            chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
+            chat_services.SendRequest(ctx_b, "b-1", "still here"),
+        ])
 
-    results, events = _while_a_rival_holds_the_room(leave, send_both)
+    results = await dsa(_while_a_rival_holds_the_room)(leave, send_both)
     assert isinstance(results[0], Exception) and not isinstance(results[0], DomainError)
     assert (results[1].id, results[1].duplicate) == (2, False)
-    assert list(Message.objects.filter(circle=circle).values_list("seq", "client_id")) == [(1, "b-0"), (2, "b-1")]
-    broadcast = [ev for _g, ev in events if ev["type"] == notify.ROOM_MESSAGE]
-    assert [(ev["message"]["id"], ev["prev"]) for ev in broadcast] == [(2, 1)]
+    rows = await dsa(lambda: list(Message.objects.filter(circle=circle).values_list("seq", "client_id")))()
+    assert rows == [(1, "b-0"), (2, "b-1")]
+    frame = await watcher.recv_type("message")
+    assert (frame["message"]["id"], frame["prev"]) == (2, 1)
+    assert await watcher.nothing(0.3)
+    await watcher.close()
 
 
 async def test_an_event_the_layer_refuses_does_not_stop_the_ones_after_it():
-    """``send_collected`` sends each event on its own: a refused one is logged and
-    the next (a crisis card, a staff alert) still goes out."""
+    """The outbox sends each event on its own: a refused one is logged and the
+    next (a crisis card, a staff alert) still goes out."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add("circle.77", channel)
-    await notify.send_collected([
-        ("not a valid group name!", {"type": notify.ROOM_NOTICE, "code": "x", "message": "lost"}),
-        ("circle.77", {"type": notify.ROOM_NOTICE, "code": "y", "message": "still sent"}),
-    ])
+    outbox = publish.outbox_for(asyncio.get_running_loop())
+    outbox.put("not a valid group name!", Notice(code="x", message="lost"))
+    outbox.put("circle.77", Notice(code="y", message="still sent"))
+    await outbox.flushed()
     received = await asyncio.wait_for(layer.receive(channel), timeout=2)
     assert received["code"] == "y"
+    await layer.group_discard("circle.77", channel)
 
 
 def test_the_system_check_refuses_a_sqlite_without_returning():

@@ -181,8 +181,9 @@ async def test_a_lost_predecessor_holds_a_busy_room_back_no_longer_than_the_reor
     has passed (and clients repair the gap), while the stream is still running."""
     from channels.layers import get_channel_layer
 
-    from chat.hub import REORDER_WAIT
-    from community import notify
+    from realtime.events import MessagePosted
+    from realtime.groups import circle_group
+    from realtime.hub import REORDER_WAIT
 
     [(user, _m)] = await dsa(people)(circle)
     room = await connect(user, circle)
@@ -191,9 +192,9 @@ async def test_a_lost_predecessor_holds_a_busy_room_back_no_longer_than_the_reor
     def event(msg_id: int, prev: int) -> dict:
         message = {"id": msg_id, "alias": "Someone", "html": f"<p>{msg_id}</p>", "at": "2026-11-28T00:00:00+00:00",
                    "reactions": {}}
-        return {"type": notify.ROOM_MESSAGE, "message": message, "prev": prev}
+        return MessagePosted(message=message, prev=prev).to_layer()
 
-    await layer.group_send(notify.circle_group(circle.pk), event(1, 0))
+    await layer.group_send(circle_group(circle.pk), event(1, 0))
     assert (await room.recv_type("message"))["message"]["id"] == 1
     stream_seconds = max(1.5, 10 * REORDER_WAIT)
 
@@ -202,7 +203,7 @@ async def test_a_lost_predecessor_holds_a_busy_room_back_no_longer_than_the_reor
         loop = asyncio.get_running_loop()
         end = loop.time() + stream_seconds
         while loop.time() < end:
-            await layer.group_send(notify.circle_group(circle.pk), event(n, n - 1))
+            await layer.group_send(circle_group(circle.pk), event(n, n - 1))
             n += 1
             await asyncio.sleep(0.05)
 

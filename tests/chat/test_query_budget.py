@@ -3,7 +3,7 @@
 import pytest
 
 from chat import services as chat_services
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async as dsa
 from django.test import override_settings
 
-from chat import protocol
+from realtime import protocol
 from chat import services as chat_services
 from community.models import Membership
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from community import aliases
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.models import Membership
 
 ALIAS_RE = re.compile(r"^[A-Z][a-z]+ [A-Z][a-z]+$")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from community import services
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from community.forms import SignUpForm
 from community.models import Membership
 from tests.conftest import PASSWORD

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 
 from community import services
 from community.apps import MODERATORS_GROUP
-from community.errors import ErrorCode
+from core.errors import ErrorCode
 from community.models import Membership
 from community.permissions import Action, can, check
 from tests.community.helpers import ban, mute, refuse

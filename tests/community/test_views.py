@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from community.errors import ErrorCode
+from core.errors import ErrorCode
 from community.models import Membership
 from tests.community.helpers import ban, is_alias, mark_posted, snapshot
 

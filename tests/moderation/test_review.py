@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chat import services as chat_services
 from chat.models import Message
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 from moderation import services
 from moderation.models import AuditEntry, Flag
 

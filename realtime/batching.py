@@ -14,33 +14,40 @@ larger transactions and about 40 % more messages per second at 100 members
 The batcher knows nothing of messages: ``run`` takes the list of items and
 returns one answer per item, in order (an answer may be an exception instance,
 which is raised to that item's caller alone).  One ``Batcher`` per circle per
-process (``chat.hub.Room.sends``), on the process's event loop; one run at a
+process (``realtime.hub.Room.sends``), on the process's event loop; one run at a
 time, so the items of one process reach the database in the order they came.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
 
-class Batcher:
+
+class Batcher(Generic[Item, Answer]):
     def __init__(
-        self, run: Callable[[list[Any]], Awaitable[list[Any]]], *, max_batch: int, linger: float = 0.0
+        self,
+        run: Callable[[list[Item]], Awaitable[list[Answer | BaseException]]],
+        *,
+        max_batch: int,
+        linger: float = 0.0,
     ) -> None:
         self.run = run
         self.max_batch = max_batch
         self.linger = linger
-        self.waiting: list[tuple[Any, asyncio.Future]] = []
-        self.worker: asyncio.Task | None = None
+        self.waiting: list[tuple[Item, asyncio.Future[Answer]]] = []
+        self.worker: asyncio.Task[None] | None = None
         self.runs = 0  # counters, for tests and the curious
         self.items = 0
 
-    async def submit(self, item: Any) -> Any:
+    async def submit(self, item: Item) -> Answer:
         """Queue ``item``; return its answer (or raise its exception) once its run ends."""
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self.waiting.append((item, future))
         if self.worker is None:
             self.worker = asyncio.ensure_future(self._work())
@@ -58,6 +65,7 @@ class Batcher:
                 batch, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
                 self.runs += 1
                 self.items += len(batch)
+                answers: list[Answer | BaseException]
                 try:
                     answers = await self.run([item for item, _ in batch])
                     if len(answers) != len(batch):

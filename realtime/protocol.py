@@ -1,17 +1,25 @@
-"""The wire format of the live room, mirrored by docs/protocol.md.
+"""The wire format of the live room and the staff socket, mirrored by
+docs/protocol.md.
 
 Client frames are parsed here (whitelisted types, typed fields, size limits)
-before anything else sees them; server frames are built here.  Nothing else in
-the code base knows the JSON shape of a frame.
+before anything else sees them; every server frame is built here, including
+the frames channel-layer events become (``event_frame``).  Nothing else in the
+code base knows the JSON shape of a frame.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from community.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode
 
-from .text import MAX_BODY_CHARS
+from .events import Event, MessagePosted, MessagesPosted, MessageView
+
+# A message body's bound in characters after normalisation (chat.text enforces it).
+MAX_BODY_CHARS = 4000
 
 # A text frame larger than this is refused with an error frame (the socket stays
 # open).  Above DAPHNE_MAX_MESSAGE_BYTES (set on Daphne's command line by
@@ -26,7 +34,8 @@ MAX_MUTE_MINUTES = 24 * 60
 MAX_SLOW_MODE_SECONDS = 600
 
 # Close codes (4000-4999 are ours).
-CLOSE_NOT_ALLOWED = 4403  # banned or removed while connected
+CLOSE_NOT_SIGNED_IN = 4401  # no session: sign in first
+CLOSE_NOT_ALLOWED = 4403  # not a member, banned or removed while connected
 CLOSE_TOO_BIG = 1006  # Daphne drops the connection on a frame above DAPHNE_MAX_MESSAGE_BYTES
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
@@ -181,95 +190,164 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> Frame:
 
 # --- server frames ------------------------------------------------------------
 
+Frame_ = dict[str, Any]
+# The ``error`` frame's fields beside code and message that an error may carry.
+_ERROR_EXTRA = ("field", "limit", "until", "retry_after", "got", "ref")
 
-def error_frame(err: DomainError, ref: str | None = None, **context: Any) -> dict[str, Any]:
-    frame = {"type": "error", "code": err.code.value, "message": err.message}
-    safe_extra = {k: v for k, v in err.extra.items() if k in ("field", "limit", "until", "retry_after", "got", "ref")}
-    frame.update(safe_extra)
-    frame.update(context)
+
+def encode(frame: Frame_) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_frame(err: DomainError, ref: str | None = None, *, code: str | None = None) -> Frame_:
+    """A refusal: a stable ``code`` and a human sentence (``code`` overrides the
+    error's own, e.g. ``server_error``)."""
+    frame: Frame_ = {"type": "error", "code": code or err.code.value, "message": err.message}
+    frame.update({k: v for k, v in err.extra.items() if k in _ERROR_EXTRA})
     if ref is not None:
         frame["ref"] = ref
     return frame
 
 
-def encode(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+def server_error_frame(ref: str | None = None) -> Frame_:
+    """An unexpected failure: the socket stays open, nothing was changed."""
+    err = DomainError(ErrorCode.BAD_FRAME, "Something went wrong with that request; nothing was changed.")
+    return error_frame(err, ref, code="server_error")
 
 
-def ack_frame(client_id: str, message_id: int | None, verdict: str, duplicate: bool, reason: str = "") -> dict[str, Any]:
+def message_view(
+    *, id: int, alias: str, html: str, at: str, reactions: dict[str, int], edited: str | None, hidden: bool
+) -> MessageView:
+    """The public shape of a message: alias and content only, never who wrote it."""
+    view: MessageView = {"id": id, "alias": alias, "html": "" if hidden else html, "at": at, "reactions": reactions}
+    if edited:
+        view["edited"] = edited
+    if hidden:
+        view["hidden"] = True
+    return view
+
+
+def hello_frame(
+    *,
+    alias: str,
+    role: str,
+    held: list[dict[str, Any]],
+    room: dict[str, Any],
+    present: list[str],
+    messages: list[MessageView],
+    more_after: bool,
+) -> Frame_:
+    """The first frame on a live-room socket."""
+    return {
+        "type": "hello",
+        "you": {"alias": alias, "role": role, "held": held},
+        "room": room,
+        "present": present,
+        "messages": messages,
+        "more_after": more_after,
+        "limits": {"body_chars": MAX_BODY_CHARS, "frame_bytes": MAX_FRAME_BYTES},
+    }
+
+
+def ack_frame(client_id: str, message_id: int | None, verdict: str, duplicate: bool, reason: str = "") -> Frame_:
     """The reply to a ``send``: the stored id and what the author is told."""
-    ack: dict[str, Any] = {"type": "ack", "client_id": client_id, "id": message_id, "verdict": verdict,
-                           "duplicate": duplicate}
+    ack: Frame_ = {"type": "ack", "client_id": client_id, "id": message_id, "verdict": verdict, "duplicate": duplicate}
     if reason:
         ack["reason"] = reason
     return ack
 
 
-def messages_frame(events: list[dict[str, Any]]) -> dict[str, Any]:
+def done_frame(of: str, result: dict[str, Any]) -> Frame_:
+    """The reply to a frame that changed something (``of`` names the frame)."""
+    return {"type": "done", "of": of, **result}
+
+
+def report_done_frame(message_id: int) -> Frame_:
+    return done_frame("report", {"id": message_id, "message": "Thank you. A moderator will look at it."})
+
+
+def history_frame(before: int, messages: list[MessageView]) -> Frame_:
+    """A page of older messages, oldest first; ``more`` when older ones remain."""
+    return {"type": "batch", "kind": "history", "before": before, "messages": messages, "more": len(messages) == HISTORY_PAGE}
+
+
+def resume_frame(since: int, messages: list[MessageView], latest: int | None = None) -> Frame_:
+    """Published messages after ``since`` (asked for, with the room's latest id and
+    ``more``; or sent after ``hello`` on a resuming connect, without them)."""
+    if latest is None:
+        return {"type": "batch", "kind": "resume", "messages": messages}
+    return {
+        "type": "batch",
+        "kind": "resume",
+        "since": since,
+        "messages": messages,
+        "latest": latest,
+        "more": len(messages) == RESUME_BATCH,
+    }
+
+
+def presence_frame(*, joined: list[str], left: list[str], count: int) -> Frame_:
+    """Who came and went (aliases), and how many are here now."""
+    return {"type": "presence", "joined": joined, "left": left, "count": count}
+
+
+def pong_frame() -> Frame_:
+    return {"type": "pong"}
+
+
+def messages_frame(items: Sequence[MessagePosted]) -> Frame_:
     """One ``message`` frame, or a ``messages`` frame when several messages go out
     together (in id order)."""
-    if len(events) == 1:
-        return {"type": "message", "message": events[0]["message"], "prev": events[0]["prev"]}
-    return {"type": "messages", "items": [{"message": e["message"], "prev": e["prev"]} for e in events]}
+    if len(items) == 1:
+        return {"type": "message", "message": items[0].message, "prev": items[0].prev}
+    return {"type": "messages", "items": [{"message": e.message, "prev": e.prev} for e in items]}
 
 
-def _replayed(item: dict[str, Any], last_id: int) -> bool:
+def event_frame(event: Event) -> Frame_ | None:
+    """The frame a channel-layer event becomes on a socket, or None for events
+    the hub acts on itself (presence)."""
+    if event.FRAME is None:
+        return None
+    if isinstance(event, MessagesPosted):
+        return messages_frame(event.items)
+    return {"type": event.FRAME, **event.payload()}
+
+
+def _replayed(item: Frame_, last_id: int) -> bool:
     # Ids are taken in commit order, so a replay up to ``last_id`` held every
     # chained message up to it.  A late approval (``prev`` None) may be newer news.
     return item["prev"] is not None and item["message"]["id"] <= last_id
 
 
-def lowest_chained_id(frame: dict[str, Any]) -> int | None:
-    """The smallest id of a chained message in a message(s) frame, else None."""
+def _items(frame: Frame_) -> list[Frame_] | None:
     if frame["type"] == "message":
-        items = [frame]
-    elif frame["type"] == "messages":
-        items = frame["items"]
-    else:
+        return [frame]
+    if frame["type"] == "messages":
+        return list(frame["items"])
+    return None
+
+
+def lowest_chained_id(frame: Frame_) -> int | None:
+    """The smallest id of a chained message in a message(s) frame, else None."""
+    items = _items(frame)
+    if items is None:
         return None
     ids = [item["message"]["id"] for item in items if item["prev"] is not None]
     return min(ids) if ids else None
 
 
-def messages_after(frame: dict[str, Any], last_id: int) -> dict[str, Any] | None:
+def messages_after(frame: Frame_, last_id: int) -> Frame_ | None:
     """``frame`` without the messages a replay up to ``last_id`` already sent;
     ``None`` when nothing is left, ``frame`` itself when unchanged."""
-    if frame["type"] == "message":
-        return None if _replayed(frame, last_id) else frame
-    if frame["type"] == "messages":
-        items = [item for item in frame["items"] if not _replayed(item, last_id)]
-        if not items:
-            return None
-        if len(items) == len(frame["items"]):
-            return frame
-        return messages_frame(items)
-    return frame
+    items = _items(frame)
+    if items is None:
+        return frame
+    left = [item for item in items if not _replayed(item, last_id)]
+    if not left:
+        return None
+    if len(left) == len(items):
+        return frame
+    if len(left) == 1:
+        return {"type": "message", "message": left[0]["message"], "prev": left[0]["prev"]}
+    return {"type": "messages", "items": [{"message": i["message"], "prev": i["prev"]} for i in left]}
 
-
-def event_to_frame(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Turn a channel-layer event (community.notify) into the wire frame, or None
-    for events the hub handles itself."""
-    kind = event["type"]
-    if kind == "room.message":
-        return {"type": "message", "message": event["message"], "prev": event["prev"]}
-    if kind == "room.edited":
-        return {"type": "edited", "message": event["message"]}
-    if kind == "room.removed":
-        return {"type": "removed", "id": event["id"], "reason": event["reason"]}
-    if kind == "room.reactions":
-        return {"type": "reactions", "id": event["id"], "counts": event["counts"]}
-    if kind == "room.pinned":
-        return {"type": "pinned", "message": event["message"]}
-    if kind == "room.state":
-        return {"type": "room_state", "state": event["state"]}
-    if kind == "room.notice":
-        return {"type": "notice", "code": event["code"], "message": event["message"]}
-    if kind == "room.approved":
-        return {"type": "approved", "held_id": event["held_id"], "id": event["id"]}
-    if kind == "room.kick":
-        return {"type": "notice", "code": event["code"], "message": event["message"]}
-    if kind == "room.crisis_resources":
-        return {"type": "crisis_resources", "message": event["message"], "resources": event["resources"]}
-    if kind == "staff.alert":
-        return {"type": "alert", "alert": event["alert"]}
-    return None

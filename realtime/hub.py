@@ -1,4 +1,4 @@
-"""Per-process fan-out: one channel-layer subscription per circle per process.
+"""Per-process fan-out: one channel-layer subscription per group per process.
 
 Channels' default gives every socket its own channel, so a broadcast to a
 500-member room is 500 channel-layer messages, 500 dispatches and 500 JSON
@@ -15,7 +15,12 @@ its own sockets and tells the others its set on change and every
 A socket that joins is *buffered* until its ``hello`` and backlog are sent, then
 released with every buffered message newer than what it was sent: nothing
 published between the database read and the subscription is lost.
+
+The staff sockets (site moderators) use the same machinery on the staff group,
+without presence and without message ordering.
 """
+
+from __future__ import annotations
 
 import asyncio
 import logging
@@ -26,9 +31,18 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from community import notify
-
-from . import protocol
+from . import groups, protocol
+from .batching import Batcher
+from .events import (
+    Event,
+    Kicked,
+    MessagePosted,
+    MessagesPosted,
+    PresenceQuery,
+    PresenceSync,
+    UnknownEvent,
+    from_layer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +70,20 @@ class Socket(Protocol):
 class Listener:
     socket: Socket
     live: bool = False
-    buffer: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    buffer: list[tuple[protocol.Frame_, str]] = field(default_factory=list)
     # The newest id its hello or replay sent: a message already on its way
     # through the hub at that moment must not reach it a second time.
     floor: int = 0
 
 
 class Room:
-    def __init__(self, hub: "Hub", circle_id: int) -> None:
+    """One group this process subscribes to: a circle's live room (presence,
+    messages in id order) or the staff group (``presence=False``)."""
+
+    def __init__(self, hub: Hub, group: str, *, presence: bool = True) -> None:
         self.hub = hub
-        self.circle_id = circle_id
-        self.group = notify.circle_group(circle_id)
+        self.group = group
+        self.presence = presence
         self.listeners: dict[Socket, Listener] = {}
         self.aliases: dict[int, str] = {}  # membership id -> alias, for local sockets
         self.remote: dict[str, tuple[float, dict[int, str]]] = {}  # process -> (seen, members)
@@ -76,14 +93,14 @@ class Room:
         self.presence_shown: dict[int, str] = {}
         self.flush_pending = False
         self.announce_pending = False
-        # Message events waiting for this loop turn's flush or for a predecessor.
-        self.outbox: list[dict[str, Any]] = []
+        # Messages waiting for this loop turn's flush or for a predecessor.
+        self.outbox: list[MessagePosted] = []
         self.outbox_scheduled = False
         self.last_flush = float("-inf")  # loop time of the last message frame sent
         self.reorder_timer: asyncio.TimerHandle | None = None
         self.last_id: int | None = None  # newest message id this process has sent out
-        # This circle's send queue (a chat.batching.Batcher, set by the consumer).
-        self.sends: Any = None
+        # This circle's send queue in this process (made by its first send).
+        self.sends: Batcher[Any, Any] | None = None
 
     # --- presence -----------------------------------------------------------
 
@@ -104,6 +121,8 @@ class Room:
     def presence_changed(self, *, announce: bool) -> None:
         """Schedule one presence frame (debounced) and, for local changes, one
         announcement to the other processes."""
+        if not self.presence:
+            return
         if announce:
             self.announce_pending = True
         if not self.flush_pending:
@@ -124,18 +143,17 @@ class Room:
         joined = sorted({a for m, a in now.items() if m not in before})
         left = sorted({a for m, a in before.items() if m not in now})
         self.presence_shown = now
-        frame = {"type": "presence", "joined": joined, "left": left, "count": len(now)}
-        await self.deliver(frame, None)
+        await self.deliver(protocol.presence_frame(joined=joined, left=left, count=len(now)))
 
     async def announce(self, *, query: bool = False) -> None:
+        if not self.presence:
+            return
         layer = get_channel_layer()
-        event = {
-            "type": notify.ROOM_PRESENCE_QUERY if query else notify.ROOM_PRESENCE_SYNC,
-            "process": self.hub.process_id,
-            "members": {str(k): v for k, v in self.local_members().items()},
-        }
+        kind = PresenceQuery if query else PresenceSync
+        members = {str(k): v for k, v in self.local_members().items()}
+        event = kind(process=self.hub.process_id, members=members)
         try:
-            await layer.group_send(self.group, event)
+            await layer.group_send(self.group, event.to_layer())
         except Exception:  # a full channel must not break the room; heartbeats retry
             log.warning("presence announcement for %s failed", self.group, exc_info=True)
 
@@ -159,30 +177,30 @@ class Room:
                 await asyncio.sleep(0.5)
                 continue
             try:
-                await self.handle_event(event)
+                await self.handle_event(from_layer(event))
+            except UnknownEvent:
+                log.warning("ignored an unknown event %r on %s", event.get("type"), self.group)
             except Exception:
                 log.exception("could not deliver %s", event.get("type"))
 
-    async def handle_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind in (notify.ROOM_PRESENCE_SYNC, notify.ROOM_PRESENCE_QUERY):
-            process = event.get("process")
-            if process != self.hub.process_id:
-                self.remote[process] = (time.monotonic(), {int(k): v for k, v in event["members"].items()})
-                if kind == notify.ROOM_PRESENCE_QUERY:
+    async def handle_event(self, event: Event) -> None:
+        if isinstance(event, (PresenceSync, PresenceQuery)):
+            if event.process != self.hub.process_id:
+                self.remote[event.process] = (time.monotonic(), {int(k): v for k, v in event.members.items()})
+                if isinstance(event, PresenceQuery):
                     await self.announce()
                 self.presence_changed(announce=False)
             return
-        if kind == notify.ROOM_KICK:
-            target = event.get("to")
+        if isinstance(event, Kicked):
+            frame = protocol.event_frame(event)
             for lst in list(self.listeners.values()):
-                if lst.socket.membership_id == target:
-                    frame = protocol.event_to_frame(event)
-                    await self._send(lst, protocol.encode(frame))
+                if lst.socket.membership_id == event.to:
+                    if frame is not None:
+                        await self._send(lst, protocol.encode(frame))
                     await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
             return
-        if kind in (notify.ROOM_MESSAGE, notify.ROOM_MESSAGES):
-            self.outbox.extend(event["events"] if kind == notify.ROOM_MESSAGES else [event])
+        if isinstance(event, (MessagePosted, MessagesPosted)):
+            self.outbox.extend(event.items if isinstance(event, MessagesPosted) else [event])
             if not self.outbox_scheduled:
                 self.outbox_scheduled = True
                 loop = asyncio.get_running_loop()
@@ -194,9 +212,9 @@ class Room:
         # Anything else may refer to a waiting message (a removal, an edit): the
         # messages go first, in id order.
         await self.flush_messages(force=True)
-        frame = protocol.event_to_frame(event)
+        frame = protocol.event_frame(event)
         if frame is not None:
-            await self.deliver(frame, event.get("to"), event.get("roles"))
+            await self.deliver(frame, event.to, event.roles)
 
     async def flush_messages(self, *, force: bool = False) -> None:
         """Send the waiting messages in id order, as one frame per flush: several
@@ -206,11 +224,11 @@ class Room:
         if not self.outbox:
             return
         self.last_flush = asyncio.get_running_loop().time()
-        self.outbox.sort(key=lambda ev: ev["message"]["id"])
-        ready: list[dict[str, Any]] = []
-        waiting: list[dict[str, Any]] = []
+        self.outbox.sort(key=lambda ev: ev.message["id"])
+        ready: list[MessagePosted] = []
+        waiting: list[MessagePosted] = []
         for event in self.outbox:
-            prev, msg_id = event["prev"], event["message"]["id"]
+            prev, msg_id = event.prev, event.message["id"]
             in_order = prev is None or self.last_id is None or prev <= self.last_id
             if waiting or not (force or in_order):
                 waiting.append(event)
@@ -229,13 +247,15 @@ class Room:
             # hold every later message back for as long as messages keep coming.
             self.reorder_timer = asyncio.get_running_loop().call_later(REORDER_WAIT, self._reorder_expired)
         if ready:
-            await self.deliver(protocol.messages_frame(ready), None)
+            await self.deliver(protocol.messages_frame(ready))
 
     def _reorder_expired(self) -> None:
         self.reorder_timer = None
         asyncio.ensure_future(self.flush_messages(force=True))
 
-    async def deliver(self, frame: dict[str, Any], to: int | None, roles: list[str] | None = None) -> None:
+    async def deliver(
+        self, frame: protocol.Frame_, to: int | None = None, roles: tuple[str, ...] | None = None
+    ) -> None:
         text = protocol.encode(frame)  # once for every local socket
         lowest = protocol.lowest_chained_id(frame)
         for lst in list(self.listeners.values()):
@@ -266,15 +286,27 @@ class Hub:
 
     def __init__(self) -> None:
         self.process_id = uuid.uuid4().hex
-        self.rooms: dict[int, Room] = {}
+        self.rooms: dict[str, Room] = {}  # by group name
         self.lock = asyncio.Lock()
 
     async def join(self, circle_id: int, socket: Socket, alias: str) -> Room:
-        """Subscribe ``socket`` (buffered until ``go_live``)."""
+        """Subscribe ``socket`` to a circle's live room (buffered until ``go_live``)."""
+        return await self._join(groups.circle_group(circle_id), socket, alias, presence=True)
+
+    async def join_staff(self, socket: Socket) -> Room:
+        """Subscribe a site moderator's staff socket (live at once)."""
+        room = await self._join(groups.staff_group(), socket, None, presence=False)
+        await self.go_live(room, socket, last_id=0)
+        return room
+
+    def room(self, circle_id: int) -> Room | None:
+        return self.rooms.get(groups.circle_group(circle_id))
+
+    async def _join(self, group: str, socket: Socket, alias: str | None, *, presence: bool) -> Room:
         async with self.lock:
-            room = self.rooms.get(circle_id)
+            room = self.rooms.get(group)
             if room is None:
-                room = Room(self, circle_id)
+                room = Room(self, group, presence=presence)
                 layer = get_channel_layer()
                 # The default prefix: channels-redis reads every process-local
                 # channel through one Redis key per process, and a second prefix
@@ -282,11 +314,13 @@ class Hub:
                 room.channel = await layer.new_channel()
                 await layer.group_add(room.group, room.channel)
                 room.reader = asyncio.ensure_future(room.read_loop())
-                room.heartbeat = asyncio.ensure_future(room.heartbeat_loop())
-                self.rooms[circle_id] = room
+                if presence:
+                    room.heartbeat = asyncio.ensure_future(room.heartbeat_loop())
+                self.rooms[group] = room
                 await room.announce(query=True)
             room.listeners[socket] = Listener(socket)
-            room.aliases[socket.membership_id] = alias
+            if alias is not None:
+                room.aliases[socket.membership_id] = alias
         room.presence_changed(announce=True)
         return room
 
@@ -306,17 +340,17 @@ class Hub:
                 await room._send(lst, text if newer is frame else protocol.encode(newer))
         lst.live = True
 
-    async def leave(self, circle_id: int, socket: Socket) -> None:
+    async def leave(self, room: Room, socket: Socket) -> None:
         async with self.lock:
-            room = self.rooms.get(circle_id)
-            if room is None or room.listeners.pop(socket, None) is None:
+            if self.rooms.get(room.group) is not room or room.listeners.pop(socket, None) is None:
                 return
             if not any(lst.socket.membership_id == socket.membership_id for lst in room.listeners.values()):
                 room.aliases.pop(socket.membership_id, None)
             if not room.listeners:
-                del self.rooms[circle_id]
+                del self.rooms[room.group]
                 for task in (room.reader, room.heartbeat):
-                    task.cancel()
+                    if task is not None:
+                        task.cancel()
                 if room.reorder_timer is not None:
                     room.reorder_timer.cancel()
                 layer = get_channel_layer()
