@@ -4,6 +4,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from community.models import Circle, Membership
+from moderation import verdicts
 
 
 class RoomManager(models.Manager):
@@ -60,13 +61,7 @@ class Message(models.Model):
         HELD = "held", "Held for review"
         REMOVED = "removed", "Removed by a facilitator or moderator"
         DELETED = "deleted", "Deleted by its author"
-
-    class Verdict(models.TextChoices):
-        PUBLISHED = "published", "Published"
-        FLAGGED = "flagged", "Published and flagged"
-        HELD = "held", "Held"
-        REDACTED = "redacted", "Redacted"
-        CRISIS = "crisis", "Crisis"
+        BLOCKED = "blocked", "Blocked, kept only for a safety case"
 
     circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="messages")
     seq = models.PositiveBigIntegerField(help_text="Per-circle increasing id, the id clients see.")
@@ -76,7 +71,7 @@ class Message(models.Model):
     body = models.TextField(help_text="Normalised source text.")
     html = models.TextField(help_text="Rendered, bleach-cleaned HTML.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
-    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PUBLISHED)
+    verdict = models.CharField(max_length=10, choices=verdicts.choices(verdicts.Verdict), default=verdicts.Verdict.PUBLISH.value)
     hidden = models.BooleanField(default=False, help_text="Hidden pending review after member reports.")
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)

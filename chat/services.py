@@ -23,6 +23,7 @@ from community.models import Circle, Membership
 from community.permissions import Action, check
 from moderation import screening
 from moderation.models import AuditEntry
+from moderation.verdicts import Outcome, Verdict
 from realtime import publish
 from realtime.events import (
     Approved,
@@ -117,25 +118,39 @@ class PostResult:
     reason: str = ""
 
 
-# What the author learns of a verdict: a flag or a crisis publishes as usual
-# (the crisis resources follow privately), so the ack says "published".
-AUTHOR_VERDICT = {
-    Message.Verdict.PUBLISHED: "published",
-    Message.Verdict.FLAGGED: "published",
-    Message.Verdict.CRISIS: "published",
-    Message.Verdict.HELD: "held",
-    Message.Verdict.REDACTED: "redacted",
-}
-
-
 def author_verdict(status: str, verdict: str) -> str:
-    """What the author is told of a stored message (a retried send's ack): as
-    the message stands now, not as it stood when it was sent."""
+    """What the author is told of a message: published, held, redacted or
+    blocked (and for a retried send, as the message stands now: removed after
+    a removal, published after an approval).  A flag, a concern or a crisis
+    publishes as usual (the resources follow privately)."""
     if status in (Message.Status.REMOVED, Message.Status.DELETED):
         return "removed"  # taken out of the room (or never published) meanwhile
-    if verdict == Message.Verdict.HELD and status == Message.Status.PUBLISHED:
-        return "published"  # held, then approved
-    return AUTHOR_VERDICT[verdict]
+    if status == Message.Status.BLOCKED:
+        return "blocked"
+    if status == Message.Status.HELD:
+        return "held"
+    return "redacted" if verdict == Verdict.REDACT else "published"
+
+
+def _already_stored(seq: int, status: str, verdict: str) -> PostResult:
+    """The answer to a retried send whose message was stored before."""
+    return PostResult(None if status == Message.Status.BLOCKED else seq, author_verdict(status, verdict), duplicate=True)
+
+
+def _author_sees(screened: screening.Screened) -> str:
+    decision = screened.decision
+    if decision.outcome is Outcome.BLOCK:
+        return "blocked"
+    if decision.outcome is Outcome.HOLD:
+        return "held"
+    return "redacted" if decision.redact else "published"
+
+
+_STATUS_OF = {
+    Outcome.PUBLISH: Message.Status.PUBLISHED,
+    Outcome.HOLD: Message.Status.HELD,
+    Outcome.BLOCK: Message.Status.BLOCKED,
+}
 
 
 @dataclass(frozen=True)
@@ -152,10 +167,14 @@ class _Prepared:
     index: int
     request: SendRequest
     actor: Membership
-    verdict: screening.Verdict
+    screened: screening.Screened
     html: str
-    held: bool
     message: Message | None = None
+
+    @property
+    def held(self) -> bool:
+        """Stored but not published (held for review, or blocked and kept for a case)."""
+        return not self.screened.decision.visible
 
 
 def post_message(ctx: RoomContext, *, client_id: str, body: str) -> PostResult:
@@ -217,8 +236,7 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exceptio
     for i, request in enumerate(requests):
         key = keys[i]
         if key in stored:
-            seq, status, verdict = stored[key]
-            results[i] = PostResult(seq, author_verdict(status, verdict), duplicate=True)
+            results[i] = _already_stored(*stored[key])
             continue
         if key in first_of:
             continue  # answered below, from the first one's outcome
@@ -309,9 +327,7 @@ def _store_all(prepared: list[_Prepared], results: list) -> None:
                 item.message = None
                 existing = Message.objects.filter(author_id=item.actor.pk, client_id=item.request.client_id).first()
                 results[item.index] = (
-                    PostResult(existing.seq, author_verdict(existing.status, existing.verdict), duplicate=True)
-                    if existing is not None
-                    else exc
+                    _already_stored(existing.seq, existing.status, existing.verdict) if existing is not None else exc
                 )
             except Exception as exc:
                 # This send's alone: the ones before it are committed and must
@@ -321,7 +337,10 @@ def _store_all(prepared: list[_Prepared], results: list) -> None:
                 results[item.index] = exc
     for item in prepared:
         if item.message is not None and results[item.index] is None:
-            results[item.index] = PostResult(item.message.seq, AUTHOR_VERDICT[item.message.verdict])
+            blocked = item.message.status == Message.Status.BLOCKED
+            results[item.index] = PostResult(
+                None if blocked else item.message.seq, _author_sees(item.screened), reason=item.screened.reason
+            )
 
 
 def _may_post(ctx: RoomContext, actor: Membership | None) -> Membership:
@@ -336,11 +355,10 @@ def _screen(index: int, request: SendRequest, actor: Membership, clean: str) -> 
     circle = actor.circle
     if actor.role not in Membership.STAFF_ROLES:
         ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
-    verdict = screening.screen(circle.pk, clean)
-    if verdict.action == screening.BLOCK:
-        return PostResult(None, "blocked", reason=verdict.reason)
-    held = verdict.action == screening.HOLD
-    return _Prepared(index, request, actor, verdict, text.render_for_storage(verdict.text), held)
+    screened = screening.screen(circle.pk, clean)
+    if not screened.decision.stored:
+        return PostResult(None, "blocked", reason=screened.reason)
+    return _Prepared(index, request, actor, screened, text.render_for_storage(screened.text))
 
 
 def _store(items: list[_Prepared]) -> None:
@@ -358,10 +376,10 @@ def _store(items: list[_Prepared]) -> None:
             author=item.actor,
             alias=item.actor.alias,
             client_id=item.request.client_id,
-            body=item.verdict.text,
+            body=item.screened.text,
             html=item.html,
-            status=Message.Status.HELD if item.held else Message.Status.PUBLISHED,
-            verdict=item.verdict.message_verdict,
+            status=_STATUS_OF[item.screened.decision.outcome],
+            verdict=item.screened.verdict,
         )
         chain.append(None if item.held else prev)
         if not item.held:
@@ -377,7 +395,7 @@ def _store(items: list[_Prepared]) -> None:
             payload = selectors.message_payload(item.message)
             publish.to_circle(circle_id, MessagePosted(message=payload, prev=before))
     for item in items:
-        screening.record_screening(message=item.message, verdict=item.verdict, author=item.actor)
+        screening.record_screening(message=item.message, screened=item.screened, author=item.actor)
 
 
 def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Membership, Message]:
@@ -397,31 +415,38 @@ def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Memb
 def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, Any]:
     """Edit your own message within the edit window; the new text is screened like
     a new message.  Broadcasts ``room.edited`` (or ``room.removed`` when the new
-    text is held for review).  A blocked edit changes nothing.
+    text is held for review).  A blocked edit changes nothing (BLOCKED), unless
+    it carries a risk: then the message leaves the room, the new text is kept
+    for the safety case, the crisis lane runs, and the author still gets
+    BLOCKED.
 
     Refused with ROOM_CLOSED while the room is closed (read-only), as a send is.
     """
     actor, message = _own_recent(ctx, message_id, Action.POST)
     ratelimit.hit("send", actor.pk)
     clean = text.normalise(body)
-    verdict = screening.screen(ctx.circle_id, clean)
-    if verdict.action == screening.BLOCK:
-        raise DomainError(ErrorCode.BLOCKED, verdict.reason)
+    screened = screening.screen(ctx.circle_id, clean)
+    decision = screened.decision
+    if not decision.stored:
+        raise DomainError(ErrorCode.BLOCKED, screened.reason)
     with transaction.atomic():
-        message.body, message.html, message.edited_at = verdict.text, text.render_for_storage(verdict.text), timezone.now()
-        message.verdict = verdict.message_verdict
+        message.body, message.html = screened.text, text.render_for_storage(screened.text)
+        message.edited_at, message.verdict = timezone.now(), screened.verdict
         fields = ["body", "html", "edited_at", "verdict"]
-        if verdict.action == screening.HOLD:
-            message.status = Message.Status.HELD
+        if not decision.visible:
+            message.status = _STATUS_OF[decision.outcome]
             fields.append("status")
         message.save(update_fields=fields)
-        screening.record_screening(message=message, verdict=verdict, author=actor)
-        if message.status == Message.Status.HELD:
+        screening.record_screening(message=message, screened=screened, author=actor)
+        if not decision.visible:
+            _unpin_if_pinned(message)
             publish.to_circle(ctx.circle_id, MessageRemoved(id=message.seq, reason="held"))
         else:
             payload = selectors.message_payload(message, selectors.reaction_counts(message))
             publish.to_circle(ctx.circle_id, MessageEdited(message=payload))
-    return {"id": message.seq, "verdict": AUTHOR_VERDICT[message.verdict]}
+    if decision.outcome is Outcome.BLOCK:
+        raise DomainError(ErrorCode.BLOCKED, screened.reason)
+    return {"id": message.seq, "verdict": _author_sees(screened)}
 
 
 def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
-# The states content can be in, as moderation sees it.
-PUBLISHED, HELD, REMOVED, DELETED = "published", "held", "removed", "deleted"
+# The states content can be in, as moderation sees it.  BLOCKED: refused to the
+# room but kept for a safety case (a crisis with a block); reviewed like HELD.
+PUBLISHED, HELD, BLOCKED, REMOVED, DELETED = "published", "held", "blocked", "removed", "deleted"
+UNPUBLISHED = (HELD, BLOCKED)
 
 
 class ContentActions(Protocol):
@@ -23,7 +25,7 @@ class ContentActions(Protocol):
     caller's transaction; live effects go out on commit."""
 
     def state(self, item: Any) -> str:
-        """PUBLISHED, HELD, REMOVED or DELETED."""
+        """PUBLISHED, HELD, BLOCKED, REMOVED or DELETED."""
 
     def is_hidden(self, item: Any) -> bool:
         """Hidden pending review (after member reports)."""

@@ -101,6 +101,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .verdicts import RULE_ACTIONS
+
 __all__ = [
     "ACTIONS",
     "BUILTINS",
@@ -119,7 +121,7 @@ __all__ = [
 
 KINDS = ("word", "phrase", "regex")
 CATEGORIES = ("crisis", "sourcing", "medical-advice", "harassment", "personal-info", "spam")
-ACTIONS = ("flag", "hold", "block", "redact", "crisis")
+ACTIONS = RULE_ACTIONS  # the one vocabulary (moderation.verdicts)
 BUILTINS = ("@email", "@phone")
 MAX_PATTERN_LENGTH = 500
 

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from community.models import Circle, Membership
 
+from . import verdicts
+
 
 class KeywordRule(models.Model):
     """A screening rule: data, editable by moderators; compiled per rule-set version."""
@@ -23,17 +25,12 @@ class KeywordRule(models.Model):
         PERSONAL = "personal-info", "Personal info"
         SPAM = "spam", "Spam"
 
-    class Action(models.TextChoices):
-        FLAG = "flag", "Flag (publish and queue)"
-        HOLD = "hold", "Hold until approved"
-        BLOCK = "block", "Block (refuse, tell the sender why)"
-        REDACT = "redact", "Redact the matched text"
-        CRISIS = "crisis", "Crisis (publish, support the sender, alert staff)"
+    ACTIONS = verdicts.choices(verdicts.RULE_ACTIONS)
 
     pattern = models.CharField(max_length=500)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WORD)
     category = models.CharField(max_length=20, choices=Category.choices)
-    action = models.CharField(max_length=8, choices=Action.choices, default=Action.FLAG)
+    action = models.CharField(max_length=8, choices=ACTIONS, default=verdicts.Verdict.FLAG.value)
     circle = models.ForeignKey(
         Circle, null=True, blank=True, on_delete=models.CASCADE, related_name="rules", help_text="Empty: every circle."
     )

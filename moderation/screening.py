@@ -1,8 +1,9 @@
 """The one screening path: chat messages, edits and resource posts all pass here
 before they are stored.
 
-``screen`` is pure apart from reading the compiled rules: it returns a
-``Verdict``.  ``record_screening`` writes what the verdict implies once the
+``screen`` is pure apart from reading the compiled rules: it returns what it
+made of the text (``Screened``: a ``moderation.verdicts.Decision``, the text to
+store, the hits).  ``record_screening`` writes what the decision implies once the
 message exists (rule hits, the queue item, the crisis escalation), inside the
 caller's transaction.
 
@@ -26,6 +27,7 @@ from realtime import publish
 from realtime.events import CrisisAlertView, CrisisResources, QueueChanged, StaffAlert
 
 from . import matcher
+from .verdicts import Decision, Outcome, Risk, Verdict, decide
 from .models import Flag, KeywordRule, RuleHit
 from .reports import REOPEN_FIELDS, reopen
 
@@ -33,11 +35,6 @@ log = logging.getLogger(__name__)
 
 RULES_VERSION_KEY = "moderation:rules-version"
 RULES_CHECK_SECONDS = 1.0
-
-PUBLISH, FLAG, HOLD, BLOCK, REDACT, CRISIS = "publish", "flag", "hold", "block", "redact", "crisis"
-# Which action decides when several rules hit.  A crisis is never silenced, so
-# it outranks hold and block.
-PRECEDENCE = (CRISIS, BLOCK, HOLD, FLAG, REDACT)
 
 BLOCK_REASONS = {
     "sourcing": "Buying, selling or swapping substances is not allowed here, so this message was not posted.",
@@ -47,29 +44,31 @@ BLOCK_REASONS = {
     "spam": "Links like this one are not allowed here, so this message was not posted.",
 }
 DEFAULT_BLOCK_REASON = "This message goes against the circle's guidelines, so it was not posted."
+REDACTED = "[removed]"  # what is kept of a redacted match anywhere (rule hits, queue items)
 
 
 @dataclass(frozen=True)
-class Verdict:
-    action: str
+class Screened:
+    """What screening made of one text: the decision, the text to store (redacted
+    where a rule said so), the hits, and the reason a blocked sender is told."""
+
+    decision: Decision
     text: str
     hits: tuple[matcher.Hit, ...] = ()
     shadow_hits: tuple[matcher.Hit, ...] = ()
     reason: str = ""
 
     @property
-    def decisive(self) -> matcher.Hit | None:
-        for hit in self.hits:
-            if hit.action == self.action:
-                return hit
-        return None
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
 
     @property
-    def message_verdict(self) -> str:
-        """The value stored on the message (chat.models.Message.Verdict)."""
-        return {PUBLISH: "published", FLAG: "flagged", HOLD: "held", REDACT: "redacted", CRISIS: "crisis"}[
-            self.action
-        ]
+    def decisive(self) -> matcher.Hit | None:
+        """The hit that named the verdict."""
+        for hit in self.hits:
+            if hit.action == self.verdict:
+                return hit
+        return None
 
 
 @dataclass
@@ -141,34 +140,45 @@ def rules_changed() -> None:
     transaction.on_commit(bump)
 
 
-def screen(circle_id: int | None, text: str) -> Verdict:
-    """Screen normalised ``text`` for ``circle_id`` and return one verdict."""
+def screen(circle_id: int | None, text: str) -> Screened:
+    """Screen normalised ``text`` for ``circle_id``: one decision for the text."""
     hits = compiled_rules().match(text, circle_id)
     acting = tuple(h for h in hits if not h.shadow)
     shadow = tuple(h for h in hits if h.shadow)
-    actions = {h.action for h in acting}
-    decided = next((a for a in PRECEDENCE if a in actions), PUBLISH)
-    out = matcher.redact(text, acting) if REDACT in actions else text
+    decision = decide(h.action for h in acting)
+    out = matcher.redact(text, acting, REDACTED) if decision.redact else text
     reason = ""
-    if decided == BLOCK:
-        category = next(h.category for h in acting if h.action == BLOCK)
+    if decision.outcome is Outcome.BLOCK:
+        category = next(h.category for h in acting if h.action == Verdict.BLOCK)
         reason = BLOCK_REASONS.get(category, DEFAULT_BLOCK_REASON)
-    return Verdict(decided, out, acting, shadow, reason)
+    return Screened(decision, out, acting, shadow, reason)
 
 
-def record_screening(*, message, verdict: Verdict, author) -> Flag | None:
-    """Write the rule hits, the queue item and the crisis escalation for a stored
-    message.  Call inside the transaction that stored it; notifications go out on
-    commit.  Returns the flag, if the verdict raised one."""
+def _kept(hit: matcher.Hit) -> str:
+    """What is kept of a match: never the text a redaction took out."""
+    return REDACTED if hit.action == Verdict.REDACT else hit.matched[:200]
+
+
+def record_screening(*, message, screened: Screened, author) -> Flag | None:
+    """Write the rule hits, the queue item and the risk lane for a stored
+    message.  Call inside the transaction that stored it; notifications go out
+    on commit.  Returns the flag, if the decision raised one.
+
+    Crisis: the author privately gets the crisis resources at once, and the
+    circle's staff in the room and every moderator are alerted (an urgent queue
+    item until someone acknowledges it).  Concern: a quiet queue item for the
+    circle's facilitators and moderators, and gentler resources to the author."""
     rows = [
-        RuleHit(rule_id=h.rule_id, message=message, shadow=h.shadow, matched=h.matched[:200])
-        for h in (*verdict.hits, *verdict.shadow_hits)
+        RuleHit(rule_id=h.rule_id, message=message, shadow=h.shadow, matched=_kept(h))
+        for h in (*screened.hits, *screened.shadow_hits)
     ]
     if rows:
         RuleHit.objects.bulk_create(rows)
-    if verdict.action not in (FLAG, HOLD, CRISIS):
+    decision = screened.decision
+    if not decision.queued:
         return None
-    hit = verdict.decisive
+    hit = screened.decisive
+    urgent = decision.risk is Risk.CRISIS
     flag, created = Flag.objects.get_or_create(
         message=message,
         defaults={
@@ -176,18 +186,18 @@ def record_screening(*, message, verdict: Verdict, author) -> Flag | None:
             "source": Flag.Source.RULE,
             "rule_id": hit.rule_id if hit else None,
             "category": hit.category if hit else "",
-            "matched": (hit.matched if hit else "")[:200],
-            "urgent": verdict.action == CRISIS,
+            "matched": _kept(hit) if hit else "",
+            "urgent": urgent,
         },
     )
     if not created:  # the message was queued before (an edit, or reports)
         if flag.status == Flag.Status.RESOLVED:
             reopen(flag)
         if hit is not None:
-            flag.rule_id, flag.category, flag.matched = hit.rule_id, hit.category, hit.matched[:200]
-        flag.urgent = flag.urgent or verdict.action == CRISIS
+            flag.rule_id, flag.category, flag.matched = hit.rule_id, hit.category, _kept(hit)
+        flag.urgent = flag.urgent or urgent
         flag.save(update_fields=[*REOPEN_FIELDS, "rule", "category", "matched", "urgent"])
-    if verdict.action == CRISIS:
+    if decision.risk is Risk.CRISIS:
         publish.to_member(
             message.circle_id,
             author.pk,
@@ -196,6 +206,12 @@ def record_screening(*, message, verdict: Verdict, author) -> Flag | None:
         alert = crisis_alert_payload(flag, message)
         publish.to_roles(message.circle_id, STAFF_ROLES, StaffAlert(alert=alert))
         publish.to_staff(StaffAlert(alert=alert))
+    elif decision.risk is Risk.CONCERN:
+        publish.to_member(
+            message.circle_id,
+            author.pk,
+            CrisisResources(message=settings.CONCERN_MESSAGE, resources=settings.CRISIS_RESOURCES, tier="concern"),
+        )
     publish.to_staff(QueueChanged(change="added", flag=flag.pk, urgent=flag.urgent))
     return flag
 

@@ -61,7 +61,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         messages = content.messages()
         state = messages.state(message)
         if action == Flag.Resolution.APPROVE:
-            if state == content.HELD:
+            if state in content.UNPUBLISHED:
                 messages.publish_held(message)
             elif messages.is_hidden(message):
                 messages.set_hidden(message, hidden=False)
@@ -69,7 +69,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
             if messages.is_hidden(message):
                 messages.set_hidden(message, hidden=False)
         else:
-            if state in (content.PUBLISHED, content.HELD):
+            if state in (content.PUBLISHED, *content.UNPUBLISHED):
                 messages.remove(message, reason="removed")
             if author is not None and action == Flag.Resolution.WARN:
                 community_services.warn_membership(target=author, text=reason)

@@ -209,12 +209,13 @@ class Kicked(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CrisisResources(Event):
-    """To the author of a crisis message, privately and at once."""
+    """To the author of a crisis (or concern) message, privately and at once."""
 
     NAME = "room.crisis_resources"
     FRAME = "crisis_resources"
     message: str
     resources: list[dict[str, Any]]
+    tier: str = "crisis"  # or "concern": offered gently
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -237,6 +237,12 @@ CRISIS_MESSAGE = os.environ.get(
     "It sounds like you are carrying something very heavy right now. You are not alone: "
     "people are ready to talk with you, right now.",
 )
+# The gentler word for the *concern* tier (passive wishes, hopelessness, past self-harm).
+CONCERN_MESSAGE = os.environ.get(
+    "CONCERN_MESSAGE",
+    "Thank you for sharing this. If things feel heavy, you don't have to hold them alone: "
+    "these people are there to listen, any time.",
+)
 CRISIS_RESOURCES = json.loads(os.environ.get("CRISIS_RESOURCES_JSON", "null") or "null") or [
     {
         "name": "988 Suicide & Crisis Lifeline",

@@ -59,7 +59,7 @@ async def test_held_message_is_not_shown_until_approved(connect, pair, circle, m
     assert ack["verdict"] == "held" and ack["id"] == 1
     assert await b.nothing()
     message = await dsa(Message.objects.get)(seq=1, circle=circle)
-    assert message.status == "held" and message.verdict == "held"
+    assert message.status == "held" and message.verdict == "hold"
     flag = await dsa(Flag.objects.get)(message=message)
     assert flag.status == "open" and flag.source == "rule"
 
@@ -132,7 +132,7 @@ async def test_redacted_text_is_replaced_before_storing(connect, pair, circle, m
     live = await b.recv_type("message")
     assert "867" not in live["message"]["html"] and "[removed]" in live["message"]["html"]
     stored = await dsa(Message.objects.get)(seq=ack["id"], circle=circle)
-    assert "867" not in stored.body and stored.verdict == "redacted"
+    assert "867" not in stored.body and stored.verdict == "redact"
     await a.close()
     await b.close()
 
@@ -148,7 +148,7 @@ async def test_flagged_message_is_published_and_queued_without_telling_the_autho
     assert ack["verdict"] == "published"
     assert (await b.recv_type("message"))["message"]["id"] == ack["id"]
     message = await dsa(Message.objects.get)(seq=ack["id"], circle=circle)
-    assert message.verdict == "flagged"
+    assert message.verdict == "flag"
     assert await dsa(Flag.objects.filter(message=message, status="open").exists)()
     assert await dsa(RuleHit.objects.filter(message=message).count)() == 1
     await a.close()
@@ -295,3 +295,103 @@ async def test_a_retried_send_after_its_removal_is_acked_as_removed(connect, pai
     ack = await again.recv_type("ack")
     assert (ack["verdict"], ack["duplicate"]) == ("removed", True)
     await again.close()
+
+
+async def test_crisis_with_a_block_is_blocked_and_still_supported_and_alerted(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """Adding "I want to die" to a sale offer publishes nothing (no loophole), and
+    the person behind it still gets the resources and staff are still alerted;
+    the text is kept, shown to nobody, for the moderators' urgent case."""
+    await dsa(make_rule)("want to die", kind="phrase", category="crisis", action="crisis")
+    await dsa(make_rule)("for sale", kind="phrase", category="sourcing", action="block")
+    a_m, b_m = pair
+    staff = await staff_socket(site_moderator)
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="cb1", body="k for sale, dm me. honestly i want to die")
+    got = await a.recv_types("ack", "crisis_resources")
+    assert got["ack"]["verdict"] == "blocked" and got["ack"]["id"] is None and "not posted" in got["ack"]["reason"]
+    assert got["crisis_resources"]["tier"] == "crisis"
+    assert await b.nothing()  # nothing reached the room
+    frame = await staff.receive_json_from(timeout=3)
+    while frame["type"] != "alert":
+        frame = await staff.receive_json_from(timeout=3)
+    assert frame["alert"]["alias"] == a_m.alias and "want to die" in frame["alert"]["excerpt"]
+    message = await dsa(Message.objects.get)(circle=circle, client_id="cb1")
+    assert message.status == "blocked" and message.verdict == "crisis"
+    flag = await dsa(Flag.objects.get)(message=message)
+    assert flag.urgent and flag.status == "open"
+    # A retry of the same send is told the same, and stores nothing more.
+    await a.send(type="send", client_id="cb1", body="k for sale, dm me. honestly i want to die")
+    again = await a.recv_type("ack")
+    assert (again["verdict"], again["id"], again["duplicate"]) == ("blocked", None, True)
+    assert await dsa(Message.objects.count)() == 1
+    await a.close()
+    await b.close()
+    await staff.disconnect()
+
+
+async def test_crisis_with_a_hold_is_held_and_still_supported(connect, pair, circle, make_rule):
+    await dsa(make_rule)("kill myself", kind="phrase", category="crisis", action="crisis")
+    await dsa(make_rule)("telegram", category="personal-info", action="hold")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="ch1", body="add me on telegram before I kill myself")
+    got = await a.recv_types("ack", "crisis_resources")
+    assert got["ack"]["verdict"] == "held"
+    assert await b.nothing()
+    flag = await dsa(Flag.objects.get)(message__client_id="ch1")
+    assert flag.urgent
+    await a.close()
+    await b.close()
+
+
+async def test_concern_is_published_with_gentle_resources_and_a_quiet_queue_item(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """A concern (a passive wish) publishes as usual, offers the author resources
+    gently, and queues a non-urgent item; no staff alert is raised."""
+    await dsa(make_rule)("better off without me", kind="phrase", category="crisis", action="concern")
+    a_m, b_m = pair
+    staff = await staff_socket(site_moderator)
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="q1", body="sometimes i think everyone is better off without me")
+    got = await a.recv_types("ack", "message", "crisis_resources")
+    assert got["ack"]["verdict"] == "published"
+    assert got["crisis_resources"]["tier"] == "concern"
+    assert (await b.recv_type("message"))["message"]["id"] == got["ack"]["id"]
+    frame = await staff.receive_json_from(timeout=3)
+    assert frame["type"] == "queue" and frame["urgent"] is False
+    assert await staff.receive_nothing(timeout=0.3)
+    flag = await dsa(Flag.objects.get)(message__seq=got["ack"]["id"])
+    assert not flag.urgent and flag.status == "open"
+    await a.close()
+    await b.close()
+    await staff.disconnect()
+
+
+async def test_redacted_text_is_kept_nowhere(connect, pair, circle, make_rule):
+    """What a redaction took out is in no stored row: not the message, not the
+    rule hit, not the queue item."""
+    await dsa(make_rule)("@phone", kind="regex", category="personal-info", action="redact")
+    await dsa(make_rule)("call me", kind="phrase", category="personal-info", action="flag")
+    a_m, _b = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="r2", body="call me on 555-867-5309 tonight")
+    ack = (await a.recv_types("ack", "message"))["ack"]
+    assert ack["verdict"] == "redacted"
+
+    def stored_texts():
+        message = Message.objects.get(seq=ack["id"], circle=circle)
+        texts = [message.body, message.html]
+        texts += list(RuleHit.objects.filter(message=message).values_list("matched", flat=True))
+        texts += list(Flag.objects.filter(message=message).values_list("matched", flat=True))
+        return texts
+
+    texts = await dsa(stored_texts)()
+    assert len(texts) >= 4
+    assert not any("867" in t or "5309" in t for t in texts), texts
+    await a.close()
