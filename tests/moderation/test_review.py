@@ -238,3 +238,61 @@ def test_edit_caught_by_a_rule_reopens_a_decided_item(flagged, site_moderator, m
     flag = Flag.objects.get(pk=flagged.pk)
     assert flag.status == "open" and flag.resolution == "" and flag.category == "sourcing"
     assert Message.objects.get(pk=flagged.message_id).status == "held"
+
+
+def _queue_of(prefix, n_circles, per_circle, make_circle, make_user, join):
+    """Queue items in several circles, with published messages around each."""
+    for c in range(n_circles):
+        circle = make_circle(name=f"Queue {prefix}{c}", slug=f"queue-{prefix}{c}")
+        members = [join(make_user(f"q{prefix}{c}-{k}"), circle) for k in range(3)]
+        for k in range(per_circle):
+            author = members[k % 3]
+            chat_services.post_message(ctx(author), client_id=f"b{k}", body=f"plain words {k}")
+            chat_services.post_message(ctx(author), client_id=f"f{k}", body=f"what an idiot {k}")
+        chat_services.post_message(ctx(members[0]), client_id="last", body="the end")
+
+
+def _queue_page_queries(site_moderator, django_assert_max_num_queries, budget):
+    client = Client()
+    client.force_login(site_moderator)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/moderation/")
+    assert page.status_code == 200
+    return len(captured), page.content.decode()
+
+
+QUEUE_PAGE_BUDGET = 12
+
+
+def test_queue_page_queries_do_not_grow_with_the_queue(
+    make_circle, make_user, join, make_rule, site_moderator, django_assert_max_num_queries
+):
+    """The queue page costs a fixed number of queries, whether it holds 2 items
+    or 40 across several circles (it made about 400 for 200 items before)."""
+    make_rule("idiot", action="flag")
+    _queue_of("a", 1, 2, make_circle, make_user, join)
+    small, small_page = _queue_page_queries(site_moderator, django_assert_max_num_queries, QUEUE_PAGE_BUDGET)
+    _queue_of("b", 4, 10, make_circle, make_user, join)
+    large, large_page = _queue_page_queries(site_moderator, django_assert_max_num_queries, QUEUE_PAGE_BUDGET)
+    assert small <= QUEUE_PAGE_BUDGET and large <= QUEUE_PAGE_BUDGET, (small, large)
+    assert large == small
+    assert large_page.count("what an idiot") >= 42  # every item, with its context
+
+
+def test_queue_items_show_the_published_messages_around_them(flagged, member, site_moderator):
+    """Each item carries up to two published messages before and after it, in order,
+    skipping what is not published."""
+    from moderation.selectors import review_queue
+
+    c = ctx(member)
+    chat_services.post_message(c, client_id="a1", body="after one")
+    chat_services.post_message(c, client_id="a2", body="after two")
+    chat_services.post_message(c, client_id="a3", body="after three")
+    removed = Message.objects.get(client_id="a1", circle_id=member.circle_id)
+    chat_services.do_remove_message(removed)
+    [item] = review_queue(site_moderator)
+    assert item.context_before == []
+    assert [m.body for m in item.context_after] == ["after two", "after three"]
