@@ -25,4 +25,4 @@ def sqlite_problems(engine: str, version: tuple[int, ...]) -> list[Error]:
 
 @register("database")
 def check_sqlite_returning(app_configs=None, **kwargs) -> list[Error]:
-    return sqlite_problems(settings.DATABASES["default"]["ENGINE"], sqlite3.sqlite_version_info)
+    return sqlite_problems(str(settings.DATABASES["default"]["ENGINE"]), sqlite3.sqlite_version_info)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from realtime import protocol
 from realtime.hub import Room, get_hub
 
@@ -30,13 +30,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     @property
     def membership_id(self) -> int:
-        assert self.ctx is not None
-        return self.ctx.membership_id
+        return self.ctx.membership_id if self.ctx is not None else 0
 
     @property
     def role(self) -> str:
-        assert self.ctx is not None
-        return self.ctx.role
+        return self.ctx.role if self.ctx is not None else ""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes old database connections before every event, a thread
@@ -126,7 +124,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = protocol.parse_client_frame(text_data, bytes_data)
             ref = frame.get("ref")
-            assert self.room is not None and self.ctx is not None
+            if self.room is None or self.ctx is None:  # the connect was refused or not finished
+                raise DomainError(ErrorCode.NOT_MEMBER, "This socket is not in a room.")
             reply = await frames.dispatch(self.room, self.ctx, frame)
         except DomainError as err:
             reply = protocol.error_frame(err, ref)

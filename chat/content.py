@@ -44,9 +44,9 @@ class MessageActions:
 
         def edge(before: bool) -> Coalesce:
             side = published.filter(seq__lt=OuterRef("seq")) if before else published.filter(seq__gt=OuterRef("seq"))
-            side = side.order_by("-seq" if before else "seq").values("seq")
+            seqs = side.order_by("-seq" if before else "seq").values("seq")
             # the around-th neighbour, else the farthest there is, else the item itself
-            options = [Subquery(side[k : k + 1]) for k in range(around - 1, -1, -1)]
+            options = [Subquery(seqs[k : k + 1]) for k in range(around - 1, -1, -1)]
             return Coalesce(*options, F("seq"))
 
         edges = Message.objects.filter(pk__in=[m.pk for m in items]).annotate(lo=edge(True), hi=edge(False))

@@ -70,9 +70,7 @@ FRAMES: dict[str, Handler] = {
     ),
     "delete": _in_worker(lambda ctx, f: _done("delete", services.delete_own_message(ctx, message_id=f["message"]))),
     "react": _in_worker(
-        lambda ctx, f: _done(
-            "react", services.react(ctx, message_id=f["message"], reaction=f["reaction"], on=f["on"])
-        )
+        lambda ctx, f: _done("react", services.react(ctx, message_id=f["message"], reaction=f["reaction"], on=f["on"]))
     ),
     "report": _in_worker(
         lambda ctx, f: protocol.report_done_frame(

@@ -21,14 +21,16 @@ class RoomManager(models.Manager):
         if row is None:
             self.get_or_create(circle_id=circle_id)
             row = self._take_ids(circle_id, count, published_upto)
+        if row is None:
+            raise RuntimeError(f"no room row for circle {circle_id}")
         return row[0] - count, row[1]
 
     def _take_ids(self, circle_id: int, count: int, published_upto: int) -> tuple[int, int] | None:
-        table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
             # Every right-hand side sees the row as it was (SQL, PostgreSQL and SQLite).
+            # chat_room is this model's table (Django's default name, app + model).
             cursor.execute(
-                f"UPDATE {table} SET prev_published_seq = last_published_seq,"
+                "UPDATE chat_room SET prev_published_seq = last_published_seq,"
                 " last_published_seq = CASE WHEN %s > 0 THEN last_seq + %s ELSE last_published_seq END,"
                 " last_seq = last_seq + %s WHERE circle_id = %s RETURNING last_seq, prev_published_seq",
                 [published_upto, published_upto, count, circle_id],
@@ -71,7 +73,9 @@ class Message(models.Model):
     body = models.TextField(help_text="Normalised source text.")
     html = models.TextField(help_text="Rendered, bleach-cleaned HTML.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
-    verdict = models.CharField(max_length=10, choices=verdicts.choices(verdicts.Verdict), default=verdicts.Verdict.PUBLISH.value)
+    verdict = models.CharField(
+        max_length=10, choices=verdicts.choices(verdicts.Verdict), default=verdicts.Verdict.PUBLISH.value
+    )
     hidden = models.BooleanField(default=False, help_text="Hidden pending review after member reports.")
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -108,3 +112,6 @@ class Reaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "member", "kind"], name="one_reaction_of_a_kind"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on message {self.message_id}"

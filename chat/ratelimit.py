@@ -67,7 +67,7 @@ def hit_many(hits: list[tuple[str, int]]) -> list[DomainError | None]:
         keys.append((f"rl:{bucket}:{member_id}:{slot}", window))
         slots.append((limit, window, slot))
     out: list[DomainError | None] = []
-    for count, (limit, window, slot) in zip(_count_many(keys) if keys else [], slots):
+    for count, (limit, window, slot) in zip(_count_many(keys) if keys else [], slots, strict=True):
         if count <= limit:
             out.append(None)
             continue

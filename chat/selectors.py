@@ -53,9 +53,7 @@ def recent_history(circle_id: int, limit: int) -> list[MessageView]:
 
 
 def history_before(circle_id: int, before: int, limit: int) -> list[MessageView]:
-    rows = list(
-        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before).order_by("-seq")[:limit]
-    )
+    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before).order_by("-seq")[:limit])
     rows.reverse()
     return _with_counts(rows)
 
@@ -69,7 +67,7 @@ def history_after(circle_id: int, since: int, limit: int) -> list[MessageView]:
 def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
     if room is None:
         room = Room.objects.filter(circle=circle).select_related("pinned").first()
-    pinned = room.pinned if room and room.pinned_id and room.pinned.status == VISIBLE else None
+    pinned = room.pinned if room and room.pinned and room.pinned.status == VISIBLE else None
     return {
         "closed": circle.room_closed,
         "slow_mode": circle.slow_mode_seconds,

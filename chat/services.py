@@ -9,24 +9,26 @@ directly.  Refusals raise ``DomainError`` and change nothing.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from community import services as community_services
-from core.errors import DomainError, ErrorCode
 from community.models import Circle, Membership
-from community.permissions import Action, check
+from community.permissions import Action, check, check_member
+from core.errors import DomainError, ErrorCode
 from moderation import screening
 from moderation.models import AuditEntry
 from moderation.verdicts import Outcome, Verdict
 from realtime import publish
 from realtime.events import (
     Approved,
+    MessageView,
     MessageEdited,
     MessagePosted,
     MessageRemoved,
@@ -39,6 +41,7 @@ from . import ratelimit, selectors, text
 from .models import Message, Reaction, Room
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class RoomContext:
@@ -59,8 +62,8 @@ def open_room(*, user, slug: str) -> RoomContext:
     circle = Circle.objects.filter(slug=slug).first()
     if circle is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.")
-    membership = Membership.objects.filter(user=user, circle=circle).first() if user.is_authenticated else None
-    check(user, Action.VIEW_ROOM, circle, membership)
+    found = Membership.objects.filter(user=user, circle=circle).first() if user.is_authenticated else None
+    membership = check_member(user, Action.VIEW_ROOM, circle, found)
     return RoomContext(user.pk, circle.pk, membership.pk, membership.alias, membership.role)
 
 
@@ -134,7 +137,9 @@ def author_verdict(status: str, verdict: str) -> str:
 
 def _already_stored(seq: int, status: str, verdict: str) -> PostResult:
     """The answer to a retried send whose message was stored before."""
-    return PostResult(None if status == Message.Status.BLOCKED else seq, author_verdict(status, verdict), duplicate=True)
+    return PostResult(
+        None if status == Message.Status.BLOCKED else seq, author_verdict(status, verdict), duplicate=True
+    )
 
 
 def _author_sees(screened: screening.Screened) -> str:
@@ -202,7 +207,7 @@ def post_batch(requests: Sequence[SendRequest]) -> list[PostResult | BaseExcepti
             answers[i] = refusal
         else:
             allowed.append(i)
-    for i, answer in zip(allowed, post_messages([requests[i] for i in allowed])):
+    for i, answer in zip(allowed, post_messages([requests[i] for i in allowed]), strict=True):
         answers[i] = answer
     return [answer for answer in answers if answer is not None]
 
@@ -292,7 +297,7 @@ def _screen_all(
     rendering of the admitted sends; refusals and verdicts go into ``results``."""
     limited = ratelimit.hit_many([("send", actor.pk) for _i, actor, _clean in admitted])
     prepared: list[_Prepared] = []
-    for (i, actor, clean), refusal in zip(admitted, limited):
+    for (i, actor, clean), refusal in zip(admitted, limited, strict=True):
         try:
             if refusal is not None:
                 raise refusal
@@ -384,16 +389,16 @@ def _store(items: list[_Prepared]) -> None:
         chain.append(None if item.held else prev)
         if not item.held:
             prev = seq
-    Message.objects.bulk_create([item.message for item in items])
+    stored = [item.message for item in items if item.message is not None]
+    Message.objects.bulk_create(stored)
     first_posts = {item.actor.pk for item in items if not item.actor.has_posted}
     if first_posts:
         Membership.objects.filter(pk__in=first_posts).update(has_posted=True)
     # The messages first, together (one channel-layer event for the batch), then
     # what screening raised about them (queue items, crisis cards and alerts).
-    for item, before in zip(items, chain):
-        if not item.held:
-            payload = selectors.message_payload(item.message)
-            publish.to_circle(circle_id, MessagePosted(message=payload, prev=before))
+    for message, before in zip(stored, chain, strict=True):
+        if message.status == Message.Status.PUBLISHED:
+            publish.to_circle(circle_id, MessagePosted(message=selectors.message_payload(message), prev=before))
     for item in items:
         screening.record_screening(message=item.message, screened=item.screened, author=item.actor)
 
@@ -406,9 +411,7 @@ def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Memb
         raise DomainError(ErrorCode.FORBIDDEN, "You can only change your own messages.")
     window = settings.CHAT_EDIT_WINDOW_SECONDS
     if timezone.now() - message.created_at > timedelta(seconds=window):
-        raise DomainError(
-            ErrorCode.EDIT_WINDOW, f"Messages can be changed for {window // 60} minutes after posting."
-        )
+        raise DomainError(ErrorCode.EDIT_WINDOW, f"Messages can be changed for {window // 60} minutes after posting.")
     return actor, message
 
 
@@ -451,7 +454,7 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
 
 def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
     """Delete your own message within the edit window; broadcasts ``room.removed``."""
-    _actor_, message = _own_recent(ctx, message_id, Action.DELETE_OWN)
+    _actor, message = _own_recent(ctx, message_id, Action.DELETE_OWN)
     with transaction.atomic():
         message.status, message.removed_at = Message.Status.DELETED, timezone.now()
         message.save(update_fields=["status", "removed_at"])
@@ -520,7 +523,7 @@ def _set_circle(ctx: RoomContext, action: Action, audit_action: str, reason: str
         for name, value in fields.items():
             setattr(circle, name, value)
         circle.save(update_fields=list(fields))
-        _audit(actor, audit_action, reason=reason, **{"value": fields})
+        _audit(actor, audit_action, reason=reason, value=fields)
         state = {"closed": circle.room_closed, "slow_mode": circle.slow_mode_seconds}
         publish.to_circle(ctx.circle_id, RoomStateChanged(state=state))
     return state
@@ -554,7 +557,7 @@ def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "")
         community_services.mute_membership(target=target, minutes=minutes)
         _audit(actor, AuditEntry.Action.MUTE, reason=reason or "", target_membership=target, minutes=minutes)
     until = target.muted_until
-    return {"alias": target.alias, "until": until.isoformat()}
+    return {"alias": target.alias, "until": until.isoformat() if until else None}
 
 
 def remove_message(ctx: RoomContext, *, message_id: int, reason: str = "") -> dict[str, Any]:
@@ -627,13 +630,13 @@ def set_hidden(message: Message, *, hidden: bool) -> None:
 # --- reads a frame asks for -------------------------------------------------
 
 
-def history(ctx: RoomContext, *, before: int, limit: int) -> list[dict[str, Any]]:
+def history(ctx: RoomContext, *, before: int, limit: int) -> list[MessageView]:
     actor = _actor(ctx)
     check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
     return selectors.history_before(ctx.circle_id, before, limit)
 
 
-def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[MessageView], int]:
     """Published messages after ``since`` and the room's latest published id."""
     actor = _actor(ctx)
     check(actor.user, Action.VIEW_ROOM, actor.circle, actor)

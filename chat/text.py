@@ -28,11 +28,7 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https"})
 
 # Cc and Cf (control and format characters) except tab and newline; format
 # characters include the bidi overrides that can disguise text.
-_STRIP = {
-    cp
-    for cp in range(0x110000)
-    if unicodedata.category(chr(cp)) in ("Cc", "Cf") and chr(cp) not in "\n\t"
-}
+_STRIP = {cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Cc", "Cf") and chr(cp) not in "\n\t"}
 _STRIP_TABLE = dict.fromkeys(_STRIP)
 _STRIP_TABLE[ord("\t")] = " "
 # Keep zero-width joiner: it builds emoji such as family or flag sequences.

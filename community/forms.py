@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from . import services
 from core.errors import DomainError
+
+from . import services
 
 
 class SignUpForm(forms.Form):
@@ -22,7 +23,7 @@ class SignUpForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("password_again"):
             self.add_error("password_again", "The two passwords are not the same.")
         return data
@@ -46,7 +47,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         try:
             services.check_login_allowed(handle=handle)
         except DomainError as err:
-            raise forms.ValidationError(err.message, code=err.code.value)
+            raise forms.ValidationError(err.message, code=err.code.value) from None
         try:
             data = super().clean()
         except forms.ValidationError:

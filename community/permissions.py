@@ -13,6 +13,7 @@ from enum import StrEnum
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
+
 from .models import Circle, Membership
 
 
@@ -135,6 +136,17 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
     # back your own message, DELETE_OWN, stays allowed).
     if action in (Action.POST, Action.REACT) and circle.room_closed and membership.role not in Membership.STAFF_ROLES:
         raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
+
+
+def check_member(user, action: Action, circle: Circle, membership: Membership | None | object = _UNSET) -> Membership:
+    """``check`` for an action taken as a member of ``circle``; returns the
+    membership (NOT_MEMBER when there is none, site moderators included)."""
+    if membership is _UNSET:
+        membership = membership_for(user, circle)
+    check(user, action, circle, membership)
+    if not isinstance(membership, Membership):
+        raise DomainError(ErrorCode.NOT_MEMBER, "Join this circle first.")
+    return membership
 
 
 def can(user, action: Action, circle: Circle | None = None, membership=_UNSET) -> bool:

@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 
 from core.errors import DomainError, ErrorCode
+
 from .models import Circle, Membership
 
 
@@ -26,4 +27,4 @@ def access_circle(slug: str) -> Circle:
     try:
         return circle_directory(None).get(slug=slug)
     except Circle.DoesNotExist:
-        raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.")
+        raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.") from None

@@ -6,27 +6,25 @@ changes nothing when it does.
 """
 
 import hashlib
-from datetime import timedelta
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import DomainError, ErrorCode
 from realtime import publish
 from realtime.events import Kicked, Notice
 
 from . import aliases
-from core.errors import DomainError, ErrorCode
 from .models import Circle, Membership
-from .permissions import Action, check
+from .permissions import Action, check, check_member
 
-User = get_user_model()
 
 HANDLE_MIN, HANDLE_MAX = 3, 30
 
@@ -38,7 +36,7 @@ def normalise_handle(handle: str) -> str:
     return (handle or "").strip()
 
 
-def register_user(*, handle: str, password: str) -> AbstractBaseUser:
+def register_user(*, handle: str, password: str) -> User:
     """Create an account from a handle and a password only (no e-mail, no name).
 
     Handles are unique case-insensitively.  Raises ``DomainError(HANDLE_TAKEN)``
@@ -55,7 +53,7 @@ def register_user(*, handle: str, password: str) -> AbstractBaseUser:
         with transaction.atomic():
             return User.objects.create_user(username=handle, password=password)
     except IntegrityError:
-        raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.")
+        raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.") from None
 
 
 def _login_key(handle: str) -> str:
@@ -90,7 +88,7 @@ def clear_login_failures(*, handle: str) -> None:
 
 
 @transaction.atomic
-def delete_account(*, user: AbstractBaseUser) -> None:
+def delete_account(*, user: User) -> None:
     """Delete the account.  Memberships stay as departed rows without a user, so
     the aliases are never handed to someone else in the same circle."""
     Membership.objects.filter(user=user).update(user=None, left_at=timezone.now())
@@ -101,7 +99,7 @@ def delete_account(*, user: AbstractBaseUser) -> None:
 
 
 @transaction.atomic
-def join_circle(*, user: AbstractBaseUser, circle: Circle, invite_code: str = "") -> Membership:
+def join_circle(*, user: User, circle: Circle, invite_code: str = "") -> Membership:
     """Join ``circle`` and receive a fresh alias, unique in the circle.
 
     Refusals: BANNED, ALREADY_MEMBER, BAD_INVITE_CODE, CIRCLE_FULL.  The circle
@@ -120,7 +118,7 @@ def join_circle(*, user: AbstractBaseUser, circle: Circle, invite_code: str = ""
     try:
         alias = aliases.unique_alias(taken)
     except ValueError:  # every two-word alias has been used in this circle
-        raise DomainError(ErrorCode.CIRCLE_FULL, "This circle cannot take new members any more.")
+        raise DomainError(ErrorCode.CIRCLE_FULL, "This circle cannot take new members any more.") from None
     if existing is not None:
         # Coming back after leaving: a new alias, unlinkable to the old one.
         existing.alias, existing.left_at, existing.joined_at = alias, None, timezone.now()
@@ -131,15 +129,13 @@ def join_circle(*, user: AbstractBaseUser, circle: Circle, invite_code: str = ""
 
 
 def active_member_count(circle: Circle) -> int:
-    return Membership.objects.filter(
-        circle=circle, left_at__isnull=True, banned=False, user__isnull=False
-    ).count()
+    return Membership.objects.filter(circle=circle, left_at__isnull=True, banned=False, user__isnull=False).count()
 
 
 @transaction.atomic
-def leave_circle(*, user: AbstractBaseUser, circle: Circle) -> None:
-    membership = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
-    check(user, Action.LEAVE, circle, membership)
+def leave_circle(*, user: User, circle: Circle) -> None:
+    locked = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
+    membership = check_member(user, Action.LEAVE, circle, locked)
     if membership.role == Membership.Role.FACILITATOR and not (
         Membership.objects.filter(
             circle=circle, role=Membership.Role.FACILITATOR, left_at__isnull=True, banned=False, user__isnull=False
@@ -156,10 +152,10 @@ def leave_circle(*, user: AbstractBaseUser, circle: Circle) -> None:
 
 
 @transaction.atomic
-def reroll_alias(*, user: AbstractBaseUser, circle: Circle) -> Membership:
+def reroll_alias(*, user: User, circle: Circle) -> Membership:
     """Draw a new alias; allowed only before the member's first post."""
-    membership = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
-    check(user, Action.REROLL_ALIAS, circle, membership)
+    locked = Membership.objects.select_for_update().filter(user=user, circle=circle).first()
+    membership = check_member(user, Action.REROLL_ALIAS, circle, locked)
     if membership.has_posted:
         raise DomainError(
             ErrorCode.ALIAS_LOCKED, "Your alias is fixed once you have posted, so others can follow the thread."
@@ -183,7 +179,6 @@ def set_role(*, circle: Circle, membership: Membership, role: Membership.Role) -
 def mute_membership(*, target: Membership, minutes: int) -> Membership:
     """Mute ``target`` for ``minutes`` from now; takes effect at once on every
     process (posting re-reads the membership).  The member is told privately."""
-
 
     target.muted_until = timezone.now() + timedelta(minutes=minutes)
     target.save(update_fields=["muted_until"])

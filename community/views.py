@@ -8,8 +8,9 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
 from core.errors import DomainError, ErrorCode
+
+from . import selectors, services
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
 
@@ -52,11 +53,9 @@ def delete_account(request):
 
 
 def directory(request):
-    circles = list(selectors.circle_directory(request.user))
     mine = selectors.my_memberships(request.user)
-    for circle in circles:
-        circle.my_membership = mine.get(circle.id)
-    return render(request, "community/directory.html", {"circles": circles})
+    rows = [(circle, mine.get(circle.pk)) for circle in selectors.circle_directory(request.user)]
+    return render(request, "community/directory.html", {"rows": rows})
 
 
 def _circle_context(request, circle, **extra):
@@ -106,7 +105,9 @@ def leave(request, slug):
     try:
         services.leave_circle(user=request.user, circle=circle)
     except DomainError as err:
-        return render(request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status)
+        return render(
+            request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status
+        )
     messages.success(request, f"You left {circle.name}.")
     return redirect("community:directory")
 
@@ -118,6 +119,8 @@ def reroll(request, slug):
     try:
         membership = services.reroll_alias(user=request.user, circle=circle)
     except DomainError as err:
-        return render(request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status)
+        return render(
+            request, "community/circle.html", _circle_context(request, circle, error=err), status=err.http_status
+        )
     messages.success(request, f"Your new alias is {membership.alias}.")
     return redirect(circle)

@@ -17,6 +17,8 @@ from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns))
+        ),
     }
 )

@@ -2,7 +2,6 @@ from django import forms
 
 from .models import Flag, KeywordRule
 
-
 REVIEW_CHOICES = [
     (Flag.Resolution.APPROVE, "Approve: publish / keep the message"),
     (Flag.Resolution.REMOVE, "Remove the message"),

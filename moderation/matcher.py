@@ -206,20 +206,81 @@ _CONFUSABLE_BY_LETTER = {
 # letters without a decomposition; plus punctuation made ASCII.
 _EXTRA = {
     # small capitals
-    "ᴀ": "a", "ʙ": "b", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ᴊ": "j", "ᴋ": "k",
-    "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴘ": "p", "ʀ": "r", "ᴛ": "t",
+    "ᴀ": "a",
+    "ʙ": "b",
+    "ᴅ": "d",
+    "ᴇ": "e",
+    "ꜰ": "f",
+    "ɢ": "g",
+    "ʜ": "h",
+    "ᴊ": "j",
+    "ᴋ": "k",
+    "ʟ": "l",
+    "ᴍ": "m",
+    "ɴ": "n",
+    "ᴘ": "p",
+    "ʀ": "r",
+    "ᴛ": "t",
     # lowercase Cyrillic and Greek shapes
-    "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ь": "b", "п": "n", "ԁ": "d",
-    "κ": "k", "τ": "t", "η": "n", "ε": "e", "χ": "x", "β": "b", "ω": "w", "μ": "u",
+    "к": "k",
+    "м": "m",
+    "т": "t",
+    "н": "h",
+    "в": "b",
+    "ь": "b",
+    "п": "n",
+    "ԁ": "d",
+    "κ": "k",
+    "τ": "t",
+    "η": "n",
+    "ε": "e",
+    "χ": "x",
+    "β": "b",
+    "ω": "w",
+    "μ": "u",
     # Latin letters with no decomposition
-    "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "ħ": "h", "Ħ": "h",
-    "ŧ": "t", "Ŧ": "t", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ß": "ss", "ẞ": "ss",
+    "ø": "o",
+    "Ø": "o",
+    "ł": "l",
+    "Ł": "l",
+    "đ": "d",
+    "Đ": "d",
+    "ð": "d",
+    "ħ": "h",
+    "Ħ": "h",
+    "ŧ": "t",
+    "Ŧ": "t",
+    "æ": "ae",
+    "Æ": "ae",
+    "œ": "oe",
+    "Œ": "oe",
+    "ß": "ss",
+    "ẞ": "ss",
     # apostrophes, dashes, middle dots
-    "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u02b9": "'", "`": "'", "\u00b4": "'",
-    "\u2032": "'", "\uff07": "'",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
-    "\u00b7": ".", "\u2022": ".", "\u2027": ".", "\u2219": ".", "\u22c5": ".", "\u30fb": ".",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201b": "'",
+    "\u02bc": "'",
+    "\u02b9": "'",
+    "`": "'",
+    "\u00b4": "'",
+    "\u2032": "'",
+    "\uff07": "'",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\ufe63": "-",
+    "\uff0d": "-",
+    "\u00b7": ".",
+    "\u2022": ".",
+    "\u2027": ".",
+    "\u2219": ".",
+    "\u22c5": ".",
+    "\u30fb": ".",
 }
 
 _CHAR_MAP: dict[str, str] = dict(_EXTRA)
@@ -229,7 +290,7 @@ for _letter, _chars in _CONFUSABLE_BY_LETTER.items():
 del _letter, _chars, _ch
 
 # ASCII: lowercase, control characters (tab, newline ...) become spaces.
-_ASCII_TABLE = {i: " " for i in range(32)}
+_ASCII_TABLE = dict.fromkeys(range(32), " ")
 _ASCII_TABLE[127] = " "
 _ASCII_TABLE[ord("`")] = "'"
 _ASCII_TABLE.update({ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
@@ -323,9 +384,7 @@ _TRIPLE = re.compile(r"([^\W\d_])\1\1")
 _WORD_SYMBOLS = "'@$!|"
 # Where the screening form may differ from the plain form: digits, look-alike
 # symbols, apostrophes, 3+ repeated letters, two single characters in a row.
-_INTERESTING = re.compile(
-    r"[\d'@$!|]|([^\W\d_])\1\1|(?<![^\W_])[^\W_][\s.\-_*/\\,+~:;'\"]{1,3}[^\W_](?![^\W_])"
-)
+_INTERESTING = re.compile(r"[\d'@$!|]|([^\W\d_])\1\1|(?<![^\W_])[^\W_][\s.\-_*/\\,+~:;'\"]{1,3}[^\W_](?![^\W_])")
 _SIMPLE_WORD = re.compile(r"[^\W\d_]+")  # letters only: nothing to fold
 _NUMBER = re.compile(r"\d+")
 
@@ -345,7 +404,7 @@ def _is_quantity(word: str) -> bool:
 class _Folded:
     """The screening form of one text, with maps back to the original."""
 
-    __slots__ = ("text", "starts", "ends", "alt")
+    __slots__ = ("alt", "ends", "starts", "text")
 
     def __init__(self, text: str, starts: list[int], ends: list[int], alt: dict[int, str]):
         self.text = text
@@ -355,8 +414,14 @@ class _Folded:
 
 
 def _emit_word(
-    chars: list[str], src: list[int], ps: list[int], pe: list[int],
-    out: list[str], starts: list[int], ends: list[int], alt: dict[int, str],
+    chars: list[str],
+    src: list[int],
+    ps: list[int],
+    pe: list[int],
+    out: list[str],
+    starts: list[int],
+    ends: list[int],
+    alt: dict[int, str],
 ) -> None:
     """Append one word of the plain form to the screening form (steps 2-4)."""
     word = "".join(chars)
@@ -369,13 +434,13 @@ def _emit_word(
     fold_leet = has_letter and not _is_quantity(word)
     prev = ""
     run = 0
-    for n, (c, k) in enumerate(zip(chars, src)):
+    for n, (c, k) in enumerate(zip(chars, src, strict=True)):
         if c == "'":
             if ends:
                 ends[-1] = max(ends[-1], pe[k])
             continue
         if fold_leet and c in _LEET:
-            if c == "1" and "11" in word[max(n - 1, 0):n + 2]:  # "ki11": a doubled 1 reads as ll
+            if c == "1" and "11" in word[max(n - 1, 0) : n + 2]:  # "ki11": a doubled 1 reads as ll
                 alt[len(out)] = "i"
                 c = "l"
             else:
@@ -620,9 +685,7 @@ def validate(kind: str, pattern: str) -> None:
     if pattern is None or not pattern.strip():
         raise PatternError("The pattern is empty.")
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise PatternError(
-            f"The pattern is too long: {len(pattern)} characters, the limit is {MAX_PATTERN_LENGTH}."
-        )
+        raise PatternError(f"The pattern is too long: {len(pattern)} characters, the limit is {MAX_PATTERN_LENGTH}.")
     if kind == "regex":
         _validate_regex(pattern)
         return
@@ -631,8 +694,7 @@ def validate(kind: str, pattern: str) -> None:
         raise PatternError("The pattern has no letters or digits to match.")
     if kind == "word" and len(words) > 1:
         raise PatternError(
-            f"A word rule matches one whole word, but {pattern.strip()!r} is {len(words)} words: "
-            "use a phrase rule."
+            f"A word rule matches one whole word, but {pattern.strip()!r} is {len(words)} words: use a phrase rule."
         )
 
 
@@ -664,8 +726,7 @@ def _validate_regex(pattern: str) -> None:
     literal = re.sub(r"\\.|\[(?:\\.|[^\]])*\]", "", pattern)  # drop escapes and character classes
     if re.search(r"[^\W\d_]'[^\W\d_]", literal):
         raise PatternError(
-            "Regular expressions run on folded text, where apostrophes inside words are removed: "
-            "write dont, not don't."
+            "Regular expressions run on folded text, where apostrophes inside words are removed: write dont, not don't."
         )
     for ch in literal:
         if ch.isalpha() and not ch.isascii() and _fold_char(ch) != ch:
@@ -752,7 +813,8 @@ def _quantifier_at(pattern: str, i: int) -> tuple[bool, int]:
 # necessary condition, never a filter on results.
 
 try:  # the standard library's regular-expression parser (private, but stable since 3.11)
-    from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse
 except ImportError:  # pragma: no cover - other Pythons run every regex rule
     _sre = _sre_parse = None
 
@@ -763,7 +825,7 @@ def _gate(pattern: str, flags: int) -> frozenset[str] | None:
         return None
     try:
         words = _sequence_gate(list(_sre_parse.parse(pattern, flags)), depth=0)
-    except Exception:  # noqa: BLE001 - an optimisation only: without a gate the rule always runs
+    except Exception:
         return None
     return frozenset(_key(w) for w in words) if words else None
 
@@ -808,7 +870,7 @@ def _union_of_branches(items: list, k: int, depth: int) -> set[str] | None:
     branches = items[k][1][1]
     if len(branches) > 16:
         return None
-    gates = [_sequence_gate(items[:k] + list(branch) + items[k + 1:], depth) for branch in branches]
+    gates = [_sequence_gate(items[:k] + list(branch) + items[k + 1 :], depth) for branch in branches]
     return set().union(*gates) if all(gates) else None
 
 
@@ -818,9 +880,7 @@ def _required_word_of_each(strings: set[str], left_ok: bool, right_ok: bool) -> 
     for string in strings:
         pieces = re.split(r"([^\W_]+)", string.lower())  # ["", word, separator, word, ""]
         usable = [
-            pieces[n]
-            for n in range(1, len(pieces), 2)
-            if (pieces[n - 1] or left_ok) and (pieces[n + 1] or right_ok)
+            pieces[n] for n in range(1, len(pieces), 2) if (pieces[n - 1] or left_ok) and (pieces[n + 1] or right_ok)
         ]
         if not usable:
             return None
@@ -1155,7 +1215,7 @@ class CompiledRules:
         """Per word: its key, plus the key with the other reading of "1"/"|"."""
         out: list[tuple[str, ...]] = []
         alt = folded.alt
-        for (a, b), key in zip(spans, keys):
+        for (a, b), key in zip(spans, keys, strict=True):
             positions = [k for k in range(a, b) if k in alt]
             if not positions:
                 out.append((key,))

@@ -65,7 +65,7 @@ class KeywordRule(models.Model):
         try:
             validate(self.kind, self.pattern)
         except PatternError as err:
-            raise ValidationError({"pattern": str(err)})
+            raise ValidationError({"pattern": str(err)}) from None
 
 
 class Flag(models.Model):
@@ -101,7 +101,9 @@ class Flag(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the unacknowledged alert was raised again.")
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the unacknowledged alert was raised again."
+    )
     handled_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
@@ -125,6 +127,9 @@ class Report(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["flag", "reporter"], name="one_report_per_member")]
 
+    def __str__(self) -> str:
+        return f"report on flag {self.flag_id}"
+
 
 class RuleHit(models.Model):
     """A rule matched a message (shadow rules too): the base of hit counts and precision."""
@@ -139,9 +144,23 @@ class RuleHit(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["rule", "-created_at"], name="rulehit_recent")]
 
+    def __str__(self) -> str:
+        return f"rule {self.rule_id} hit message {self.message_id}"
+
 
 class AuditEntryManager(models.Manager):
-    def record(self, *, actor, action, circle=None, target_membership=None, target_message=None, reason="", actor_role="", **extra):
+    def record(
+        self,
+        *,
+        actor,
+        action,
+        circle=None,
+        target_membership=None,
+        target_message=None,
+        reason="",
+        actor_role="",
+        **extra,
+    ):
         """The only writer of the audit log.  Call inside the action's transaction."""
         return self.create(
             actor=actor,
@@ -179,8 +198,12 @@ class AuditEntry(models.Model):
     actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     circle = models.ForeignKey(Circle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    target_membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    target_message = models.ForeignKey("chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from core.errors import DomainError, ErrorCode
 from community.models import Membership
+from core.errors import DomainError, ErrorCode
 
 from . import content
 from .models import Flag, Report
@@ -49,6 +49,6 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
             if flag.report_count >= settings.REPORTS_TO_HIDE and not messages.is_hidden(message):
                 messages.set_hidden(message, hidden=True)
     except IntegrityError:
-        raise DomainError(ErrorCode.ALREADY_REPORTED, "You have already reported this message. Thank you.")
+        raise DomainError(ErrorCode.ALREADY_REPORTED, "You have already reported this message. Thank you.") from None
     flag.refresh_from_db()
     return flag

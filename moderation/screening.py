@@ -27,9 +27,9 @@ from realtime import publish
 from realtime.events import CrisisAlertView, CrisisResources, QueueChanged, StaffAlert
 
 from . import matcher
-from .verdicts import Decision, Outcome, Risk, Verdict, decide
 from .models import Flag, KeywordRule, RuleHit
 from .reports import REOPEN_FIELDS, reopen
+from .verdicts import Decision, Outcome, Risk, Verdict, decide
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
 """Reads for the moderation pages: the queue, rule statistics, the audit log."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from community.models import Circle, Membership
@@ -29,7 +32,17 @@ def reviewable_circles(user) -> QuerySet[Circle]:
 QUEUE_LIMIT = 200
 
 
-def review_queue(user) -> list[Flag]:
+@dataclass(frozen=True)
+class QueueItem:
+    """One review-queue item as the page shows it."""
+
+    flag: Flag
+    before: list[Any]  # published messages just before it, oldest first
+    after: list[Any]  # and just after
+    member_number: str  # the author's opaque number, never the handle
+
+
+def review_queue(user) -> list[QueueItem]:
     """Open items, urgent first, then oldest first; each with the published
     messages around it.  A fixed number of queries however long the queue."""
     flags = list(
@@ -39,11 +52,14 @@ def review_queue(user) -> list[Flag]:
         .order_by("-urgent", "created_at")[:QUEUE_LIMIT]
     )
     around = content.messages().context([flag.message for flag in flags], CONTEXT)
-    for flag in flags:
-        message = flag.message
-        flag.context_before, flag.context_after = around[message.pk]
-        flag.member_number = message.author.member_number if message.author else "—"
-    return flags
+    return [
+        QueueItem(
+            flag,
+            *around[flag.message.pk],
+            member_number=flag.message.author.member_number if flag.message.author else "—",
+        )
+        for flag in flags
+    ]
 
 
 def rules_with_stats() -> QuerySet[KeywordRule]:
@@ -58,6 +74,22 @@ def rules_with_stats() -> QuerySet[KeywordRule]:
 def precision(rule) -> float | None:
     judged = rule.judged_right + rule.judged_wrong
     return None if judged == 0 else rule.judged_right / judged
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One line of the rules page."""
+
+    rule: KeywordRule
+    precision: float | None
+    recent_hits: list[Any]  # a shadow rule's latest hits
+
+
+def rule_rows() -> list[RuleRow]:
+    return [
+        RuleRow(rule, precision(rule), list(rule.hits.select_related("message")[:3]) if rule.shadow else [])
+        for rule in rules_with_stats()
+    ]
 
 
 def audit_log(*, action: str = "", circle: str = "", role: str = "") -> QuerySet[AuditEntry]:

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from realtime import publish
-from realtime.events import QueueChanged, StaffAlert
 from community import services as community_services
-from core.errors import DomainError, ErrorCode
 from community.models import Membership
 from community.permissions import Action, check, is_site_moderator, membership_for
+from core.errors import DomainError, ErrorCode
+from realtime import publish
+from realtime.events import QueueChanged, StaffAlert
 
 from . import content, screening
 from .models import AuditEntry, Flag, KeywordRule
@@ -73,7 +73,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
                 messages.remove(message, reason="removed")
             if author is not None and action == Flag.Resolution.WARN:
                 community_services.warn_membership(target=author, text=reason)
-            elif author is not None and action == Flag.Resolution.MUTE:
+            elif author is not None and action == Flag.Resolution.MUTE and minutes is not None:
                 community_services.mute_membership(target=author, minutes=minutes)
             elif author is not None and action == Flag.Resolution.BAN:
                 community_services.ban_membership(target=author)
@@ -101,7 +101,9 @@ def acknowledge_crisis(*, user, flag_id: int) -> Flag:
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
     membership = membership_for(user, flag.circle)
-    if not (is_site_moderator(user) or (membership and membership.is_active and membership.role in Membership.STAFF_ROLES)):
+    if not (
+        is_site_moderator(user) or (membership and membership.is_active and membership.role in Membership.STAFF_ROLES)
+    ):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
@@ -207,4 +209,3 @@ def reveal_identity(*, user, membership_id: int, reason: str) -> str:
         reason=reason,
     )
     return handle
-

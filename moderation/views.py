@@ -6,12 +6,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, ErrorCode
 from community.models import Membership
 from community.permissions import Action, check, is_site_moderator
+from core.errors import DomainError, ErrorCode
 
 from . import selectors, services
-from .forms import ReviewForm, RevealForm, RuleForm
+from .forms import RevealForm, ReviewForm, RuleForm
 from .models import AuditEntry, KeywordRule
 
 
@@ -23,9 +23,9 @@ def _require_queue_access(user):
 @login_required
 def queue(request):
     _require_queue_access(request.user)
-    flags = selectors.review_queue(request.user)
+    items = selectors.review_queue(request.user)
     template = "moderation/_queue_items.html" if request.GET.get("fragment") else "moderation/queue.html"
-    return render(request, template, {"flags": flags, "form": ReviewForm()})
+    return render(request, template, {"items": items, "form": ReviewForm()})
 
 
 @login_required
@@ -71,11 +71,7 @@ def acknowledge(request, flag_id):
 @login_required
 def rules(request):
     check(request.user, Action.MANAGE_RULES)
-    rows = list(selectors.rules_with_stats())
-    for rule in rows:
-        rule.precision = selectors.precision(rule)
-        rule.recent_hits = list(rule.hits.select_related("message")[:3]) if rule.shadow else []
-    return render(request, "moderation/rules.html", {"rules": rows})
+    return render(request, "moderation/rules.html", {"rows": selectors.rule_rows()})
 
 
 @login_required

@@ -73,7 +73,7 @@ class Batcher(Generic[Item, Answer]):
                 except Exception as exc:  # every caller of this run hears of it
                     log.exception("batch run failed")
                     answers = [exc] * len(batch)
-                for (_, future), answer in zip(batch, answers):
+                for (_, future), answer in zip(batch, answers, strict=True):
                     if future.done():
                         continue
                     if isinstance(answer, BaseException):

@@ -52,7 +52,7 @@ class CrisisAlertView(TypedDict):
     repeat: bool
 
 
-class UnknownEvent(ValueError):
+class UnknownEventError(ValueError):
     """A channel-layer message whose ``type`` no event declares."""
 
 
@@ -97,7 +97,7 @@ def from_layer(data: dict[str, Any]) -> Event:
     """The event a channel-layer message carries."""
     cls = _REGISTRY.get(data.get("type", ""))
     if cls is None:
-        raise UnknownEvent(f"unknown event {data.get('type')!r}")
+        raise UnknownEventError(f"unknown event {data.get('type')!r}")
     return cls._from_fields(data)
 
 

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,7 +41,7 @@ from .events import (
     MessagesPosted,
     PresenceQuery,
     PresenceSync,
-    UnknownEvent,
+    UnknownEventError,
     from_layer,
 )
 
@@ -99,6 +100,7 @@ class Room:
         self.last_flush = float("-inf")  # loop time of the last message frame sent
         self.reorder_timer: asyncio.TimerHandle | None = None
         self.last_id: int | None = None  # newest message id this process has sent out
+        self.tasks: set[asyncio.Future[None]] = set()  # background flushes in flight
         # This circle's send queue in this process (made by its first send).
         self.sends: Batcher[Any, Any] | None = None
 
@@ -127,9 +129,7 @@ class Room:
             self.announce_pending = True
         if not self.flush_pending:
             self.flush_pending = True
-            asyncio.get_running_loop().call_later(
-                PRESENCE_DEBOUNCE, lambda: asyncio.ensure_future(self.flush_presence())
-            )
+            asyncio.get_running_loop().call_later(PRESENCE_DEBOUNCE, lambda: self._spawn(self.flush_presence()))
 
     async def flush_presence(self) -> None:
         self.flush_pending = False
@@ -178,7 +178,7 @@ class Room:
                 continue
             try:
                 await self.handle_event(from_layer(event))
-            except UnknownEvent:
+            except UnknownEventError:
                 log.warning("ignored an unknown event %r on %s", event.get("type"), self.group)
             except Exception:
                 log.exception("could not deliver %s", event.get("type"))
@@ -207,7 +207,7 @@ class Room:
                 # At most one message frame per FLUSH_GAP per socket: in a busy room
                 # the messages of the next few milliseconds share one write each.
                 wait = max(0.0, self.last_flush + FLUSH_GAP - loop.time())
-                loop.call_later(wait, lambda: asyncio.ensure_future(self.flush_messages()))
+                loop.call_later(wait, lambda: self._spawn(self.flush_messages()))
             return
         # Anything else may refer to a waiting message (a removal, an edit): the
         # messages go first, in id order.
@@ -251,7 +251,14 @@ class Room:
 
     def _reorder_expired(self) -> None:
         self.reorder_timer = None
-        asyncio.ensure_future(self.flush_messages(force=True))
+        self._spawn(self.flush_messages(force=True))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background, keeping a reference until it ends (a
+        task nobody holds may be collected mid-way)."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def deliver(
         self, frame: protocol.Frame_, to: int | None = None, roles: tuple[str, ...] | None = None

@@ -155,13 +155,11 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> Frame:
     if binary is not None or text is None:
         raise DomainError(ErrorCode.BAD_FRAME, "Binary frames are not accepted; send JSON text.")
     if len(text) > MAX_FRAME_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
-        raise DomainError(
-            ErrorCode.TOO_LARGE, f"Frames can be at most {MAX_FRAME_BYTES} bytes.", limit=MAX_FRAME_BYTES
-        )
+        raise DomainError(ErrorCode.TOO_LARGE, f"Frames can be at most {MAX_FRAME_BYTES} bytes.", limit=MAX_FRAME_BYTES)
     try:
         content = json.loads(text)
     except (ValueError, RecursionError):
-        raise DomainError(ErrorCode.BAD_FRAME, "That frame is not valid JSON.")
+        raise DomainError(ErrorCode.BAD_FRAME, "That frame is not valid JSON.") from None
     if not isinstance(content, dict):
         raise DomainError(ErrorCode.BAD_FRAME, "A frame must be a JSON object with a 'type'.")
     # Read first, so that an error about the rest of the frame echoes it too.
@@ -268,7 +266,13 @@ def report_done_frame(message_id: int) -> Frame_:
 
 def history_frame(before: int, messages: list[MessageView]) -> Frame_:
     """A page of older messages, oldest first; ``more`` when older ones remain."""
-    return {"type": "batch", "kind": "history", "before": before, "messages": messages, "more": len(messages) == HISTORY_PAGE}
+    return {
+        "type": "batch",
+        "kind": "history",
+        "before": before,
+        "messages": messages,
+        "more": len(messages) == HISTORY_PAGE,
+    }
 
 
 def resume_frame(since: int, messages: list[MessageView], latest: int | None = None) -> Frame_:
@@ -350,4 +354,3 @@ def messages_after(frame: Frame_, last_id: int) -> Frame_ | None:
     if len(left) == 1:
         return {"type": "message", "message": left[0]["message"], "prev": left[0]["prev"]}
     return {"type": "messages", "items": [{"message": i["message"], "prev": i["prev"]} for i in left]}
-

@@ -4,6 +4,7 @@
 database (SQLite file or PostgreSQL) and, with REDIS_URL, the shared Redis.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -129,14 +130,25 @@ class DaphneProcess:
         )
         env.update(extra_env or {})
         self.log_path = ROOT / "data" / f"daphne-{port}.log"
-        self.log = open(self.log_path, "wb")
+        self._files = contextlib.ExitStack()  # closed by stop()
+        self.log = self._files.enter_context(self.log_path.open("wb"))
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
                 # Verbosity 1 would print an access log with every client's address.
-                "-v", "0",
+                "-v",
+                "0",
                 # The same frame limit as scripts/serve (docs/protocol.md).
-                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
+                "--websocket-max-message-size",
+                "65536",
+                "--websocket-max-frame-size",
+                "65536",
                 "config.asgi:application",
             ],
             cwd=ROOT,
@@ -169,7 +181,7 @@ class DaphneProcess:
                 self.proc.kill()
                 self.proc.wait()
         if not self.log.closed:
-            self.log.close()
+            self._files.close()
             self.log_path.unlink(missing_ok=True)
 
 

@@ -7,6 +7,7 @@ channels-redis and the Redis cache.  See README.md for every variable.
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -32,7 +33,8 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+        # Development only: a new key each start (sessions end on restart).
+        SECRET_KEY = secrets.token_urlsafe(50)
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
@@ -110,7 +112,7 @@ DATABASES = {
         "CONN_MAX_AGE": DB_CONN_MAX_AGE,
     }
 }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     # WAL lets the live room read while a write is in flight; IMMEDIATE makes
     # writers queue for the lock up front instead of failing on upgrade.
     DATABASES["default"]["OPTIONS"] = {

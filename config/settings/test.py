@@ -5,13 +5,13 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 
-from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES, DATA_DIR  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATA_DIR, DATABASES
 
 # Each run may name its own test database (scripts/test does, with its process
 # id), so two runs on one machine never share or drop each other's database.
 _suffix = os.environ.get("IC_TEST_DB_SUFFIX", "main")
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{_suffix}.sqlite3")}
 elif "IC_TEST_DB_SUFFIX" in os.environ:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_suffix}"}

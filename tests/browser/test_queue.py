@@ -17,9 +17,7 @@ def test_crisis_alert_and_new_item_appear_live_and_a_removal_clears_them(
 ):
     """A crisis message raises a live alert on the queue page and an urgent item;
     the moderator removes it with a reason and it leaves the queue and the room."""
-    moderation_services.save_rule(
-        user=None, pattern="end my life", kind="phrase", category="crisis", action="crisis"
-    )
+    moderation_services.save_rule(user=None, pattern="end my life", kind="phrase", category="crisis", action="crisis")
     moderator = make_user("queue-mod")
     moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
     author, reader = join(make_user("queue-author"), circle), join(make_user("queue-reader"), circle)

@@ -11,7 +11,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-
 def crisis_numbers_on_one_line(page) -> bool:
     """Each crisis number in the footer sits on a single line (never split at its hyphen)."""
     rects = page.locator(".site-footer strong").evaluate_all("els => els.map(e => e.getClientRects().length)")

@@ -63,7 +63,12 @@ TEXT_CASES = [
     ("deeply-nested-object", '{"a":' * 3_000, "bad_frame", None),
     ("deep-and-oversize", "[" * 100_000, "too_large", None),
     ("oversize-ascii", '{"type": "send", "client_id": "c", "body": "' + "a" * BIG + '"}', "too_large", None),
-    ("oversize-in-bytes-only", '{"type": "send", "client_id": "c", "body": "' + "\u00e9" * (BIG // 2 + 1) + '"}', "too_large", None),
+    (
+        "oversize-in-bytes-only",
+        '{"type": "send", "client_id": "c", "body": "' + "\u00e9" * (BIG // 2 + 1) + '"}',
+        "too_large",
+        None,
+    ),
 ]
 
 BINARY_CASES = [
@@ -90,7 +95,7 @@ async def _still_fine(room_a, room_b, circle):
     assert await dsa(message_count)(circle) == 0
 
 
-@pytest.mark.parametrize("raw,code,field", [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
+@pytest.mark.parametrize(("raw", "code", "field"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
 async def test_bad_text_frame_gets_an_error_and_the_socket_stays_open(connect, circle, people, raw, code, field):
     """A malformed text frame is answered with an ``error`` of a stable code; both sockets carry on."""
     room_a, room_b = await _pair(connect, people, circle)

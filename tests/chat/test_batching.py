@@ -180,8 +180,12 @@ async def test_a_mixed_batch_answers_each_send_as_if_sent_alone(connect, circle,
     assert (again.id, again.duplicate) == (ok.id, True)
     assert (last.id, last.verdict) == (earlier + 3, "published")
     rows = await dsa(lambda: list(Message.objects.filter(circle=circle).values_list("seq", "client_id", "status")))()
-    assert rows == [(earlier, "b-1", "published"), (earlier + 1, "a-1", "published"),
-                    (earlier + 2, "e-1", "held"), (earlier + 3, "f-2", "published")]
+    assert rows == [
+        (earlier, "b-1", "published"),
+        (earlier + 1, "a-1", "published"),
+        (earlier + 2, "e-1", "held"),
+        (earlier + 3, "f-2", "published"),
+    ]
     # The chain skips the held one, which nobody sees.
     got = [await watcher.recv_type("message"), await watcher.recv_type("message")]
     assert [(f["message"]["id"], f["prev"]) for f in got] == [(earlier + 1, earlier), (earlier + 3, earlier + 1)]
@@ -192,12 +196,20 @@ async def test_a_mixed_batch_answers_each_send_as_if_sent_alone(connect, circle,
 def test_messages_of_one_commit_cross_the_channel_layer_once():
     """A run of MessagePosted to one group waiting in the outbox together becomes
     one MessagesPosted; other events and other groups keep their place."""
+
     def posted(n, prev):
         return MessagePosted(message={"id": n}, prev=prev)
 
     notice = Notice(code="x", message="y")
-    batch = [("circle.1", posted(1, 0)), ("circle.1", posted(2, 1)), ("circle.2", posted(7, 6)),
-             ("circle.1", posted(3, 2)), ("circle.1", notice), ("circle.1", posted(4, 3)), ("circle.1", posted(5, 4))]
+    batch = [
+        ("circle.1", posted(1, 0)),
+        ("circle.1", posted(2, 1)),
+        ("circle.2", posted(7, 6)),
+        ("circle.1", posted(3, 2)),
+        ("circle.1", notice),
+        ("circle.1", posted(4, 3)),
+        ("circle.1", posted(5, 4)),
+    ]
     out = publish.coalesce(batch)
     assert [g for g, _e in out] == ["circle.1", "circle.2", "circle.1", "circle.1", "circle.1"]
     first, second, third, fourth, fifth = [e for _g, e in out]
@@ -247,10 +259,12 @@ def test_a_batch_whose_client_id_raced_in_elsewhere_stores_the_rest(circle, peop
     # (and finds nothing), then commits while the batch waits for the lock.
     results = _while_a_rival_holds_the_room(
         lambda: chat_services.post_message(ctx_a, client_id="a-1", body="from the other tab"),
-        lambda: chat_services.post_messages([
-            chat_services.SendRequest(ctx_a, "a-1", "from this tab"),
-            chat_services.SendRequest(ctx_b, "b-1", "unrelated"),
-        ]),
+        lambda: chat_services.post_messages(
+            [
+                chat_services.SendRequest(ctx_a, "a-1", "from this tab"),
+                chat_services.SendRequest(ctx_b, "b-1", "unrelated"),
+            ]
+        ),
     )
     assert (results[0].id, results[0].duplicate) == (1, True)
     assert (results[1].id, results[1].duplicate) == (2, False)
@@ -262,9 +276,10 @@ def test_post_messages_refuses_sends_of_two_circles():
         def __init__(self, circle_id):
             self.circle_id, self.membership_id = circle_id, 1
 
-    with pytest.raises(ValueError):
-        chat_services.post_messages([
-            chat_services.SendRequest(Ctx(1), "x", "one"), chat_services.SendRequest(Ctx(2), "y", "two")])
+    with pytest.raises(ValueError, match="one circle"):
+        chat_services.post_messages(
+            [chat_services.SendRequest(Ctx(1), "x", "one"), chat_services.SendRequest(Ctx(2), "y", "two")]
+        )
 
 
 # --- through the live room ------------------------------------------------------------
@@ -280,8 +295,12 @@ async def test_sends_from_many_sockets_at_once_are_stored_together_and_all_deliv
     for room in rooms:
         await room.ws.receive_nothing(timeout=0.3)  # presence settles
     for round_ in range(2):
-        await asyncio.gather(*(room.send(type="send", client_id=f"r{round_}-{n}", body=f"note {round_}-{n}")
-                               for n, room in enumerate(rooms)))
+        await asyncio.gather(
+            *(
+                room.send(type="send", client_id=f"r{round_}-{n}", body=f"note {round_}-{n}")
+                for n, room in enumerate(rooms)
+            )
+        )
     acks, seen = [], {n: [] for n in range(len(rooms))}
     for n, room in enumerate(rooms):
         while len([f for f in room.seen if f["type"] == "ack"]) < 2 or len(seen[n]) < 20:
@@ -317,10 +336,12 @@ async def test_one_send_failing_in_its_own_transaction_does_not_fail_the_others(
         Membership.objects.filter(pk=a_m.pk).delete()
 
     def send_both():
-        return chat_services.post_messages([
-            chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
-            chat_services.SendRequest(ctx_b, "b-1", "still here"),
-        ])
+        return chat_services.post_messages(
+            [
+                chat_services.SendRequest(ctx_a, "a-1", "written just before leaving"),
+                chat_services.SendRequest(ctx_b, "b-1", "still here"),
+            ]
+        )
 
     results = await dsa(_while_a_rival_holds_the_room)(leave, send_both)
     assert isinstance(results[0], Exception) and not isinstance(results[0], DomainError)

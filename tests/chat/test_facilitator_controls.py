@@ -144,7 +144,7 @@ async def test_slow_mode_off_lets_members_post_again(connect, circle, people, po
 
 async def test_muted_member_is_told_privately_and_refused_at_once(connect, circle, people, post):
     """A mute reaches only the muted member (a private notice, on every tab) and their next send gets MUTED."""
-    _f, f_room, [a, b], [room_a, room_b], users = await _staffed_room(connect, people, post, circle)
+    _f, f_room, [a, _b], [room_a, room_b], users = await _staffed_room(connect, people, post, circle)
     tab2 = await connect(users[0], circle)
     await room_b.nothing(0.4)
     await f_room.send(type="mute", alias=a.alias, minutes=10, reason="cooling off")
@@ -179,7 +179,8 @@ async def test_mute_needs_a_member_alias(connect, circle, people, post, target):
 
 
 async def test_closed_room_is_read_only_for_members_until_reopened(connect, circle, people, post):
-    """While closed, members' sends and edits get ROOM_CLOSED (nothing stored) and facilitators may still post; reopening restores sending."""
+    """While closed, members' sends and edits get ROOM_CLOSED (nothing stored) and
+    facilitators may still post; reopening restores sending."""
     _f, f_room, _ms, [room_a, room_b], _users = await _staffed_room(connect, people, post, circle)
     got = await _command(f_room, [room_a, room_b], {"type": "close_room"}, "room_state")
     assert got["done"] == {"type": "done", "of": "close_room", "closed": True, "slow_mode": 0}
@@ -295,7 +296,7 @@ async def test_every_facilitator_action_is_audited(connect, circle, people, post
             await f_room.recv_types("done", broadcast)
         else:
             await f_room.recv_type("done")
-    handle = (await dsa(lambda: facilitator.user.username)())
+    handle = await dsa(lambda: facilitator.user.username)()
     assert await dsa(_audit)(circle) == [
         ("pin", handle, "facilitator", None, 1),
         ("unpin", handle, "facilitator", None, None),

@@ -51,7 +51,7 @@ class GapRepairingClient:
         self.room = room
         hello = room.hello
         self.ids: list[int] = [m["id"] for m in hello["messages"]]
-        self.newest = max(self.ids + [hello["room"]["last_id"]])
+        self.newest = max([*self.ids, hello["room"]["last_id"]])
         self.live = 0  # messages taken from live frames
         self.repaired = 0  # messages taken from resume batches
         self.resumes = 0
@@ -150,6 +150,13 @@ def _as_another_process(fn, *args) -> asyncio.Future:
     return future
 
 
+def _busy_for(seconds: float) -> None:
+    """Hold the thread (and so its event loop) for ``seconds`` of work."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
 async def _busy_loop_until(tasks) -> None:
     """Keep this process's event loop busy (20 ms of work at a time) while ``tasks`` run.
 
@@ -160,7 +167,7 @@ async def _busy_loop_until(tasks) -> None:
     cannot read, and the channel keeps only the first.
     """
     while not all(task.done() for task in tasks):
-        time.sleep(0.02)  # deliberately blocking: the loop is "busy"
+        _busy_for(0.02)  # deliberately blocking: the loop is "busy"
         await asyncio.sleep(0.005)
 
 
@@ -179,9 +186,7 @@ async def test_client_following_the_gap_rule_gets_every_message_in_order(lossy_l
     sender_rooms = [await connect(user, circle) for user in socket_users]
     total = 1 + (SOCKET_SENDERS + THREAD_SENDERS) * PER_SENDER + 1  # setup, bursts, the last one
     following = asyncio.ensure_future(watcher.follow_until(set(range(1, total + 1)), timeout=30))
-    tasks = [
-        asyncio.ensure_future(_send_burst(room, f"ws{n}", PER_SENDER)) for n, room in enumerate(sender_rooms)
-    ] + [
+    tasks = [asyncio.ensure_future(_send_burst(room, f"ws{n}", PER_SENDER)) for n, room in enumerate(sender_rooms)] + [
         _as_another_process(_post_many, user, circle, f"th{n}", PER_SENDER) for n, user in enumerate(thread_users)
     ]
     await _busy_loop_until(tasks)
@@ -216,8 +221,13 @@ async def test_a_lost_predecessor_holds_a_busy_room_back_no_longer_than_the_reor
     layer = get_channel_layer()
 
     def event(msg_id: int, prev: int) -> dict:
-        message = {"id": msg_id, "alias": "Someone", "html": f"<p>{msg_id}</p>", "at": "2026-11-28T00:00:00+00:00",
-                   "reactions": {}}
+        message = {
+            "id": msg_id,
+            "alias": "Someone",
+            "html": f"<p>{msg_id}</p>",
+            "at": "2026-11-28T00:00:00+00:00",
+            "reactions": {},
+        }
         return MessagePosted(message=message, prev=prev).to_layer()
 
     await layer.group_send(circle_group(circle.pk), event(1, 0))

@@ -67,7 +67,11 @@ async def test_reactions_are_counted_per_message(connect, circle, people, post):
     )
     assert (await react(room_c, 1, "heart"))[1] == {"type": "reactions", "id": 1, "counts": {"heart": 2}}
     assert (await react(room_c, 2, "hug"))[1] == {"type": "reactions", "id": 2, "counts": {"hug": 1}}
-    assert (await react(room_a, 1, "seedling"))[1] == {"type": "reactions", "id": 1, "counts": {"heart": 2, "seedling": 1}}
+    assert (await react(room_a, 1, "seedling"))[1] == {
+        "type": "reactions",
+        "id": 1,
+        "counts": {"heart": 2, "seedling": 1},
+    }
     fresh = await connect(a_user, circle)
     assert [m["reactions"] for m in fresh.hello["messages"]] == [{"heart": 2, "seedling": 1}, {"hug": 1}]
     for room in (room_a, room_b, room_c, fresh):
@@ -76,7 +80,7 @@ async def test_reactions_are_counted_per_message(connect, circle, people, post):
 
 async def test_reaction_toggles_on_and_off(connect, circle, people, post):
     """A second "on" changes nothing and broadcasts nothing; "off" takes the reaction back."""
-    author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
+    _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
     await room_b.send(type="react", message=1, reaction="thanks", on=True)
     await room_b.recv_types("done", "reactions")
     assert (await author_room.recv_type("reactions"))["counts"] == {"thanks": 1}
@@ -146,7 +150,9 @@ async def test_author_deletes_own_message_within_the_window(connect, circle, peo
     await room_b.close()
 
 
-@pytest.mark.parametrize("frame", [{"type": "edit", "message": 1, "body": "not mine"}, {"type": "delete", "message": 1}])
+@pytest.mark.parametrize(
+    "frame", [{"type": "edit", "message": 1, "body": "not mine"}, {"type": "delete", "message": 1}]
+)
 async def test_members_cannot_change_others_messages(connect, circle, people, post, frame):
     """Editing or deleting someone else's message is FORBIDDEN and changes nothing."""
     _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
@@ -154,14 +160,18 @@ async def test_members_cannot_change_others_messages(connect, circle, people, po
     await room_b.error("forbidden")
     message = await dsa(stored)(circle, 1)
     assert (message.status, message.body, message.edited_at) == (
-        Message.Status.PUBLISHED, "I slept well for the first time in weeks", None
+        Message.Status.PUBLISHED,
+        "I slept well for the first time in weeks",
+        None,
     )
     assert await author_room.nothing(0.2)
     await author_room.close()
     await room_b.close()
 
 
-@pytest.mark.parametrize("frame", [{"type": "edit", "message": 1, "body": "too late"}, {"type": "delete", "message": 1}])
+@pytest.mark.parametrize(
+    "frame", [{"type": "edit", "message": 1, "body": "too late"}, {"type": "delete", "message": 1}]
+)
 async def test_own_message_cannot_change_after_the_window(connect, circle, people, post, frame):
     """Once CHAT_EDIT_WINDOW_SECONDS have passed, edit and delete get EDIT_WINDOW and change nothing."""
     _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)

@@ -3,8 +3,8 @@
 import pytest
 
 from chat import services as chat_services
-from core.errors import DomainError, ErrorCode
 from community.models import Membership
+from core.errors import DomainError, ErrorCode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +17,7 @@ def compiled_rules(transactional_db):
 
     screening.forget_compiled_rules()
     screening.compiled_rules()
+
 
 # post_message in a room in use: the client_id lookup, the actor (membership, circle
 # and user in one join), the room row (locked), the insert, the room's counters,
@@ -82,9 +83,8 @@ def test_refused_send_stays_within_budget(ctx, circle, people, django_assert_max
     [(f_user, _f)] = people(circle, role=Membership.Role.FACILITATOR)
     staff = chat_services.open_room(user=f_user, slug=circle.slug)
     chat_services.set_room_closed(staff, closed=True)
-    with django_assert_max_num_queries(2):
-        with pytest.raises(DomainError) as caught:
-            chat_services.post_message(ctx, client_id="q1", body="hello?")
+    with django_assert_max_num_queries(2), pytest.raises(DomainError) as caught:
+        chat_services.post_message(ctx, client_id="q1", body="hello?")
     assert caught.value.code == ErrorCode.ROOM_CLOSED
 
 

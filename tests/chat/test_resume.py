@@ -6,9 +6,9 @@ import pytest
 from channels.db import database_sync_to_async as dsa
 from django.test import override_settings
 
-from realtime import protocol
 from chat import services as chat_services
 from community.models import Membership
+from realtime import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

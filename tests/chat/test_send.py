@@ -41,13 +41,18 @@ async def test_message_is_broadcast_to_other_members(connect, circle, people):
     assert frame["prev"] == 0
     message = frame["message"]
     assert set(message) == {"id", "alias", "html", "at", "reactions"}
-    assert (message["id"], message["alias"], message["html"]) == (ack["id"], a.alias, "<p>hello <strong>there</strong></p>")
+    assert (message["id"], message["alias"], message["html"]) == (
+        ack["id"],
+        a.alias,
+        "<p>hello <strong>there</strong></p>",
+    )
     await room_a.close()
     await room_b.close()
 
 
 async def test_repeated_client_id_stores_one_message_and_acks_both(connect, circle, people):
-    """A retried send (same client_id) is stored once, broadcast once, and acked twice with duplicate=true the second time."""
+    """A retried send (same client_id) is stored once, broadcast once, and acked
+    twice, with duplicate=true the second time."""
     _a, room_a, _b, room_b = await _two(connect, people, circle)
     await room_a.send(type="send", client_id="retry-me", body="Once only")
     await room_a.send(type="send", client_id="retry-me", body="Once only")
@@ -85,8 +90,14 @@ RENDERED = [
     ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
     ("1. first\n2. second", "<ol>\n<li>first</li>\n<li>second</li>\n</ol>"),
     ("line one\nline two", "<p>line one<br>\nline two</p>"),
-    ("[a guide](https://example.org/guide)", '<p><a href="https://example.org/guide" rel="nofollow noopener">a guide</a></p>'),
-    ("see https://example.org now", '<p>see <a href="https://example.org" rel="nofollow noopener">https://example.org</a> now</p>'),
+    (
+        "[a guide](https://example.org/guide)",
+        '<p><a href="https://example.org/guide" rel="nofollow noopener">a guide</a></p>',
+    ),
+    (
+        "see https://example.org now",
+        '<p>see <a href="https://example.org" rel="nofollow noopener">https://example.org</a> now</p>',
+    ),
     # Everything outside the subset is shown as text.
     ("# not a heading", "<p># not a heading</p>"),
     ("> not a quote", "<p>&gt; not a quote</p>"),
@@ -224,7 +235,8 @@ async def test_zero_width_joiner_in_emoji_is_kept(connect, circle, people):
 
 
 async def test_lone_surrogate_in_a_body_is_refused_cleanly(connect, circle, people):
-    """A JSON-escaped lone surrogate (valid JSON, not valid text) gets BAD_FRAME, is not stored, and the socket works on."""
+    """A JSON-escaped lone surrogate (valid JSON, not valid text) gets BAD_FRAME, is
+    not stored, and the socket works on."""
     [(user, _m)] = await dsa(people)(circle)
     room = await connect(user, circle)
     await room.send_raw('{"type":"send","client_id":"s","body":"hi \\ud800 there"}')

@@ -10,7 +10,7 @@ async def test_message_reaches_other_member(connect, make_user, circle, join):
     a_user = await dsa(make_user)("alice-h")
     b_user = await dsa(make_user)("bobby-h")
     a_m = await dsa(join)(a_user, circle)
-    b_m = await dsa(join)(b_user, circle)
+    await dsa(join)(b_user, circle)
     a = await connect(a_user, circle)
     b = await connect(b_user, circle)
     assert a.hello["you"]["alias"] == a_m.alias
@@ -20,4 +20,5 @@ async def test_message_reaches_other_member(connect, make_user, circle, join):
     msg = await b.recv_type("message")
     assert msg["message"]["html"] == "<p>hello <strong>there</strong></p>"
     assert msg["message"]["alias"] == a_m.alias
-    await a.close(); await b.close()
+    await a.close()
+    await b.close()

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from community import aliases
-from core.errors import DomainError, ErrorCode
 from community.models import Membership
+from core.errors import DomainError, ErrorCode
 
 ALIAS_RE = re.compile(r"^[A-Z][a-z]+ [A-Z][a-z]+$")
 ALL_ALIASES = [f"{a} {n}" for a, n in itertools.product(aliases.ADJECTIVES, aliases.NOUNS) if a != n]

@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from community import services
-from core.errors import DomainError, ErrorCode
 from community.forms import SignUpForm
 from community.models import Membership
+from core.errors import DomainError, ErrorCode
 from tests.conftest import PASSWORD
 
 User = get_user_model()
@@ -104,7 +104,7 @@ def test_register_user_refuses_a_taken_handle_with_handle_taken(make_user):
 
 
 @pytest.mark.parametrize(
-    "password, message_part",
+    ("password", "message_part"),
     [
         ("short1", "too short"),
         ("password123", "too common"),
@@ -175,7 +175,8 @@ def test_login_with_a_wrong_password_is_refused(client, make_user, unique_handle
 
 
 def test_login_is_throttled_after_max_failures_even_with_the_right_password(client, make_user, unique_handle):
-    """After LOGIN_MAX_FAILURES wrong passwords for a handle, even the right one is refused with the throttle message."""
+    """After LOGIN_MAX_FAILURES wrong passwords for a handle, even the right one is
+    refused with the throttle message."""
     user = make_user(unique_handle())
     for _ in range(settings.LOGIN_MAX_FAILURES):
         login(client, user.username, "not the password at all")

@@ -36,5 +36,5 @@ def test_unique_alias_never_returns_the_avoided_alias():
 
 def test_unique_alias_refuses_when_the_alias_space_is_used_up():
     """An exhausted alias space raises ValueError instead of looping forever."""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="alias"):
         aliases.unique_alias(set(ALL_ALIASES))

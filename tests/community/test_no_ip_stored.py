@@ -5,7 +5,6 @@ import http.cookiejar
 import urllib.parse
 import urllib.request
 
-import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
 

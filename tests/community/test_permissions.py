@@ -1,4 +1,4 @@
-"""Who may do what (community.permissions.check / can): every kind of person × every action.
+"""Who may do what (community.permissions.check / can): every kind of person by every action.
 
 The expectations are written out here, independently of the sets in the module, so a
 change to the rules shows up as a failing row rather than passing silently.
@@ -9,9 +9,9 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 
 from community import services
 from community.apps import MODERATORS_GROUP
-from core.errors import ErrorCode
 from community.models import Membership
 from community.permissions import Action, can, check
+from core.errors import ErrorCode
 from tests.community.helpers import ban, mute, refuse
 
 A = Action

@@ -3,10 +3,9 @@
 import pytest
 
 from community import services
-from core.errors import ErrorCode
 from community.models import Membership
+from core.errors import ErrorCode
 from tests.community.helpers import ban, is_alias, mark_posted, refuse, snapshot
-
 
 # --- joining ------------------------------------------------------------------------
 

@@ -48,9 +48,7 @@ def run_settings(tmp_path, code: str = PRINT_SETTINGS, **env: str) -> subprocess
     """Run ``code`` in a new interpreter with only ``env`` set among the settings variables."""
     clean = {k: v for k, v in os.environ.items() if k not in READ_BY_SETTINGS}
     clean.update(DJANGO_SETTINGS_MODULE="config.settings.base", DATA_DIR=str(tmp_path), **env)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 
 def settings_with(tmp_path, **env: str) -> dict:

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from core.errors import ErrorCode
 from community.models import Membership
+from core.errors import ErrorCode
 from tests.community.helpers import ban, is_alias, mark_posted, snapshot
 
 
@@ -318,4 +318,3 @@ def test_admin_membership_page_does_not_expose_the_user(client_for, superuser, c
     assert response.status_code == 200
     assert 'name="user"' not in response.content.decode()
     assert "vantorra-plume" not in response.content.decode()
-

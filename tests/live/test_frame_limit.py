@@ -26,9 +26,13 @@ def test_oversize_frame_drops_only_that_socket(daphne_server, make_user, circle,
         err = await big.recv_type("error")
         assert err["code"] == "too_large"
         await big.ws.send("y" * 70_000)
-        with pytest.raises(websockets.ConnectionClosed):
+
+        async def read_until_closed():
             while True:
                 await asyncio.wait_for(big.ws.recv(), 5)
+
+        with pytest.raises(websockets.ConnectionClosed):
+            await read_until_closed()
         assert big.ws.close_code == 1006
         await other.send(type="send", client_id="after", body="still here")
         assert (await other.recv_type("ack"))["verdict"] == "published"

@@ -4,7 +4,6 @@ import asyncio
 import os
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from community.models import Membership
 from tests.conftest import session_cookie_for

@@ -1,18 +1,16 @@
-from tests.chat.conftest import connect, post  # noqa: F401  (the live-room socket and posting fixtures)
 import pytest
 from django.contrib.auth.models import Group
 
 from community.apps import MODERATORS_GROUP
 from moderation import screening, services
 from moderation.models import KeywordRule
+from tests.chat.conftest import connect, post  # noqa: F401  (the live-room socket and posting fixtures)
 
 
 @pytest.fixture
 def make_rule(db):
     def make(pattern, *, kind="word", category="harassment", action="flag", **fields) -> KeywordRule:
-        rule = services.save_rule(
-            user=None, pattern=pattern, kind=kind, category=category, action=action, **fields
-        )
+        rule = services.save_rule(user=None, pattern=pattern, kind=kind, category=category, action=action, **fields)
         screening.forget_compiled_rules()  # on_commit does this too; plain django_db tests never commit
         return rule
 

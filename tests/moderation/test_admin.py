@@ -20,8 +20,15 @@ def admin_client_for(site_moderator):
 
 
 def form(**overrides):
-    data = {"pattern": "plug", "kind": "word", "category": "sourcing", "action": "hold", "exempt": "", "note": "",
-            "enabled": "on"}
+    data = {
+        "pattern": "plug",
+        "kind": "word",
+        "category": "sourcing",
+        "action": "hold",
+        "exempt": "",
+        "note": "",
+        "enabled": "on",
+    }
     data.update(overrides)
     return data
 

@@ -120,8 +120,6 @@ def test_fold_map_points_at_the_source_characters():
 
 
 def test_fold_of_empty_text():
-
-
     """Empty text folds to nothing."""
     assert fold("") == ("", [])
 
@@ -192,16 +190,12 @@ def test_phrase_rules_match_word_sequences(pattern, text, hit):
 
 
 def test_phrase_hit_spans_the_whole_phrase():
-
-
     """A phrase hit spans from its first word to its last, separators included."""
     compiled = rules(("kill myself", "phrase"))
     assert matched(compiled, "i'd k.i.l.l, my self tbh") == ["k.i.l.l, my self"]
 
 
 def test_every_occurrence_is_reported():
-
-
     """Each occurrence of a rule's match is a hit of its own."""
     compiled = rules(("kill", "word"))
     assert matched(compiled, "kill and kill again") == ["kill", "kill"]
@@ -233,16 +227,12 @@ def test_exempt_phrases_suppress_overlapping_hits(spec, text, hit):
 
 
 def test_exempt_phrase_only_exempts_its_own_rule():
-
-
     """An exempt phrase silences only the rule that lists it."""
     compiled = rules(("killed it", "phrase", "flag", ["killed it at work"]), ("work", "word"))
     assert [h.rule_id for h in compiled.match("I killed it at work")] == [2]
 
 
 def test_exempt_occurrence_elsewhere_does_not_exempt():
-
-
     """An exempt phrase elsewhere in the message does not exempt a separate hit."""
     compiled = rules(("want to die", "phrase", "crisis", ["don't want to die"]))
     assert matched(compiled, "I don't want to die alone. But I want to die.") == ["want to die"]
@@ -305,8 +295,6 @@ def test_regex_gates_scale_past_many_rules():
 
 
 def test_regex_rules_with_back_references_still_work():
-
-
     """Rules that cannot join the combined pre-filter (back-references) still match."""
     compiled = rules((r"\b(\w+) \1\b", "regex"), (r"(?P<w>die) (?P=w)", "regex"))
     assert matched(compiled, "so so tired, die die") == ["so so", "die die", "die die"]
@@ -373,15 +361,11 @@ def test_validate_accepts_usable_patterns(kind, pattern):
 
 
 def test_pattern_error_is_a_value_error():
-
-
     """PatternError is a ValueError, so generic handlers catch it."""
     assert issubclass(PatternError, ValueError)
 
 
 def test_compile_names_the_bad_rule():
-
-
     """Compiling names the rule whose pattern is unusable."""
     with pytest.raises(PatternError, match=r"Rule 2 \('kill\)'\): Invalid regular expression"):
         compile_rules([RuleSpec(1, "ok", "word", "spam", "flag"), RuleSpec(2, "kill)", "regex", "spam", "flag")])
@@ -402,8 +386,6 @@ def test_compile_refuses_bad_fields(spec, message):
 
 
 def test_compile_can_skip_bad_rules_and_list_them():
-
-
     """on_error='skip' compiles the usable rules and lists the others."""
     compiled = compile_rules(
         [RuleSpec(1, "kill", "word", "crisis", "crisis"), RuleSpec(2, "(a+)+", "regex", "spam", "flag")],
@@ -416,8 +398,8 @@ def test_compile_can_skip_bad_rules_and_list_them():
 
 # --- scoping, shadow, hit fields -------------------------------------------------------
 
-def test_circle_rules_apply_only_in_their_circle():
 
+def test_circle_rules_apply_only_in_their_circle():
     """A circle's rules apply in that circle only; site-wide rules everywhere."""
     compiled = rules(("sitewide", "word"), ("seven", "word", "flag", (), 7), ("eight", "word", "flag", (), 8))
     text = "sitewide seven eight"
@@ -428,8 +410,6 @@ def test_circle_rules_apply_only_in_their_circle():
 
 
 def test_circle_scoping_applies_to_every_kind():
-
-
     """Circle scoping holds for words, phrases, regexes and built-ins alike."""
     compiled = rules(
         ("one", "word", "flag", (), 7),
@@ -443,8 +423,6 @@ def test_circle_scoping_applies_to_every_kind():
 
 
 def test_shadow_flag_is_carried_on_hits():
-
-
     """A shadow rule's hits say so."""
     compiled = rules(("kill", "word", "crisis", (), None, True), ("die", "word", "crisis"))
     hits = compiled.match("kill die")
@@ -452,35 +430,27 @@ def test_shadow_flag_is_carried_on_hits():
 
 
 def test_hit_carries_rule_fields_and_original_span():
-
-
     """A hit carries its rule's fields and a span of the original text."""
     compiled = compile_rules([RuleSpec(42, "want to die", "phrase", "crisis", "crisis")])
     text = "Honestly I WANT to d.i.e."
     (hit,) = compiled.match(text)
     assert hit == Hit(42, "crisis", "crisis", False, 11, 24, "WANT to d.i.e")
-    assert text[hit.start:hit.end] == hit.matched
+    assert text[hit.start : hit.end] == hit.matched
 
 
 def test_hits_are_in_text_order():
-
-
     """Hits come in text order (start, end, rule id)."""
     compiled = rules(("b", "word"), ("a", "word"), ("a b", "phrase"))
     assert [(h.start, h.rule_id) for h in compiled.match("a b")] == [(0, 2), (0, 3), (2, 1)]
 
 
 def test_version_rules_counts_the_rules():
-
-
     """version_rules is the number of compiled rules."""
     assert rules(("a", "word"), ("b c", "phrase"), (r"\bd\b", "regex"), ("@phone", "regex")).version_rules == 4
     assert compile_rules([]).version_rules == 0
 
 
 def test_empty_rule_set_and_empty_text():
-
-
     """No rules or no text: no hits."""
     assert compile_rules([]).match("anything at all") == []
     assert rules(("kill", "word")).match("") == []
@@ -511,8 +481,6 @@ def test_redaction_spans_map_back_to_the_original(text, expected):
 
 
 def test_redact_only_touches_redact_hits():
-
-
     """Only hits whose action is redact are replaced."""
     compiled = rules(("secret", "word", "redact"), ("kill", "word", "crisis"))
     text = "kill the secret"
@@ -520,16 +488,12 @@ def test_redact_only_touches_redact_hits():
 
 
 def test_redact_ignores_shadow_hits():
-
-
     """Shadow redact hits are reported but not applied."""
     compiled = rules(("secret", "word", "redact", (), None, True))
     assert redact("my secret", compiled.match("my secret")) == "my secret"
 
 
 def test_redact_merges_overlapping_and_touching_spans():
-
-
     """Overlapping or touching spans become one replacement."""
     hits = [
         Hit(1, "personal-info", "redact", False, 3, 8, ""),
@@ -636,8 +600,8 @@ def test_digit_folding_does_not_hide_phone_numbers_from_the_detector():
 
 # --- scale -------------------------------------------------------------------------
 
-def test_ten_thousand_word_and_phrase_rules_compile_and_match():
 
+def test_ten_thousand_word_and_phrase_rules_compile_and_match():
     """A 10,000-rule set compiles and matches the right rules."""
     specs = [RuleSpec(i, f"zq{i:05d}x", "word", "spam", "flag") for i in range(5000)]
     specs += [RuleSpec(5000 + i, f"qz{i:05d} and more", "phrase", "spam", "flag") for i in range(5000)]
@@ -691,7 +655,7 @@ if given is not None:
         hits = PACKISH.match(text)
         for hit in hits:
             assert 0 <= hit.start < hit.end <= len(text)
-            assert text[hit.start:hit.end] == hit.matched
+            assert text[hit.start : hit.end] == hit.matched
         assert hits == sorted(hits, key=lambda h: (h.start, h.end, h.rule_id))
         redacted = redact(text, hits)
         if not hits:
@@ -709,8 +673,44 @@ if given is not None:
     ]
     ORACLE = compile_rules(RuleSpec(n, p, "regex", "crisis", "flag") for n, p in enumerate(ORACLE_REGEXES))
     ORACLE_WORDS = st.sampled_from(
-        "i im am so sad want to die commit attempt suicide kill kiiill k1ll sell selling my k t.me/ 5 50mg mg "
-        "no one would will miss me . , ! ' - su1c1de ATTEMPT Ｋ".split()
+        [
+            "i",
+            "im",
+            "am",
+            "so",
+            "sad",
+            "want",
+            "to",
+            "die",
+            "commit",
+            "attempt",
+            "suicide",
+            "kill",
+            "kiiill",
+            "k1ll",
+            "sell",
+            "selling",
+            "my",
+            "k",
+            "t.me/",
+            "5",
+            "50mg",
+            "mg",
+            "no",
+            "one",
+            "would",
+            "will",
+            "miss",
+            "me",
+            ".",
+            ",",
+            "!",
+            "'",
+            "-",
+            "su1c1de",
+            "ATTEMPT",
+            "Ｋ",
+        ]
     )
 
     @needs_hypothesis
@@ -733,8 +733,6 @@ if given is not None:
     def test_property_disguised_words_still_match(data):
         """A word rule survives case, look-alikes, accents and repeated letters."""
         word = data.draw(st.sampled_from(["kill", "sleep", "alone", "kiss", "oasis", "eskimo"]))
-        disguised = "".join(
-            data.draw(st.sampled_from([c, c.upper(), c * 3, *LOOKALIKE.get(c, "")])) for c in word
-        )
+        disguised = "".join(data.draw(st.sampled_from([c, c.upper(), c * 3, *LOOKALIKE.get(c, "")])) for c in word)
         compiled = rules((word, "word"))
         assert [h.matched for h in compiled.match(f"so {disguised} now")] == [disguised]

@@ -17,8 +17,16 @@ from moderation.matcher import ACTIONS, CATEGORIES, KINDS, RuleSpec, compile_rul
 PACK_PATH = Path(__file__).resolve().parents[2] / "moderation" / "rulepacks" / "default.json"
 PACK = json.loads(PACK_PATH.read_text(encoding="utf-8"))
 RULES = PACK["rules"]
-REQUIRED = {"pattern": str, "kind": str, "category": str, "action": str, "exempt": list, "note": str,
-            "catches": list, "spares": list}
+REQUIRED = {
+    "pattern": str,
+    "kind": str,
+    "category": str,
+    "action": str,
+    "exempt": list,
+    "note": str,
+    "catches": list,
+    "spares": list,
+}
 
 
 def rule_id(index: int) -> int:
@@ -47,11 +55,13 @@ def label(index: int) -> str:
 
 CATCHES = [
     pytest.param(i, sentence, id=f"{label(i)}|{sentence[:40]}")
-    for i, rule in enumerate(RULES) for sentence in rule.get("catches", [])
+    for i, rule in enumerate(RULES)
+    for sentence in rule.get("catches", [])
 ]
 SPARES = [
     pytest.param(i, sentence, id=f"{label(i)}|{sentence[:40]}")
-    for i, rule in enumerate(RULES) for sentence in rule.get("spares", [])
+    for i, rule in enumerate(RULES)
+    for sentence in rule.get("spares", [])
 ]
 EACH_RULE = [pytest.param(i, id=label(i)) for i in range(len(RULES))]
 
@@ -140,7 +150,7 @@ def test_rule_catches_its_example(index, sentence):
     hits = [h for h in compiled().match(sentence) if h.rule_id == rule_id(index)]
     assert hits, f"{RULES[index]['pattern']!r} did not match {sentence!r}"
     assert {h.action for h in hits} == {RULES[index]["action"]}
-    assert all(sentence[h.start:h.end] == h.matched for h in hits)
+    assert all(sentence[h.start : h.end] == h.matched for h in hits)
 
 
 @pytest.mark.parametrize(("index", "sentence"), SPARES)

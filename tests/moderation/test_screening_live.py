@@ -23,7 +23,9 @@ def pair(make_user, circle, join):
 async def staff_socket(user):
     cookie = await dsa(session_cookie_for)(user)
     ws = WebsocketCommunicator(
-        application, "/ws/moderation/", headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())]
+        application,
+        "/ws/moderation/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
     )
     connected, _ = await ws.connect()
     assert connected
@@ -155,7 +157,9 @@ async def test_flagged_message_is_published_and_queued_without_telling_the_autho
     await b.close()
 
 
-async def test_crisis_is_published_supported_and_alerted(connect, pair, circle, join, make_user, make_rule, site_moderator):
+async def test_crisis_is_published_supported_and_alerted(
+    connect, pair, circle, join, make_user, make_rule, site_moderator
+):
     """A crisis message is published, the sender privately gets the crisis resources,
     the circle's facilitator in the room and every online moderator are alerted."""
     await dsa(make_rule)("end my life", kind="phrase", category="crisis", action="crisis")

@@ -41,5 +41,5 @@ def test_a_risk_is_never_silenced_by_a_block_or_a_hold():
 def test_the_vocabulary_is_one_list():
     assert set(RULE_ACTIONS) == {v.value for v in Verdict} - {"publish"}
     assert set(PRECEDENCE) == {Verdict(a) for a in RULE_ACTIONS}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown rule actions"):
         decide(["shout"])

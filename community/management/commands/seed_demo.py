@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        User = get_user_model()
+        user_model = get_user_model()
         circle, _ = Circle.objects.get_or_create(
             slug=DEMO_SLUG,
             defaults={
@@ -44,9 +44,9 @@ class Command(BaseCommand):
         lines = []
         for handle, role in PEOPLE:
             password = secrets.token_urlsafe(9)
-            user = User.objects.filter(username=handle).first()
+            user = user_model.objects.filter(username=handle).first()
             if user is None:
-                user = User.objects.create_user(username=handle, password=password)
+                user = user_model.objects.create_user(username=handle, password=password)
             else:
                 user.set_password(password)
                 user.save(update_fields=["password"])
@@ -60,6 +60,6 @@ class Command(BaseCommand):
             services.set_role(circle=circle, membership=membership, role=role)
             lines.append((handle, password, role.label, membership.alias))
         self.stdout.write(f"Demo circle: {circle.name} (/circles/{circle.slug}/)")
-        for handle, password, role, alias in lines:
+        for handle, password, role_label, alias in lines:
             shown = "********" if options["quiet_passwords"] else password
-            self.stdout.write(f"  {role:<12} handle={handle:<18} password={shown:<14} alias={alias}")
+            self.stdout.write(f"  {role_label:<12} handle={handle:<18} password={shown:<14} alias={alias}")
