@@ -53,43 +53,56 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_NOT_SIGNED_IN)
             return
         try:
-            self.ctx = ctx = await database_sync_to_async(services.open_room)(user=user, slug=slug)
-        except DomainError:
-            await self.close(code=protocol.CLOSE_NOT_ALLOWED)
+            self.ctx = ctx = await database_sync_to_async(services.connect_room)(user=user, slug=slug)
+        except DomainError as err:
+            if err.code != ErrorCode.RATE_LIMITED:
+                await self.close(code=protocol.CLOSE_NOT_ALLOWED)
+                return
+            # Told why and when to come back, then closed.
+            await self.accept()
+            await self.send_frame(protocol.error_frame(err))
+            await self.close(code=protocol.CLOSE_TOO_MANY)
             return
         await self.accept()
         hub = get_hub()
         self.room = room = await hub.join(ctx.circle_id, self, ctx.alias)
         try:
-            state = await database_sync_to_async(services.hello)(ctx, since=since, limit=protocol.RESUME_BATCH)
+            state = await database_sync_to_async(services.hello)(
+                ctx, since=since, limit=protocol.RESUME_BATCH, replay_max=protocol.RESUME_MAX
+            )
         except DomainError as err:
             await self.send_frame(protocol.error_frame(err))
             await self.close(code=protocol.CLOSE_NOT_ALLOWED)
             return
-        messages = state["messages"]
-        await self.send_frame(
-            protocol.hello_frame(
-                alias=ctx.alias,
-                role=ctx.role,
-                held=state["held"],
-                room=state["state"],
-                present=room.present_aliases(),
-                messages=messages,
-                more_after=since is not None and len(messages) == protocol.RESUME_BATCH,
-            )
+        hello = protocol.hello_frame(
+            alias=ctx.alias,
+            role=ctx.role,
+            held=state["held"],
+            room=state["state"],
+            present=room.present_aliases(),
+            messages=state["messages"],
+            resuming=state["resuming"],
+            more=len(state["messages"]) == protocol.RESUME_BATCH,
+            reset=state["reset"],
         )
-        last = messages[-1]["id"] if messages else (since or 0)
-        if since is not None:
-            # Resume: every published message after ``since``, before live traffic.
-            while len(messages) == protocol.RESUME_BATCH:
+        await self.send_frame(hello)
+        sent = hello["messages"]
+        if state["resuming"]:
+            # Every published message after ``since``, before live traffic, in
+            # frames bounded by size.
+            last = sent[-1]["id"] if sent else (since or 0)
+            more = hello["more_after"]
+            while more:
                 messages, _latest = await database_sync_to_async(services.resume)(
                     ctx, since=last, limit=protocol.RESUME_BATCH
                 )
-                if messages:
-                    last = messages[-1]["id"]
-                    await self.send_frame(protocol.resume_frame(last, messages))
+                batch = protocol.resume_frame(last, messages)
+                if not batch["messages"]:
+                    break
+                await self.send_frame(batch)
+                last, more = batch["messages"][-1]["id"], batch["more"]
         else:
-            last = max(last, state["state"]["last_id"])
+            last = max(sent[-1]["id"] if sent else 0, state["state"]["last_id"])
         await hub.go_live(room, self, last_id=last)
 
     def _since(self) -> int | None:

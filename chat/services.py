@@ -67,15 +67,35 @@ def open_room(*, user, slug: str) -> RoomContext:
     return RoomContext(user.pk, circle.pk, membership.pk, membership.alias, membership.role)
 
 
-def hello(ctx: RoomContext, *, since: int | None, limit: int) -> dict[str, Any]:
-    """Everything the ``hello`` frame carries except presence (held by the hub)."""
+def connect_room(*, user, slug: str) -> RoomContext:
+    """``open_room`` for a new socket, counted against the member's connect
+    budget (RATE_LIMITED with ``retry_after`` past it)."""
+    ctx = open_room(user=user, slug=slug)
+    ratelimit.hit("connect", ctx.membership_id)
+    return ctx
+
+
+def hello(ctx: RoomContext, *, since: int | None, limit: int, replay_max: int) -> dict[str, Any]:
+    """Everything the ``hello`` frame carries except presence (held by the hub).
+
+    With ``since``: the first ``limit`` published messages after it, unless the
+    member is more than ``replay_max`` ids behind: then, as without ``since``,
+    the newest messages, and ``reset`` (replaying a whole circle on every
+    connect would cost every other member of the process)."""
     circle = Circle.objects.get(pk=ctx.circle_id)
     state = selectors.room_state(circle)
-    if since is None:
+    reset = since is not None and state["last_id"] - since > replay_max
+    if since is None or reset:
         messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY)
     else:
         messages = selectors.history_after(ctx.circle_id, since, limit)
-    return {"state": state, "messages": messages, "held": selectors.own_held(ctx.circle_id, ctx.membership_id)}
+    return {
+        "state": state,
+        "messages": messages,
+        "held": selectors.own_held(ctx.circle_id, ctx.membership_id),
+        "resuming": since is not None and not reset,
+        "reset": reset,
+    }
 
 
 def _actor(ctx: RoomContext, *, lock: bool = False) -> Membership:

@@ -18,7 +18,7 @@ from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
 from core.errors import DomainError, ErrorCode
-from realtime.protocol import MAX_BODY_CHARS
+from realtime.protocol import MAX_BODY_CHARS, MAX_MESSAGE_HTML_BYTES
 
 MAX_BODY_LINES = 60
 
@@ -144,6 +144,12 @@ def render_for_storage(text: str) -> str:
     if text.strip() and not visible_text(out):
         log.error("rendering a message of %d characters gave no visible text; refused", len(text))
         raise DomainError(ErrorCode.RENDER_FAILED, RENDER_FAILED_MESSAGE)
+    if len(out.encode("utf-8")) > MAX_MESSAGE_HTML_BYTES:
+        raise DomainError(
+            ErrorCode.TOO_LARGE,
+            "This message has too much formatting to show. Please shorten it or send it in parts.",
+            limit=MAX_MESSAGE_HTML_BYTES,
+        )
     return out
 
 

@@ -246,8 +246,8 @@ class Room:
             # in a busy room a predecessor that was lost for good would otherwise
             # hold every later message back for as long as messages keep coming.
             self.reorder_timer = asyncio.get_running_loop().call_later(REORDER_WAIT, self._reorder_expired)
-        if ready:
-            await self.deliver(protocol.messages_frame(ready))
+        for frame in protocol.messages_frames(ready):
+            await self.deliver(frame)
 
     def _reorder_expired(self) -> None:
         self.reorder_timer = None

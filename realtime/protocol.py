@@ -21,15 +21,28 @@ from .events import Event, MessagePosted, MessagesPosted, MessageView
 # A message body's bound in characters after normalisation (chat.text enforces it).
 MAX_BODY_CHARS = 4000
 
-# A text frame larger than this is refused with an error frame (the socket stays
-# open).  Above DAPHNE_MAX_MESSAGE_BYTES (set on Daphne's command line by
-# scripts/serve and the tests) Daphne drops the connection; the client sees 1006.
+# Limits, each set on purpose (docs/protocol.md, "Limits"):
+# * inbound: a client frame larger than MAX_FRAME_BYTES is refused with an error
+#   frame and the socket stays open;
+# * outbound: every frame the server builds is at most MAX_SERVER_FRAME_BYTES:
+#   message lists (hello, resume, history, live batches) are paged by size;
+# * transport: Daphne's --websocket-max-message-size (DAPHNE_MAX_MESSAGE_BYTES,
+#   set by scripts/serve and the tests) is one cap that autobahn applies to both
+#   directions: above it an incoming frame drops the connection (1006) and an
+#   outgoing one would close the socket with 1011.  It sits above both bounds;
+# * one message's HTML is at most MAX_MESSAGE_HTML_BYTES (chat.text), so any
+#   frame can carry at least one message.
 MAX_FRAME_BYTES = 16 * 1024
-DAPHNE_MAX_MESSAGE_BYTES = 64 * 1024
+MAX_SERVER_FRAME_BYTES = 128 * 1024
+DAPHNE_MAX_MESSAGE_BYTES = 256 * 1024
+MAX_MESSAGE_HTML_BYTES = 48 * 1024
 MAX_CLIENT_ID = 64
 MAX_REASON = 500
 HISTORY_PAGE = 50
 RESUME_BATCH = 200
+# A connect with ``since`` replays at most this many messages; further behind,
+# the client starts over from the newest (hello ``reset``) and pages back.
+RESUME_MAX = 1000
 MAX_MUTE_MINUTES = 24 * 60
 MAX_SLOW_MODE_SECONDS = 600
 
@@ -37,6 +50,7 @@ MAX_SLOW_MODE_SECONDS = 600
 CLOSE_NOT_SIGNED_IN = 4401  # no session: sign in first
 CLOSE_NOT_ALLOWED = 4403  # not a member, banned or removed while connected
 CLOSE_TOO_BIG = 1006  # Daphne drops the connection on a frame above DAPHNE_MAX_MESSAGE_BYTES
+CLOSE_TOO_MANY = 4429  # too many connects in a short time: wait (retry_after) and reconnect
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
 
@@ -225,6 +239,29 @@ def message_view(
     return view
 
 
+def size(value: Any) -> int:
+    """Bytes of ``value`` as encoded in a frame."""
+    return len(encode(value).encode("utf-8"))
+
+
+def fit(items: Sequence[Any], budget: int, *, keep: str) -> tuple[list[Any], bool]:
+    """As many of ``items`` as fit in ``budget`` bytes, kept from the ``"oldest"``
+    (first) or the ``"newest"`` (last) end; and whether any were left out.  At
+    least one item is kept (every single message fits in a frame)."""
+    ordered = list(items) if keep == "oldest" else list(reversed(items))
+    kept: list[Any] = []
+    used = 0
+    for item in ordered:
+        cost = size(item) + 1
+        if kept and used + cost > budget:
+            break
+        kept.append(item)
+        used += cost
+    if keep != "oldest":
+        kept.reverse()
+    return kept, len(kept) < len(items)
+
+
 def hello_frame(
     *,
     alias: str,
@@ -233,18 +270,37 @@ def hello_frame(
     room: dict[str, Any],
     present: list[str],
     messages: list[MessageView],
-    more_after: bool,
+    resuming: bool,
+    more: bool,
+    reset: bool = False,
 ) -> Frame_:
-    """The first frame on a live-room socket."""
-    return {
+    """The first frame on a live-room socket, at most MAX_SERVER_FRAME_BYTES.
+
+    A fresh connect carries the newest messages (the oldest left out when they do
+    not fit: the client pages back with ``history``).  A resuming connect carries
+    the oldest messages after ``since`` and ``more_after`` when more follow (in
+    ``batch`` frames).  ``reset``: the client was too far behind to replay; these
+    are the newest messages and the client starts over from them."""
+    frame: Frame_ = {
         "type": "hello",
-        "you": {"alias": alias, "role": role, "held": held},
+        "you": {"alias": alias, "role": role, "held": []},
         "room": room,
-        "present": present,
-        "messages": messages,
-        "more_after": more_after,
-        "limits": {"body_chars": MAX_BODY_CHARS, "frame_bytes": MAX_FRAME_BYTES},
+        "present": present[:500],
+        "messages": [],
+        "more_after": False,
+        "limits": {
+            "body_chars": MAX_BODY_CHARS,
+            "frame_bytes": MAX_FRAME_BYTES,
+            "server_frame_bytes": MAX_SERVER_FRAME_BYTES,
+        },
     }
+    if reset:
+        frame["reset"] = True
+    frame["you"]["held"], _ = fit(held, MAX_SERVER_FRAME_BYTES // 4, keep="newest")
+    budget = MAX_SERVER_FRAME_BYTES - size(frame)
+    frame["messages"], trimmed = fit(messages, budget, keep="oldest" if resuming else "newest")
+    frame["more_after"] = resuming and (more or trimmed)
+    return frame
 
 
 def ack_frame(client_id: str, message_id: int | None, verdict: str, duplicate: bool, reason: str = "") -> Frame_:
@@ -264,30 +320,37 @@ def report_done_frame(message_id: int) -> Frame_:
     return done_frame("report", {"id": message_id, "message": "Thank you. A moderator will look at it."})
 
 
+_LIST_BUDGET = MAX_SERVER_FRAME_BYTES - 512  # room for the frame's other fields
+
+
 def history_frame(before: int, messages: list[MessageView]) -> Frame_:
-    """A page of older messages, oldest first; ``more`` when older ones remain."""
+    """A page of older messages, oldest first, at most MAX_SERVER_FRAME_BYTES (the
+    ones nearest ``before`` kept); ``more`` when older ones remain."""
+    kept, trimmed = fit(messages, _LIST_BUDGET, keep="newest")
     return {
         "type": "batch",
         "kind": "history",
         "before": before,
-        "messages": messages,
-        "more": len(messages) == HISTORY_PAGE,
+        "messages": kept,
+        "more": trimmed or len(messages) == HISTORY_PAGE,
     }
 
 
 def resume_frame(since: int, messages: list[MessageView], latest: int | None = None) -> Frame_:
-    """Published messages after ``since`` (asked for, with the room's latest id and
-    ``more``; or sent after ``hello`` on a resuming connect, without them)."""
-    if latest is None:
-        return {"type": "batch", "kind": "resume", "messages": messages}
-    return {
+    """Published messages after ``since``, oldest first, at most
+    MAX_SERVER_FRAME_BYTES; ``more`` when newer ones remain.  Asked for by the
+    client (with the room's ``latest`` id), or sent after ``hello`` on a
+    resuming connect (without it)."""
+    kept, trimmed = fit(messages, _LIST_BUDGET, keep="oldest")
+    frame: Frame_ = {
         "type": "batch",
         "kind": "resume",
-        "since": since,
-        "messages": messages,
-        "latest": latest,
-        "more": len(messages) == RESUME_BATCH,
+        "messages": kept,
+        "more": trimmed or len(messages) == RESUME_BATCH,
     }
+    if latest is not None:
+        frame.update(since=since, latest=latest)
+    return frame
 
 
 def presence_frame(*, joined: list[str], left: list[str], count: int) -> Frame_:
@@ -301,10 +364,22 @@ def pong_frame() -> Frame_:
 
 def messages_frame(items: Sequence[MessagePosted]) -> Frame_:
     """One ``message`` frame, or a ``messages`` frame when several messages go out
-    together (in id order)."""
+    together (in id order).  See ``messages_frames`` for the size bound."""
     if len(items) == 1:
         return {"type": "message", "message": items[0].message, "prev": items[0].prev}
     return {"type": "messages", "items": [{"message": e.message, "prev": e.prev} for e in items]}
+
+
+def messages_frames(items: Sequence[MessagePosted]) -> list[Frame_]:
+    """``items`` as message frames in id order, each at most MAX_SERVER_FRAME_BYTES."""
+    frames: list[Frame_] = []
+    rest = list(items)
+    while rest:
+        entries = [{"message": e.message, "prev": e.prev} for e in rest]
+        kept, _ = fit(entries, _LIST_BUDGET, keep="oldest")
+        frames.append(messages_frame(rest[: len(kept)]))
+        rest = rest[len(kept) :]
+    return frames
 
 
 def event_frame(event: Event) -> Frame_ | None:

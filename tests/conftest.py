@@ -18,6 +18,7 @@ from django.test import Client
 
 from community import services
 from community.models import Circle, Membership
+from realtime import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a calm river at dusk"
@@ -144,11 +145,11 @@ class DaphneProcess:
                 # Verbosity 1 would print an access log with every client's address.
                 "-v",
                 "0",
-                # The same frame limit as scripts/serve (docs/protocol.md).
+                # The same transport cap as scripts/serve (docs/protocol.md, "Limits").
                 "--websocket-max-message-size",
-                "65536",
+                str(protocol.DAPHNE_MAX_MESSAGE_BYTES),
                 "--websocket-max-frame-size",
-                "65536",
+                str(protocol.DAPHNE_MAX_MESSAGE_BYTES),
                 "config.asgi:application",
             ],
             cwd=ROOT,

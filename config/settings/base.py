@@ -224,6 +224,7 @@ CHAT_RATE_LIMITS = {
     "react": (int(os.environ.get("CHAT_RATE_REACT", "40")), 10),
     "report": (int(os.environ.get("CHAT_RATE_REPORT", "10")), 60),
     "frame": (int(os.environ.get("CHAT_RATE_FRAMES", "120")), 10),
+    "connect": (int(os.environ.get("CHAT_RATE_CONNECTS", "30")), 60),
 }
 CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "900"))
 CHAT_HELLO_HISTORY = 50

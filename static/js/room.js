@@ -137,6 +137,15 @@
         showHeld(f.you.held || []);
         applyState(f.room);
         setPinned(f.room.pinned);
+        if (f.reset) {
+          // Too far behind to replay: start over from the newest messages.
+          shown.forEach(function (li) {
+            li.remove();
+          });
+          shown.clear();
+          lastId = 0;
+          oldestId = null;
+        }
         f.messages.forEach(addMessage);
         if (f.more_after) requestResume();
         else lastId = Math.max(lastId, f.room.last_id || 0);

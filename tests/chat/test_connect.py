@@ -13,7 +13,7 @@ from .helpers import ban
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GENEROUS = {"send": (1000, 10), "react": (1000, 10), "report": (1000, 60), "frame": (1000, 10)}
+GENEROUS = {"send": (1000, 10), "react": (1000, 10), "report": (1000, 60), "frame": (1000, 10), "connect": (1000, 60)}
 
 
 async def test_anonymous_visitor_is_refused_before_any_data(attempt, circle):

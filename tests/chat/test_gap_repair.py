@@ -21,7 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SOCKET_SENDERS = 2
 THREAD_SENDERS = 3
 PER_SENDER = 15
-GENEROUS = {"send": (10_000, 10), "react": (1000, 10), "report": (1000, 60), "frame": (10_000, 10)}
+GENEROUS = {
+    "send": (10_000, 10),
+    "react": (1000, 10),
+    "report": (1000, 60),
+    "frame": (10_000, 10),
+    "connect": (1000, 60),
+}
 
 
 @pytest.fixture

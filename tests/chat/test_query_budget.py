@@ -93,7 +93,7 @@ def test_hello_stays_within_budget(ctx, circle, people, post, django_assert_max_
     for n, (user, _m) in enumerate(people(circle, 3) * 10):
         post(user, circle, f"message {n}")
     with django_assert_max_num_queries(5):
-        data = chat_services.hello(ctx, since=None, limit=200)
+        data = chat_services.hello(ctx, since=None, limit=200, replay_max=1000)
     assert len(data["messages"]) == 31
 
 

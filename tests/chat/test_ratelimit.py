@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Long windows: the counters are fixed windows, and a test that straddled a window
 # boundary would see its count start again.
 HOUR = 3600
-LIMITS = {"send": (3, HOUR), "react": (2, HOUR), "report": (1, HOUR), "frame": (1000, HOUR)}
+LIMITS = {"send": (3, HOUR), "react": (2, HOUR), "report": (1, HOUR), "frame": (1000, HOUR), "connect": (1000, HOUR)}
 
 
 async def test_sends_over_the_limit_are_refused_and_not_stored(connect, circle, people):

@@ -12,7 +12,13 @@ from realtime import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GENEROUS = {"send": (10_000, 10), "react": (1000, 10), "report": (1000, 60), "frame": (10_000, 10)}
+GENEROUS = {
+    "send": (10_000, 10),
+    "react": (1000, 10),
+    "report": (1000, 60),
+    "frame": (10_000, 10),
+    "connect": (1000, 60),
+}
 
 
 def _remove(user, circle, seq: int) -> None:
@@ -216,3 +222,48 @@ async def test_malformed_since_is_a_fresh_hello(connect, circle, people, post, s
     assert [m["id"] for m in room.hello["messages"]] == [1]
     assert room.hello["more_after"] is False
     await room.close()
+
+
+async def test_a_member_too_far_behind_starts_over_from_the_newest(connect, circle, people, post, monkeypatch):
+    """Replaying a whole circle on every connect is bounded: more than RESUME_MAX
+    behind, hello carries the newest messages with ``reset`` (the client starts
+    over and pages back); within it, the replay is exact."""
+    monkeypatch.setattr(protocol, "RESUME_MAX", 10)
+    (a_user, _a), (b_user, _b) = await dsa(people)(circle, 2)
+    with override_settings(CHAT_RATE_LIMITS=GENEROUS, CHAT_HELLO_HISTORY=5):
+        for n in range(30):
+            await dsa(post)(a_user, circle, f"m{n}")
+        far = await connect(b_user, circle, since=3)
+        assert far.hello["reset"] is True and far.hello["more_after"] is False
+        assert [m["id"] for m in far.hello["messages"]] == [26, 27, 28, 29, 30]
+        near = await connect(b_user, circle, since=22)
+        assert "reset" not in near.hello
+        assert [m["id"] for m in near.hello["messages"]] == list(range(23, 31))
+    await far.close()
+    await near.close()
+
+
+async def test_connects_beyond_the_budget_are_told_when_to_come_back(circle, people, monkeypatch):
+    """A member opening sockets in a loop gets, past the connect budget, an
+    ``error`` rate_limited with retry_after, then close 4429; nothing else."""
+    from tests.chat.conftest import communicator_for
+
+    [(user, _m)] = await dsa(people)(circle)
+    limits = {**GENEROUS, "connect": (3, 60)}
+    with override_settings(CHAT_RATE_LIMITS=limits):
+        opened = []
+        for _ in range(3):
+            ws = await dsa(communicator_for)(user, circle.slug)
+            connected, _code = await ws.connect()
+            assert connected
+            assert (await ws.receive_json_from(timeout=3))["type"] == "hello"
+            opened.append(ws)
+        ws = await dsa(communicator_for)(user, circle.slug)
+        connected, _code = await ws.connect()
+        assert connected
+        err = await ws.receive_json_from(timeout=3)
+        assert err["type"] == "error" and err["code"] == "rate_limited" and err["retry_after"] > 0
+        closed = await ws.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": protocol.CLOSE_TOO_MANY}
+        for ws in opened:
+            await ws.disconnect(timeout=10)

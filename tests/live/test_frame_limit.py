@@ -6,6 +6,7 @@ import json
 import pytest
 import websockets
 
+from realtime import protocol
 from tests.conftest import session_cookie_for
 from tests.live.wsclient import LiveSocket
 
@@ -13,9 +14,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_oversize_frame_drops_only_that_socket(daphne_server, make_user, circle, join):
-    """A frame above 64 KiB makes Daphne drop the connection (the client sees 1006,
-    never 1011: autobahn fails oversize frames by dropping the TCP connection); a frame
-    between 16 and 64 KiB gets a too_large error; another member keeps chatting."""
+    """A frame above Daphne's 256 KiB cap makes Daphne drop the connection (the
+    client sees 1006, never 1011: autobahn fails oversize frames by dropping the
+    TCP connection); a frame between 16 and 256 KiB gets a too_large error;
+    another member keeps chatting."""
     big_user, other_user = join(make_user("big-frame"), circle).user, join(make_user("calm-frame"), circle).user
     big_cookie, other_cookie = session_cookie_for(big_user), session_cookie_for(other_user)
 
@@ -25,7 +27,9 @@ def test_oversize_frame_drops_only_that_socket(daphne_server, make_user, circle,
         await big.ws.send(json.dumps({"type": "send", "client_id": "m", "body": "x" * 20_000}))
         err = await big.recv_type("error")
         assert err["code"] == "too_large"
-        await big.ws.send("y" * 70_000)
+        await big.ws.send("z" * 100_000)
+        assert (await big.recv_type("error"))["code"] == "too_large"
+        await big.ws.send("y" * (protocol.DAPHNE_MAX_MESSAGE_BYTES + 1000))
 
         async def read_until_closed():
             while True:

@@ -11,6 +11,7 @@ class LiveSocket:
         self.ws = ws
         self.hello = None
         self.split = []  # the rest of a received "messages" frame
+        self.sizes: list[int] = []  # bytes of every frame received
 
     @classmethod
     async def open(cls, server, slug, cookie, *, since=None):
@@ -34,7 +35,9 @@ class LiveSocket:
         """The next frame; a ``messages`` frame is seen as its ``message`` frames."""
         if self.split:
             return self.split.pop(0)
-        frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        self.sizes.append(len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw))
+        frame = json.loads(raw)
         if frame["type"] == "messages":
             self.split = [{"type": "message", **item} for item in frame["items"]]
             return self.split.pop(0)
