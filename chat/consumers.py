@@ -5,15 +5,21 @@ frame is parsed (``realtime.protocol``), dispatched to one service call
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
 
+from community import services as community_services
 from core.errors import DomainError, ErrorCode
 from realtime import protocol
 from realtime.hub import Room, get_hub
+from realtime.limits import FrameBudget, Take
 
 from . import frames, services
 
@@ -27,6 +33,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     ctx: services.RoomContext | None = None
     room: Room | None = None
+    session_ends: datetime | None = None
 
     @property
     def membership_id(self) -> int:
@@ -35,6 +42,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     @property
     def role(self) -> str:
         return self.ctx.role if self.ctx is not None else ""
+
+    @property
+    def user_id(self) -> int:
+        return self.ctx.user_id if self.ctx is not None else 0
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes old database connections before every event, a thread
@@ -63,6 +74,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(err))
             await self.close(code=protocol.CLOSE_TOO_MANY)
             return
+        session = self.scope.get("session")
+        self.session_ends = await database_sync_to_async(community_services.session_expiry)(
+            getattr(session, "session_key", None)
+        )
         await self.accept()
         hub = get_hub()
         self.room = room = await hub.join(ctx.circle_id, self, ctx.alias)
@@ -112,6 +127,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return None
         return int(raw)
 
+    @cached_property
+    def budget(self) -> FrameBudget:
+        # Twice the member's shared frame budget: a member merely over that one is
+        # answered frame by frame (rate_limited); only a flood meets this one.
+        limit, window = settings.CHAT_RATE_LIMITS["frame"]
+        return FrameBudget(2 * limit, window)
+
+    async def _over_budget(self, taken: Take) -> None:
+        """Counted before parsing: the first frame over the budget is answered,
+        the rest of the window's are dropped unread, a flood closes the socket."""
+        if taken is Take.REFUSE:
+            err = DomainError(
+                ErrorCode.RATE_LIMITED,
+                "You are sending faster than this room allows; wait a moment.",
+                retry_after=self.budget.retry_after(),
+            )
+            await self.send_frame(protocol.error_frame(err))
+        elif taken is Take.CLOSE:
+            await self.close(code=protocol.CLOSE_TOO_MANY)
+
     async def disconnect(self, code: int) -> None:
         if self.room is not None:
             await get_hub().leave(self.room, self)
@@ -132,6 +167,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- frames from the client ---------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session_ends is not None and timezone.now() >= self.session_ends:
+            # An expired session cannot keep acting through a socket it opened.
+            notice = DomainError(ErrorCode.NOT_MEMBER, "Your session has ended. Please sign in again.")
+            await self.send_frame(protocol.error_frame(notice, code="session_ended"))
+            await self.close(code=protocol.CLOSE_SESSION_ENDED)
+            return
+        taken = self.budget.take()
+        if taken is not Take.OK:
+            await self._over_budget(taken)
+            return
         ref = None
         reply: protocol.Frame_ | None
         try:

@@ -28,10 +28,10 @@ from moderation.verdicts import Outcome, Verdict
 from realtime import publish
 from realtime.events import (
     Approved,
-    MessageView,
     MessageEdited,
     MessagePosted,
     MessageRemoved,
+    MessageView,
     Pinned,
     ReactionsChanged,
     RoomStateChanged,
@@ -126,7 +126,13 @@ def _published(ctx: RoomContext, message_id: int) -> Message:
 
 def _audit(actor: Membership, action: str, *, reason: str = "", **targets: Any) -> None:
     AuditEntry.objects.record(
-        actor=actor.user, actor_role=actor.role, action=action, circle=actor.circle, reason=reason, **targets
+        actor=actor.user,
+        actor_role=actor.role,
+        actor_membership=actor,
+        action=action,
+        circle=actor.circle,
+        reason=reason,
+        **targets,
     )
 
 

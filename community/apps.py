@@ -30,5 +30,13 @@ class CommunityConfig(AppConfig):
     verbose_name = "Circles and members"
 
     def ready(self):
+        from django.contrib.auth.models import User
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import m2m_changed
+
+        from . import signals
+
         # Every app: the moderation app's permissions exist only after its own migrate.
         post_migrate.connect(ensure_moderators_group)
+        user_logged_out.connect(signals.on_logged_out, dispatch_uid="community-logged-out")
+        m2m_changed.connect(signals.on_groups_changed, sender=User.groups.through, dispatch_uid="community-groups")

@@ -1,10 +1,20 @@
 """People and places: circles and the memberships that give each person an alias."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+
+
+def new_member_number() -> str:
+    """M-XXXX-XXXX from a 30-letter alphabet: about 39 bits, drawn by ``secrets``."""
+    chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+    return f"M-{chars[:4]}-{chars[4:]}"
 
 
 class Circle(models.Model):
@@ -70,6 +80,9 @@ class Membership(models.Model):
     banned = models.BooleanField(default=False)
     banned_at = models.DateTimeField(null=True, blank=True)
     has_posted = models.BooleanField(default=False)
+    # Random and unguessable, one per membership (kept when a member leaves and
+    # rejoins the same circle: see docs/moderation.md, "What staff can link").
+    number = models.CharField(max_length=16, unique=True, default=new_member_number, editable=False)
 
     class Meta:
         ordering = ["circle_id", "joined_at"]  # by column: no join on hot lookups
@@ -96,5 +109,7 @@ class Membership(models.Model):
 
     @property
     def member_number(self) -> str:
-        """Opaque number moderators use instead of the handle."""
-        return f"M-{self.pk:06d}"
+        """Opaque number moderators use instead of the handle: random per
+        membership, so it tells nothing about the person's other circles or
+        when they joined."""
+        return self.number

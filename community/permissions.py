@@ -138,7 +138,7 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
         raise DomainError(ErrorCode.ROOM_CLOSED, "The room is closed for now. You can still read it.")
 
 
-def check_member(user, action: Action, circle: Circle, membership: Membership | None | object = _UNSET) -> Membership:
+def check_member(user, action: Action, circle: Circle, membership: Membership | object | None = _UNSET) -> Membership:
     """``check`` for an action taken as a member of ``circle``; returns the
     membership (NOT_MEMBER when there is none, site moderators included)."""
     if membership is _UNSET:

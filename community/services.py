@@ -7,11 +7,12 @@ changes nothing when it does.
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,11 +21,11 @@ from django.utils import timezone
 from core.errors import DomainError, ErrorCode
 from realtime import publish
 from realtime.events import Kicked, Notice
+from realtime.protocol import CLOSE_ACCESS_CHANGED
 
 from . import aliases
 from .models import Circle, Membership
 from .permissions import Action, check, check_member
-
 
 HANDLE_MIN, HANDLE_MAX = 3, 30
 
@@ -87,10 +88,50 @@ def clear_login_failures(*, handle: str) -> None:
     cache.delete(_login_key(handle))
 
 
+# --- access ending while connected -----------------------------------------------
+
+ACCESS_ENDED = {
+    # why: (code, what the page says)
+    "left": ("left", "You left this circle."),
+    "signed_out": ("signed_out", "You signed out."),
+    "password_changed": ("password_changed", "Your password changed. Please sign in again."),
+    "account_deleted": ("account_deleted", "Your account is deleted."),
+    "role_changed": ("role_changed", "Your role in this circle changed."),
+    "not_a_moderator": ("role_changed", "You are no longer a site moderator."),
+}
+
+
+def session_expiry(session_key: str | None) -> datetime | None:
+    """When the stored session ``session_key`` ends (None: no such session)."""
+    if not session_key:
+        return None
+    return Session.objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+
+
+def end_access(*, user: User, why: str, circle: Circle | None = None) -> None:
+    """Close, on every process, the sockets through which ``user`` follows
+    ``circle`` (or every circle and the moderators' socket): told ``why`` in a
+    notice, then closed with 4409 (the page reconnects if it still may).  Sent
+    on commit; call it where the access ends."""
+    code, message = ACCESS_ENDED[why]
+    event = Kicked(code=code, message=message, close_code=CLOSE_ACCESS_CHANGED, user=user.pk)
+    circle_ids = (
+        [circle.pk]
+        if circle is not None
+        else list(Membership.objects.filter(user=user).values_list("circle_id", flat=True))
+    )
+    for circle_id in circle_ids:
+        publish.to_circle(circle_id, event)
+    if circle is None:
+        publish.to_staff(event)
+
+
 @transaction.atomic
 def delete_account(*, user: User) -> None:
     """Delete the account.  Memberships stay as departed rows without a user, so
-    the aliases are never handed to someone else in the same circle."""
+    the aliases are never handed to someone else in the same circle.  Open
+    sockets close at once."""
+    end_access(user=user, why="account_deleted")
     Membership.objects.filter(user=user).update(user=None, left_at=timezone.now())
     user.delete()
 
@@ -121,9 +162,11 @@ def join_circle(*, user: User, circle: Circle, invite_code: str = "") -> Members
         raise DomainError(ErrorCode.CIRCLE_FULL, "This circle cannot take new members any more.") from None
     if existing is not None:
         # Coming back after leaving: a new alias, unlinkable to the old one.
+        # The same membership (its number and moderation history stay), and a
+        # mute still running stays: leaving is not a way out of a sanction.
         existing.alias, existing.left_at, existing.joined_at = alias, None, timezone.now()
-        existing.role, existing.has_posted, existing.muted_until = Membership.Role.MEMBER, False, None
-        existing.save(update_fields=["alias", "left_at", "joined_at", "role", "has_posted", "muted_until"])
+        existing.role, existing.has_posted = Membership.Role.MEMBER, False
+        existing.save(update_fields=["alias", "left_at", "joined_at", "role", "has_posted"])
         return existing
     return Membership.objects.create(user=user, circle=circle, alias=alias)
 
@@ -149,6 +192,7 @@ def leave_circle(*, user: User, circle: Circle) -> None:
         )
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
+    end_access(user=user, why="left", circle=circle)
 
 
 @transaction.atomic
@@ -167,9 +211,13 @@ def reroll_alias(*, user: User, circle: Circle) -> Membership:
 
 
 def set_role(*, circle: Circle, membership: Membership, role: Membership.Role) -> Membership:
-    """Give a member a role in the circle (administrators, seed and tests)."""
+    """Give a member a role in the circle.  Their open sockets in the circle
+    reconnect with it (a demoted facilitator stops getting crisis alerts at once)."""
+    changed = membership.role != role
     membership.role = role
     membership.save(update_fields=["role"])
+    if changed and membership.user is not None:
+        end_access(user=membership.user, why="role_changed", circle=circle)
     return membership
 
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
@@ -124,3 +125,13 @@ def reroll(request, slug):
         )
     messages.success(request, f"Your new alias is {membership.alias}.")
     return redirect(circle)
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Django's password change, and every socket the account has open elsewhere
+    closes at once (this browser's pages reconnect with the renewed session)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.end_access(user=form.user, why="password_changed")
+        return response

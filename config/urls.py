@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from community import views as community_views
 from community.forms import ThrottledAuthenticationForm
 from community.views import ThrottledLoginView, delete_account, signup
 
@@ -13,7 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", community_views.PasswordChange.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/delete/", delete_account, name="delete_account"),
     path("admin/", admin.site.urls),

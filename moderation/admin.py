@@ -9,7 +9,9 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     list_display = ("pattern", "kind", "category", "action", "circle", "enabled", "shadow", "updated_at")
     list_filter = ("category", "action", "kind", "enabled", "shadow")
     search_fields = ("pattern", "note")
-    readonly_fields = ("created_at", "updated_at", "updated_by", "source")
+    # Who changed a rule is in the audit log, by alias or role; no handle here.
+    exclude = ("updated_by",)
+    readonly_fields = ("created_at", "updated_at", "source")
 
     def save_model(self, request, obj, form, change):
         # The service writes the audit entry and bumps the rule-set version.
@@ -25,7 +27,9 @@ class KeywordRuleAdmin(admin.ModelAdmin):
 class FlagAdmin(admin.ModelAdmin):
     list_display = ("id", "circle", "category", "urgent", "status", "report_count", "created_at", "resolution")
     list_filter = ("status", "urgent", "category")
-    readonly_fields = [f.name for f in Flag._meta.fields]
+    # Who handled or acknowledged an item is in the audit log, by alias or role.
+    exclude = ("handled_by", "acknowledged_by")
+    readonly_fields = [f.name for f in Flag._meta.fields if f.name not in ("handled_by", "acknowledged_by")]
 
     def has_add_permission(self, request):
         return False
@@ -38,9 +42,12 @@ class FlagAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ("created_at", "action", "actor", "actor_role", "circle", "reason")
+    list_display = ("created_at", "action", "actor_label", "actor_role", "circle", "reason")
     list_filter = ("action", "actor_role")
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    # The actor's account is never shown: staff see the label (alias and number,
+    # or role); the handle only through the audited identity reveal.
+    exclude = ("actor",)
+    readonly_fields = [f.name for f in AuditEntry._meta.fields if f.name != "actor"]
 
     def has_add_permission(self, request):
         return False

@@ -20,6 +20,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
 
     channel_layer_alias = "staff-sockets-have-no-channel"
     membership_id = 0  # the hub's Socket shape: no circle membership here
+    user_id = 0
     role = "moderator"
     room: Room | None = None
 
@@ -31,6 +32,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(is_site_moderator)(user):
             await self.close(code=protocol.CLOSE_NOT_ALLOWED)
             return
+        self.user_id = user.pk
         await self.accept()
         self.room = await get_hub().join_staff(self)
         escalation.ensure_running()

@@ -148,6 +148,19 @@ class RuleHit(models.Model):
         return f"rule {self.rule_id} hit message {self.message_id}"
 
 
+def actor_label(actor, circle, actor_role: str, membership: Membership | None = None) -> str:
+    """How staff see who acted: the actor's alias and member number in the circle
+    (unlinkable across circles), else their role; never a handle.  Only the
+    audited identity reveal shows who is behind an alias."""
+    if actor is None:
+        return "System"
+    if membership is None and circle is not None:
+        membership = Membership.objects.filter(user=actor, circle=circle).first()
+    if membership is not None:
+        return f"{membership.alias} ({membership.number})"
+    return (actor_role or "staff").capitalize()
+
+
 class AuditEntryManager(models.Manager):
     def record(
         self,
@@ -159,11 +172,15 @@ class AuditEntryManager(models.Manager):
         target_message=None,
         reason="",
         actor_role="",
+        actor_membership: Membership | None = None,
         **extra,
     ):
-        """The only writer of the audit log.  Call inside the action's transaction."""
+        """The only writer of the audit log.  Call inside the action's transaction.
+        ``actor_membership``: the actor's membership of ``circle`` when the caller
+        has it (saves a query)."""
         return self.create(
             actor=actor,
+            actor_label=actor_label(actor, circle, actor_role, actor_membership),
             actor_role=actor_role,
             action=action,
             circle=circle,
@@ -195,6 +212,9 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(
+        max_length=100, blank=True, help_text="What staff see of the actor: alias and number, or role."
+    )
     actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     circle = models.ForeignKey(Circle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

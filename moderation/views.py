@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from community.models import Membership
@@ -63,9 +64,19 @@ def acknowledge(request, flag_id):
         if err.code == ErrorCode.FORBIDDEN:
             raise
         messages.error(request, err.message)
-        return redirect(request.POST.get("next") or "moderation:queue")
+        return redirect(_safe_next(request, "moderation:queue"))
     messages.success(request, "Acknowledged. Thank you for looking after them.")
-    return redirect(request.POST.get("next") or "moderation:queue")
+    return redirect(_safe_next(request, "moderation:queue"))
+
+
+def _safe_next(request, fallback: str) -> str:
+    """``next`` from the form when it points into this site, else ``fallback``."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 @login_required

@@ -198,13 +198,17 @@ class Approved(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class Kicked(Event):
-    """To one member: told why (a ``notice`` frame), then every socket of theirs
-    in the circle is closed."""
+    """Access ended: told why (a ``notice`` frame), then the sockets are closed
+    with ``close_code``: those of one membership (``to``), or every socket of
+    one account in the group (``user``: signed out, password changed, account
+    deleted, no longer a moderator)."""
 
     NAME = "room.kick"
     FRAME = "notice"
     code: str
     message: str
+    close_code: int = 4403
+    user: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,6 +60,7 @@ PRESENCE_DEBOUNCE = 0.2
 
 class Socket(Protocol):
     membership_id: int
+    user_id: int
     role: str
 
     async def send_text(self, text: str) -> None: ...
@@ -194,10 +195,13 @@ class Room:
         if isinstance(event, Kicked):
             frame = protocol.event_frame(event)
             for lst in list(self.listeners.values()):
-                if lst.socket.membership_id == event.to:
+                mine = (
+                    lst.socket.user_id == event.user if event.user is not None else lst.socket.membership_id == event.to
+                )
+                if mine:
                     if frame is not None:
                         await self._send(lst, protocol.encode(frame))
-                    await lst.socket.close_socket(protocol.CLOSE_NOT_ALLOWED)
+                    await lst.socket.close_socket(event.close_code)
             return
         if isinstance(event, (MessagePosted, MessagesPosted)):
             self.outbox.extend(event.items if isinstance(event, MessagesPosted) else [event])

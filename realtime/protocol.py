@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import DomainError, ErrorCode
 
-from .events import Event, MessagePosted, MessagesPosted, MessageView
+from .events import Event, Kicked, MessagePosted, MessagesPosted, MessageView
 
 # A message body's bound in characters after normalisation (chat.text enforces it).
 MAX_BODY_CHARS = 4000
@@ -51,6 +51,10 @@ CLOSE_NOT_SIGNED_IN = 4401  # no session: sign in first
 CLOSE_NOT_ALLOWED = 4403  # not a member, banned or removed while connected
 CLOSE_TOO_BIG = 1006  # Daphne drops the connection on a frame above DAPHNE_MAX_MESSAGE_BYTES
 CLOSE_TOO_MANY = 4429  # too many connects in a short time: wait (retry_after) and reconnect
+# Access changed while connected (left the circle, signed out, password changed,
+# role changed, session expired): reconnect if you may (you are told if not).
+CLOSE_ACCESS_CHANGED = 4409
+CLOSE_SESSION_ENDED = 4401
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
 
@@ -389,6 +393,8 @@ def event_frame(event: Event) -> Frame_ | None:
         return None
     if isinstance(event, MessagesPosted):
         return messages_frame(event.items)
+    if isinstance(event, Kicked):
+        return {"type": event.FRAME, "code": event.code, "message": event.message}
     return {"type": event.FRAME, **event.payload()}
 
 

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "community.middleware.DomainErrorMiddleware",
+    "community.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,10 +181,22 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("HTTPS", False):
+# Behind TLS (a proxy that sets X-Forwarded-Proto): secure cookies, redirect
+# plain HTTP, and HSTS, so `manage.py check --deploy` is clean.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes on the inside
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# A session ends after SESSION_HOURS (default 12) unless the member chose to
+# stay signed in at log-in (then STAY_SIGNED_IN_DAYS, default 30).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "12")) * 3600
+STAY_SIGNED_IN_DAYS = int(os.environ.get("STAY_SIGNED_IN_DAYS", "30"))
 
 # --- I18N, static ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"

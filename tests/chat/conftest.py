@@ -126,9 +126,9 @@ class Room:
             await self.ws.disconnect(timeout=10)
 
 
-def communicator_for(user, slug: str, *, since=None, origin=b"http://localhost", cookie=True):
+def communicator_for(user, slug: str, *, since=None, origin=b"http://localhost", cookie=True, host=b"localhost"):
     path = f"/ws/circles/{slug}/" + (f"?since={since}" if since is not None else "")
-    headers = []
+    headers = [(b"host", host)] if host is not None else []
     if origin is not None:
         headers.append((b"origin", origin))
     if cookie and user is not None:
@@ -167,8 +167,10 @@ def attempt():
     """``await attempt(user, slug, origin=…)`` → (connected, close code) of one
     connection attempt, and whether any data frame was sent before the refusal."""
 
-    async def try_(user, slug: str, *, origin=b"http://localhost", cookie=True):
-        communicator = await database_sync_to_async(communicator_for)(user, slug, origin=origin, cookie=cookie)
+    async def try_(user, slug: str, *, origin=b"http://localhost", cookie=True, host=b"localhost"):
+        communicator = await database_sync_to_async(communicator_for)(
+            user, slug, origin=origin, cookie=cookie, host=host
+        )
         connected, code = await communicator.connect()
         # As a server does after a refusal: the application is told the socket is gone.
         await communicator.disconnect()

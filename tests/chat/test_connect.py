@@ -48,12 +48,32 @@ async def test_member_who_left_is_refused_before_any_data(attempt, circle, peopl
     assert await attempt(user, circle.slug) == (False, 4403, False)
 
 
-@pytest.mark.parametrize("origin", [b"http://evil.example", b"null", None], ids=["foreign", "null", "missing"])
-async def test_wrong_origin_is_refused_before_any_data(attempt, circle, people, origin):
-    """A page on another origin (or none) cannot open a member's socket with their cookie."""
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        (b"http://evil.example", b"localhost"),
+        (b"null", b"localhost"),
+        (None, b"localhost"),
+        (b"https://localhost", b"localhost"),  # another scheme
+        (b"http://localhost:8001", b"localhost:8000"),  # another port of the same host
+        (b"http://localhost", b"localhost:8000"),
+        (b"http://evil.localhost", b"localhost"),  # a subdomain
+        (b"http://localhost", None),  # no Host header to compare with
+        (b"http://evil.example", b"evil.example"),  # a Host outside ALLOWED_HOSTS
+    ],
+    ids=["foreign", "null", "missing", "scheme", "port", "port-missing", "subdomain", "no-host", "host-not-allowed"],
+)
+async def test_wrong_origin_is_refused_before_any_data(attempt, circle, people, origin, host):
+    """A page on another origin (scheme, host and port) cannot open a member's socket with their cookie."""
     [(user, _m)] = await dsa(people)(circle)
-    connected, _code, sent_data = await attempt(user, circle.slug, origin=origin)
+    connected, _code, sent_data = await attempt(user, circle.slug, origin=origin, host=host)
     assert (connected, sent_data) == (False, False)
+
+
+async def test_the_sites_own_origin_with_its_port_is_accepted(attempt, circle, people):
+    [(user, _m)] = await dsa(people)(circle)
+    connected, _code, _sent = await attempt(user, circle.slug, origin=b"http://localhost:8000", host=b"localhost:8000")
+    assert connected
 
 
 async def test_unknown_circle_is_refused_before_any_data(attempt, people, circle):

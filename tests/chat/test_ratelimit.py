@@ -1,5 +1,7 @@
 """Flood control: per-member budgets; an over-limit frame gets RATE_LIMITED and stores nothing."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async as dsa
 from django.test import override_settings
@@ -114,3 +116,34 @@ async def test_any_frame_over_the_frame_budget_is_refused(connect, circle, peopl
         await room_b.ping()
         await room_a.close()
         await room_b.close()
+
+
+async def test_a_flood_of_junk_frames_is_counted_before_it_is_parsed(connect, circle, people):
+    """Hundreds of non-JSON 16 KiB frames: past twice the frame budget only one
+    more reply comes (rate_limited), the rest are dropped unread, and far past
+    it the socket is closed with 4429; other members are not affected."""
+    from realtime import protocol
+
+    (a_user, _a), (b_user, _b) = await dsa(people)(circle, 2)
+    with override_settings(CHAT_RATE_LIMITS={**LIMITS, "frame": (10, HOUR)}):
+        room_a = await connect(a_user, circle)
+        room_b = await connect(b_user, circle)
+        junk = "x" * (16 * 1024 - 10)
+        for _ in range(500):
+            await room_a.send_raw(junk)
+        replies = []
+        while True:
+            out = await room_a.ws.receive_output(timeout=3)
+            if out["type"] == "websocket.close":
+                break
+            frame = json.loads(out["text"])
+            if frame["type"] != "presence":
+                replies.append(frame["code"])
+        assert out["code"] == protocol.CLOSE_TOO_MANY
+        # 20 frames within the socket's budget (each a bad_frame, until the member's
+        # shared budget of 10 answers rate_limited), then one rate_limited, then silence.
+        assert len(replies) == 21, replies
+        assert replies[-1] == "rate_limited"
+        await room_b.ping()
+        await room_b.close()
+        room_a.closed = True

@@ -4,6 +4,7 @@ import asyncio
 import os
 
 import pytest
+import websockets
 
 from community.models import Membership
 from tests.conftest import session_cookie_for
@@ -112,5 +113,31 @@ def test_resume_after_reconnecting_to_the_other_process(two_servers, people, cir
         assert (await b2.recv_type("message"))["message"]["id"] == live_id
         await a.close()
         await b2.close()
+
+    asyncio.run(scenario())
+
+
+def test_access_ended_on_one_process_closes_sockets_on_every_process(two_servers, people, circle, client_for):
+    """A member signs out (a request to process one's view, or anywhere): their
+    sockets on both processes get the notice and close with 4409; nobody else's."""
+    from realtime import protocol
+
+    one, two = two_servers
+    member = people["a"][0]
+
+    async def scenario():
+        on_one = await LiveSocket.open(one, circle.slug, people["a"][1])
+        on_two = await LiveSocket.open(two, circle.slug, people["a"][1])
+        other = await LiveSocket.open(two, circle.slug, people["b"][1])
+        await asyncio.to_thread(lambda: client_for(member.user).post("/accounts/logout/"))
+        for sock in (on_one, on_two):
+            notice = await sock.recv_type("notice")
+            assert notice["code"] == "signed_out"
+            with pytest.raises(websockets.ConnectionClosed):
+                await sock.recv(timeout=5)
+            assert sock.ws.close_code == protocol.CLOSE_ACCESS_CHANGED
+        await other.send(type="ping")
+        assert (await other.recv_type("pong"))["type"] == "pong"
+        await other.close()
 
     asyncio.run(scenario())

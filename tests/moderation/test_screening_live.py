@@ -25,7 +25,11 @@ async def staff_socket(user):
     ws = WebsocketCommunicator(
         application,
         "/ws/moderation/",
-        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+        headers=[
+            (b"host", b"localhost"),
+            (b"origin", b"http://localhost"),
+            (b"cookie", f"sessionid={cookie}".encode()),
+        ],
     )
     connected, _ = await ws.connect()
     assert connected
