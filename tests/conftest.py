@@ -20,6 +20,10 @@ from community import services
 from community.models import Circle, Membership
 from realtime import protocol
 
+# The live-room fixtures (connect, people, post, attempt, rate-limit isolation),
+# shared by every test package.
+pytest_plugins = ["tests.room_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a calm river at dusk"
 

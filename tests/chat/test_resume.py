@@ -246,7 +246,7 @@ async def test_a_member_too_far_behind_starts_over_from_the_newest(connect, circ
 async def test_connects_beyond_the_budget_are_told_when_to_come_back(circle, people, monkeypatch):
     """A member opening sockets in a loop gets, past the connect budget, an
     ``error`` rate_limited with retry_after, then close 4429; nothing else."""
-    from tests.chat.conftest import communicator_for
+    from tests.room_fixtures import communicator_for
 
     [(user, _m)] = await dsa(people)(circle)
     limits = {**GENEROUS, "connect": (3, 60)}

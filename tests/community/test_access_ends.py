@@ -15,7 +15,6 @@ from community.apps import MODERATORS_GROUP
 from community.models import Membership
 from config.asgi import application
 from realtime import protocol
-from tests.chat.conftest import _fresh_rate_limits, connect, people, post  # noqa: F401  (live-room fixtures)
 from tests.conftest import PASSWORD, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,7 +68,7 @@ async def test_signing_out_closes_every_socket_and_the_session_no_longer_opens_o
     client = Client()
     await dsa(client.force_login)(user)
     cookie = client.cookies["sessionid"].value
-    from tests.chat.conftest import Room, communicator_for
+    from tests.room_fixtures import Room, communicator_for
 
     async def open_with_cookie(c):
         ws = await dsa(communicator_for)(user, c.slug, cookie=False)

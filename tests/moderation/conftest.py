@@ -4,7 +4,6 @@ from django.contrib.auth.models import Group
 from community.apps import MODERATORS_GROUP
 from moderation import screening, services
 from moderation.models import KeywordRule
-from tests.chat.conftest import connect, post  # noqa: F401  (the live-room socket and posting fixtures)
 
 
 @pytest.fixture
