@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from core.errors import DomainError
 
-from . import services
+from . import services, throttle
 
 
 class SignUpForm(forms.Form):
@@ -44,19 +44,20 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         handle = self.cleaned_data.get("username") or ""
+        source = throttle.source_of(self.request)
         try:
-            services.check_login_allowed(handle=handle)
+            throttle.check_login(handle=handle, source=source)
         except DomainError as err:
             raise forms.ValidationError(err.message, code=err.code.value) from None
         try:
             data = super().clean()
         except forms.ValidationError:
-            services.record_login_failure(handle=handle)
+            throttle.login_failed(handle=handle, source=source)
             raise
         # Django's clean() skips authentication when the password is empty, so only
-        # a user actually authenticated counts as a success that clears the failures.
+        # a user actually authenticated counts as a success.
         if self.get_user() is not None:
-            services.clear_login_failures(handle=handle)
+            throttle.login_succeeded(handle=handle, source=source)
         return data
 
 

@@ -5,15 +5,12 @@ management commands and tests alike.  Each raises ``DomainError`` on a refusal a
 changes nothing when it does.
 """
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +20,7 @@ from realtime import publish
 from realtime.events import Kicked, Notice
 from realtime.protocol import CLOSE_ACCESS_CHANGED
 
-from . import aliases
+from . import aliases, throttle
 from .models import Circle, Membership
 from .permissions import Action, check, check_member
 
@@ -55,37 +52,6 @@ def register_user(*, handle: str, password: str) -> User:
             return User.objects.create_user(username=handle, password=password)
     except IntegrityError:
         raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.") from None
-
-
-def _login_key(handle: str) -> str:
-    # Keyed by a hash of the handle, never by the client's address: no IP is kept.
-    digest = hashlib.sha256(normalise_handle(handle).lower().encode()).hexdigest()[:32]
-    return f"login-fail:{digest}"
-
-
-def check_login_allowed(*, handle: str) -> None:
-    """Refuse a log-in attempt for a handle that failed too often recently."""
-    failures = cache.get(_login_key(handle), 0)
-    if failures >= settings.LOGIN_MAX_FAILURES:
-        minutes = max(1, settings.LOGIN_LOCK_SECONDS // 60)
-        raise DomainError(
-            ErrorCode.LOGIN_THROTTLED,
-            f"Too many attempts for this handle. Please wait {minutes} minutes and try again.",
-        )
-
-
-def record_login_failure(*, handle: str) -> None:
-    key = _login_key(handle)
-    if cache.add(key, 1, timeout=settings.LOGIN_LOCK_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.LOGIN_LOCK_SECONDS)
-
-
-def clear_login_failures(*, handle: str) -> None:
-    cache.delete(_login_key(handle))
 
 
 # --- access ending while connected -----------------------------------------------
@@ -140,19 +106,22 @@ def delete_account(*, user: User) -> None:
 
 
 @transaction.atomic
-def join_circle(*, user: User, circle: Circle, invite_code: str = "") -> Membership:
+def join_circle(*, user: User, circle: Circle, invite_code: str = "", source: str = "") -> Membership:
     """Join ``circle`` and receive a fresh alias, unique in the circle.
 
-    Refusals: BANNED, ALREADY_MEMBER, BAD_INVITE_CODE, CIRCLE_FULL.  The circle
-    row is locked so two joins cannot both take the last seat.
+    Refusals: BANNED, ALREADY_MEMBER, BAD_INVITE_CODE, CIRCLE_FULL, and
+    RATE_LIMITED after too many wrong invite codes from the account or from
+    ``source`` (``throttle.source_of``; views pass it).  The circle row is
+    locked so two joins cannot both take the last seat.
     """
     circle = Circle.objects.select_for_update().get(pk=circle.pk)
     existing = Membership.objects.filter(user=user, circle=circle).first()
     check(user, Action.JOIN, circle, existing)
-    if circle.access == Circle.Access.INVITE and not secrets.compare_digest(
-        (invite_code or "").strip().encode(), circle.invite_code.encode()
-    ):
-        raise DomainError(ErrorCode.BAD_INVITE_CODE, "That invite code is not right for this circle.")
+    if circle.access == Circle.Access.INVITE:
+        throttle.check_invite(user_id=user.pk, source=source)
+        if not secrets.compare_digest((invite_code or "").strip().encode(), circle.invite_code.encode()):
+            throttle.invite_failed(user_id=user.pk, source=source)
+            raise DomainError(ErrorCode.BAD_INVITE_CODE, "That invite code is not right for this circle.")
     if active_member_count(circle) >= circle.capacity:
         raise DomainError(ErrorCode.CIRCLE_FULL, "This circle is full right now.")
     taken = set(Membership.objects.filter(circle=circle).values_list("alias", flat=True))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, ErrorCode
 
-from . import selectors, services
+from . import selectors, services, throttle
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
 
@@ -90,7 +90,10 @@ def join(request, slug):
     form.is_valid()
     try:
         membership = services.join_circle(
-            user=request.user, circle=circle, invite_code=form.cleaned_data.get("invite_code", "")
+            user=request.user,
+            circle=circle,
+            invite_code=form.cleaned_data.get("invite_code", ""),
+            source=throttle.source_of(request),
         )
     except DomainError as err:
         context = _circle_context(request, circle, error=err, join_form=form)

@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 
 from chat import services as chat_services
@@ -195,13 +195,15 @@ def _fresh_rate_limits():
     default = settings.CACHES["default"]
     if default["BACKEND"].endswith("LocMemCache"):
         cache.clear()
+        caches["throttle"].clear()
         yield
         return
     unique = f"test-{uuid.uuid4().hex[:12]}"
-    with override_settings(
-        CACHES={**settings.CACHES, "default": {**default, "KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}:{unique}"}},
-        REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}",
-    ):
+    per_test = {
+        alias: {**conf, "KEY_PREFIX": f"{conf.get('KEY_PREFIX', '')}:{unique}"}
+        for alias, conf in settings.CACHES.items()
+    }
+    with override_settings(CACHES=per_test, REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}"):
         yield
 
 

@@ -144,7 +144,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
-        }
+        },
+        # Guessing limits (community.throttle): shared by every process.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{REDIS_PREFIX}:throttle",
+        },
     }
 else:
     CHANNEL_LAYERS = {
@@ -153,7 +159,15 @@ else:
             "CONFIG": {"capacity": int(os.environ.get("CHANNEL_CAPACITY", "1000"))},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Room enough that junk failures cannot evict a limit that holds.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 
 # --- Accounts -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -171,9 +185,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "community:directory"
 LOGOUT_REDIRECT_URL = "community:directory"
-# Failed log-ins per handle before the handle is locked for LOGIN_LOCK_SECONDS.
+# Guessing limits (community.throttle), counted per LOGIN_WINDOW_SECONDS: failed
+# log-ins per source, per handle from one source, and per handle from anywhere
+# (past which attempts on the handle are slowed to one per LOGIN_HANDLE_SPACING
+# seconds, never locked).  Wrong invite codes per account and per source.
+LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
+LOGIN_SOURCE_FAILURES = int(os.environ.get("LOGIN_SOURCE_FAILURES", "20"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", "900"))
+LOGIN_HANDLE_FAILURES = int(os.environ.get("LOGIN_HANDLE_FAILURES", "50"))
+LOGIN_HANDLE_SPACING = int(os.environ.get("LOGIN_HANDLE_SPACING", "10"))
+INVITE_WINDOW_SECONDS = int(os.environ.get("INVITE_WINDOW_SECONDS", "900"))
+INVITE_MEMBER_FAILURES = int(os.environ.get("INVITE_MEMBER_FAILURES", "10"))
+INVITE_SOURCE_FAILURES = int(os.environ.get("INVITE_SOURCE_FAILURES", "30"))
+# Behind N reverse proxies that append to X-Forwarded-For, the client address is
+# the N-th entry from the end (0: take the connection's own address).
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
