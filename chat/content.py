@@ -33,6 +33,9 @@ class MessageActions:
     def publish_held(self, item: Message) -> None:
         services.publish_held(item)
 
+    def erase_text(self, item: Message) -> None:
+        services.erase_text(item)
+
     def context(self, items: list[Message], around: int) -> dict[int, tuple[list[Message], list[Message]]]:
         """Two queries for any number of items: the edges of each item's window
         (the ``around``-th published neighbour on each side), then every

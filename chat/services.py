@@ -23,6 +23,7 @@ from community.models import Circle, Membership
 from community.permissions import Action, check, check_member
 from core.errors import DomainError, ErrorCode
 from moderation import screening
+from moderation import services as moderation_services
 from moderation.models import AuditEntry
 from moderation.verdicts import Outcome, Verdict
 from realtime import publish
@@ -429,15 +430,16 @@ def _store(items: list[_Prepared]) -> None:
         screening.record_screening(message=item.message, screened=item.screened, author=item.actor)
 
 
-def _own_recent(ctx: RoomContext, message_id: int, action: Action) -> tuple[Membership, Message]:
+def _own(ctx: RoomContext, message_id: int, action: Action, *, recent: bool) -> tuple[Membership, Message]:
+    """The actor and their own published message; ``recent``: within the edit window."""
     actor = _actor(ctx)
     check(actor.user, action, actor.circle, actor)
     message = _published(ctx, message_id)
     if message.author_id != actor.pk:
         raise DomainError(ErrorCode.FORBIDDEN, "You can only change your own messages.")
     window = settings.CHAT_EDIT_WINDOW_SECONDS
-    if timezone.now() - message.created_at > timedelta(seconds=window):
-        raise DomainError(ErrorCode.EDIT_WINDOW, f"Messages can be changed for {window // 60} minutes after posting.")
+    if recent and timezone.now() - message.created_at > timedelta(seconds=window):
+        raise DomainError(ErrorCode.EDIT_WINDOW, f"Messages can be edited for {window // 60} minutes after posting.")
     return actor, message
 
 
@@ -451,7 +453,7 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
 
     Refused with ROOM_CLOSED while the room is closed (read-only), as a send is.
     """
-    actor, message = _own_recent(ctx, message_id, Action.POST)
+    actor, message = _own(ctx, message_id, Action.POST, recent=True)
     ratelimit.hit("send", actor.pk)
     clean = text.normalise(body)
     screened = screening.screen(ctx.circle_id, clean)
@@ -479,14 +481,26 @@ def edit_message(ctx: RoomContext, *, message_id: int, body: str) -> dict[str, A
 
 
 def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
-    """Delete your own message within the edit window; broadcasts ``room.removed``."""
-    _actor, message = _own_recent(ctx, message_id, Action.DELETE_OWN)
+    """Delete your own message, at any time (the edit window is for edits);
+    broadcasts ``room.removed``.  Its text is erased at once, unless an open
+    moderation case needs it: then when the case is decided."""
+    _actor, message = _own(ctx, message_id, Action.DELETE_OWN, recent=False)
     with transaction.atomic():
         message.status, message.removed_at = Message.Status.DELETED, timezone.now()
         message.save(update_fields=["status", "removed_at"])
+        if not moderation_services.open_case(message):
+            erase_text(message)
         _unpin_if_pinned(message)
         publish.to_circle(ctx.circle_id, MessageRemoved(id=message.seq, reason="deleted"))
     return {"id": message.seq}
+
+
+def erase_text(message: Message) -> None:
+    """Forget what a message said (deleted by its author, or past retention):
+    its body and HTML here, and what screening kept of it."""
+    message.body, message.html = "", ""
+    message.save(update_fields=["body", "html"])
+    moderation_services.forget_text(message)
 
 
 def react(ctx: RoomContext, *, message_id: int, reaction: str, on: bool) -> dict[str, Any]:

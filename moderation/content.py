@@ -39,6 +39,9 @@ class ContentActions(Protocol):
     def publish_held(self, item: Any) -> None:
         """Publish an item that was held for review."""
 
+    def erase_text(self, item: Any) -> None:
+        """Forget what the item said (its author deleted it)."""
+
     def context(self, items: list[Any], around: int) -> dict[int, tuple[list[Any], list[Any]]]:
         """For each item (by pk): up to ``around`` published neighbours before and
         after it, in a bounded number of queries whatever the number of items."""

@@ -15,7 +15,7 @@ from realtime import publish
 from realtime.events import QueueChanged, StaffAlert
 
 from . import content, screening
-from .models import AuditEntry, Flag, KeywordRule
+from .models import AuditEntry, Flag, KeywordRule, RuleHit
 
 REVIEW_ACTIONS = tuple(Flag.Resolution.values)
 MAX_MUTE_MINUTES = 7 * 24 * 60
@@ -77,6 +77,8 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
                 community_services.mute_membership(target=author, minutes=minutes)
             elif author is not None and action == Flag.Resolution.BAN:
                 community_services.ban_membership(target=author)
+        if messages.state(message) == content.DELETED:
+            messages.erase_text(message)  # its author deleted it; the case no longer needs it
         if flag.urgent and flag.acknowledged_at is None:
             Flag.objects.filter(pk=flag.pk).update(acknowledged_at=now, acknowledged_by=user)
         AuditEntry.objects.record(
@@ -93,6 +95,18 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         publish.to_staff(QueueChanged(change="handled", flag=flag.pk, urgent=flag.urgent))
     flag.refresh_from_db()
     return flag
+
+
+def open_case(content) -> bool:
+    """Whether an undecided review case is about ``content`` (a message)."""
+    return Flag.objects.filter(message=content, status=Flag.Status.OPEN).exists()
+
+
+def forget_text(content) -> None:
+    """Drop what screening and the queue kept of ``content``'s text (its author
+    deleted it, or it passed retention)."""
+    RuleHit.objects.filter(message=content).update(matched="")
+    Flag.objects.filter(message=content).update(matched="")
 
 
 def acknowledge_crisis(*, user, flag_id: int) -> Flag:

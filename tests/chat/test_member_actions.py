@@ -169,18 +169,63 @@ async def test_members_cannot_change_others_messages(connect, circle, people, po
     await room_b.close()
 
 
-@pytest.mark.parametrize(
-    "frame", [{"type": "edit", "message": 1, "body": "too late"}, {"type": "delete", "message": 1}]
-)
-async def test_own_message_cannot_change_after_the_window(connect, circle, people, post, frame):
-    """Once CHAT_EDIT_WINDOW_SECONDS have passed, edit and delete get EDIT_WINDOW and change nothing."""
+async def test_own_message_cannot_be_edited_after_the_window(connect, circle, people, post):
+    """Once CHAT_EDIT_WINDOW_SECONDS have passed, an edit gets EDIT_WINDOW and changes nothing."""
     _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
     await dsa(_age)(circle, 1, settings.CHAT_EDIT_WINDOW_SECONDS + 5)
-    await author_room.send(**frame)
+    await author_room.send(type="edit", message=1, body="too late")
     await author_room.error("edit_window_passed")
     message = await dsa(stored)(circle, 1)
     assert (message.status, message.edited_at) == (Message.Status.PUBLISHED, None)
     assert await room_b.nothing(0.2)
+    await author_room.close()
+    await room_b.close()
+
+
+async def test_own_message_can_be_deleted_at_any_time_and_its_text_is_erased(connect, circle, people, post):
+    """Deleting is yours at any time (the window is for edits): the message leaves
+    every screen and its text is kept nowhere."""
+    _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
+    await dsa(_age)(circle, 1, settings.CHAT_EDIT_WINDOW_SECONDS * 10)
+    await author_room.send(type="delete", message=1)
+    got = await author_room.recv_types("done", "removed")
+    assert got["removed"] == {"type": "removed", "id": 1, "reason": "deleted"}
+    assert (await room_b.recv_type("removed"))["id"] == 1
+    message = await dsa(stored)(circle, 1)
+    assert (message.status, message.body, message.html) == (Message.Status.DELETED, "", "")
+    await author_room.close()
+    await room_b.close()
+
+
+async def test_a_deleted_message_under_review_keeps_its_text_until_the_case_is_decided(
+    connect, circle, people, post, make_user
+):
+    """A reported message deleted by its author stays readable to moderators until
+    they decide; then its text is erased (the message, the queue item, the rule hits)."""
+    from django.contrib.auth.models import Group
+
+    from community.apps import MODERATORS_GROUP
+    from moderation.models import Flag
+    from moderation.services import review_flag
+
+    _author, author_room, _others, [room_b] = await _room_with_message(connect, people, post, circle)
+    await room_b.send(type="report", message=1, reason="this is hurtful")
+    await room_b.recv_type("done")
+    await author_room.send(type="delete", message=1)
+    await author_room.recv_types("done", "removed")
+    message = await dsa(stored)(circle, 1)
+    assert message.status == Message.Status.DELETED and message.body
+    flag = await dsa(Flag.objects.get)(message=message)
+
+    def make_moderator():
+        user = make_user("decider")
+        user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+        return user
+
+    decider = await dsa(make_moderator)()
+    await dsa(review_flag)(user=decider, flag_id=flag.pk, action="dismiss", reason="author took it back")
+    message = await dsa(stored)(circle, 1)
+    assert (message.body, message.html) == ("", "")
     await author_room.close()
     await room_b.close()
 
