@@ -6,9 +6,12 @@ class ChatConfig(AppConfig):
     verbose_name = "Live rooms"
 
     def ready(self) -> None:
+        from community import memberdata
         from moderation import content
 
         from . import checks  # noqa: F401  (registers the system checks)
-        from .content import MessageActions
+        from .content import MessageActions, erase_messages, export_messages, export_reactions
 
         content.register("message", MessageActions())
+        memberdata.register("messages", export=export_messages, erase=erase_messages)
+        memberdata.register("reactions", export=export_reactions)

@@ -67,3 +67,48 @@ class MessageActions:
             after = [m for m in row if item.seq < m.seq <= hi]
             out[item.pk] = (before[-around:], after[:around])
         return out
+
+
+# --- a member's own data (community.memberdata) -------------------------------------
+
+
+def export_messages(user) -> list[dict]:
+    """The member's messages in every circle, with what they said (their download)."""
+    rows = (
+        Message.objects.filter(author__user=user)
+        .select_related("circle")
+        .order_by("created_at")
+        .only("circle__name", "seq", "alias", "body", "status", "created_at", "edited_at")
+    )
+    return [
+        {
+            "circle": m.circle.name,
+            "id": m.seq,
+            "alias": m.alias,
+            "text": m.body,
+            "status": m.status,
+            "at": m.created_at.isoformat(),
+            "edited_at": m.edited_at.isoformat() if m.edited_at else None,
+        }
+        for m in rows
+    ]
+
+
+def export_reactions(user) -> list[dict]:
+    from .models import Reaction
+
+    rows = Reaction.objects.filter(member__user=user).select_related("message__circle").order_by("created_at")
+    return [
+        {"circle": r.message.circle.name, "message": r.message.seq, "reaction": r.kind, "at": r.created_at.isoformat()}
+        for r in rows
+    ]
+
+
+def erase_messages(user) -> int:
+    """Take the member's messages out of every room and forget what they said
+    (kept until decided where an open moderation case needs it)."""
+    count = 0
+    for message in Message.objects.filter(author__user=user).exclude(status=Message.Status.DELETED):
+        services.erase_by_author(message)
+        count += 1
+    return count

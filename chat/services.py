@@ -495,6 +495,23 @@ def delete_own_message(ctx: RoomContext, *, message_id: int) -> dict[str, Any]:
     return {"id": message.seq}
 
 
+FORMER_MEMBER = "Former member"
+
+
+def erase_by_author(message: Message) -> None:
+    """A deleted account's message, its author having asked to erase it: gone from
+    the room, its alias no longer shown, its text erased (or, under an open
+    moderation case, when the case is decided)."""
+    was_published = message.status == Message.Status.PUBLISHED
+    message.status, message.removed_at, message.alias = Message.Status.DELETED, timezone.now(), FORMER_MEMBER
+    message.save(update_fields=["status", "removed_at", "alias"])
+    if not moderation_services.open_case(message):
+        erase_text(message)
+    _unpin_if_pinned(message)
+    if was_published:
+        publish.to_circle(message.circle_id, MessageRemoved(id=message.seq, reason="deleted"))
+
+
 def erase_text(message: Message) -> None:
     """Forget what a message said (deleted by its author, or past retention):
     its body and HTML here, and what screening kept of it."""
@@ -682,3 +699,26 @@ def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[MessageVie
     check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
     last = Room.objects.filter(circle_id=ctx.circle_id).values_list("last_published_seq", flat=True).first() or 0
     return selectors.history_after(ctx.circle_id, since, limit), last
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def apply_retention(*, now=None, dry_run: bool = False) -> dict[str, int]:
+    """Delete each circle's messages older than its ``retention_days``, except
+    those under an open moderation case (their reactions, rule hits and decided
+    queue items go with them; audit entries keep their reason, not the text).
+    Returns how many were (or would be) deleted per circle slug."""
+    now = now or timezone.now()
+    done: dict[str, int] = {}
+    for circle in Circle.objects.filter(retention_days__isnull=False):
+        old = Message.objects.filter(circle=circle, created_at__lt=now - timedelta(days=circle.retention_days))
+        old = old.exclude(pk__in=moderation_services.messages_under_open_cases(circle))
+        count = old.count()
+        if count and not dry_run:
+            with transaction.atomic():
+                Room.objects.filter(circle=circle, pinned__in=old).update(pinned=None)
+                old.delete()
+        if count:
+            done[circle.slug] = count
+    return done

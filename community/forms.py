@@ -69,6 +69,12 @@ class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Your password, to confirm", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+    erase_messages = forms.BooleanField(
+        label="Also erase everything I wrote in the circles",
+        required=False,
+        help_text="Your messages leave every room and their text is deleted. Left unticked, they stay "
+        "under their alias so conversations still make sense; nothing links them to you.",
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user

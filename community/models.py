@@ -32,6 +32,12 @@ class Circle(models.Model):
     open_between_sessions = models.BooleanField(
         default=True, help_text="Whether the live room is open outside scheduled sessions."
     )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Messages older than this many days are deleted by `manage.py apply_retention` "
+        "(except those under an open moderation case). Empty: kept.",
+    )
     # Live-room controls, changed by facilitators (chat.services).
     room_closed = models.BooleanField(default=False)
     slow_mode_seconds = models.PositiveIntegerField(default=0)

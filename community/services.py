@@ -20,7 +20,7 @@ from realtime import publish
 from realtime.events import Kicked, Notice
 from realtime.protocol import CLOSE_ACCESS_CHANGED
 
-from . import aliases, throttle
+from . import aliases, memberdata, throttle
 from .models import Circle, Membership
 from .permissions import Action, check, check_member
 
@@ -93,11 +93,14 @@ def end_access(*, user: User, why: str, circle: Circle | None = None) -> None:
 
 
 @transaction.atomic
-def delete_account(*, user: User) -> None:
+def delete_account(*, user: User, erase_messages: bool = False) -> None:
     """Delete the account.  Memberships stay as departed rows without a user, so
     the aliases are never handed to someone else in the same circle.  Open
-    sockets close at once."""
+    sockets close at once.  ``erase_messages``: also take the member's messages
+    out of every room and erase their text (``memberdata.erase``)."""
     end_access(user=user, why="account_deleted")
+    if erase_messages:
+        memberdata.erase(user)
     Membership.objects.filter(user=user).update(user=None, left_at=timezone.now())
     user.delete()
 

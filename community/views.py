@@ -6,12 +6,14 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, ErrorCode
 
-from . import selectors, services, throttle
+from . import memberdata, selectors, services, throttle
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
 
@@ -46,7 +48,7 @@ def delete_account(request):
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
-        services.delete_account(user=user)
+        services.delete_account(user=user, erase_messages=form.cleaned_data["erase_messages"])
         messages.success(request, "Your account is deleted.")
         return redirect("community:directory")
     status = 400 if request.method == "POST" else 200
@@ -138,3 +140,13 @@ class PasswordChange(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         services.end_access(user=form.user, why="password_changed")
         return response
+
+
+@login_required
+def export_my_data(request):
+    """Everything held about the member, as a JSON download (theirs alone)."""
+    data = memberdata.export(request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="integration-circles-my-data-{stamp}.json"'
+    return response

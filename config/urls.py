@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/password/", community_views.PasswordChange.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/delete/", delete_account, name="delete_account"),
+    path("accounts/export/", community_views.export_my_data, name="export_my_data"),
     path("admin/", admin.site.urls),
     path("moderation/", include("moderation.urls")),
     path("", include("community.urls")),

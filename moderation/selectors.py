@@ -9,7 +9,7 @@ from community.models import Circle, Membership
 from community.permissions import is_site_moderator
 
 from . import content
-from .models import AuditEntry, Flag, KeywordRule
+from .models import AuditEntry, Flag, KeywordRule, Report
 
 TRUE_POSITIVE = ("remove", "warn", "mute", "ban")
 FALSE_POSITIVE = ("approve", "dismiss")
@@ -101,3 +101,19 @@ def audit_log(*, action: str = "", circle: str = "", role: str = "") -> QuerySet
     if role:
         entries = entries.filter(actor_role=role)
     return entries
+
+
+def reports_filed_by(user) -> list[dict[str, Any]]:
+    """The reports a member filed, for their own download: where, which message,
+    why, when, and whether a moderator has decided (never who else reported)."""
+    rows = Report.objects.filter(reporter__user=user).select_related("flag__circle", "flag__message")
+    return [
+        {
+            "circle": r.flag.circle.name,
+            "message": r.flag.message.seq if r.flag.message_id else None,
+            "reason": r.reason,
+            "at": r.created_at.isoformat(),
+            "status": "decided" if r.flag.status == Flag.Status.RESOLVED else "waiting for a moderator",
+        }
+        for r in rows.order_by("created_at")
+    ]

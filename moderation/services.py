@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from community import services as community_services
@@ -100,6 +101,11 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
 def open_case(content) -> bool:
     """Whether an undecided review case is about ``content`` (a message)."""
     return Flag.objects.filter(message=content, status=Flag.Status.OPEN).exists()
+
+
+def messages_under_open_cases(circle) -> QuerySet:
+    """The pks of ``circle``'s messages an undecided review case is about."""
+    return Flag.objects.filter(circle=circle, status=Flag.Status.OPEN).values("message_id")
 
 
 def forget_text(content) -> None:
