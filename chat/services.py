@@ -712,7 +712,8 @@ def apply_retention(*, now=None, dry_run: bool = False) -> dict[str, int]:
     now = now or timezone.now()
     done: dict[str, int] = {}
     for circle in Circle.objects.filter(retention_days__isnull=False):
-        old = Message.objects.filter(circle=circle, created_at__lt=now - timedelta(days=circle.retention_days))
+        days = circle.retention_days or 0
+        old = Message.objects.filter(circle=circle, created_at__lt=now - timedelta(days=days))
         old = old.exclude(pk__in=moderation_services.messages_under_open_cases(circle))
         count = old.count()
         if count and not dry_run:
