@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Coroutine
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from . import groups, protocol
 from .batching import Batcher
@@ -55,7 +57,16 @@ REORDER_WAIT = 0.15
 FLUSH_GAP = 0.02
 PRESENCE_HEARTBEAT = 15.0
 PRESENCE_TTL = 45.0
-PRESENCE_DEBOUNCE = 0.2
+_random = secrets.SystemRandom()
+
+
+def presence_delay() -> float:
+    """How long a room waits before it tells who came and went: a base plus a
+    random jitter drawn per room and per change (CHAT_PRESENCE_DELAY,
+    CHAT_PRESENCE_JITTER seconds).  One person opening two circles shows up in
+    each at unrelated moments, so join times do not link their aliases across
+    circles (docs/protocol.md, "Presence")."""
+    return float(settings.CHAT_PRESENCE_DELAY) + _random.uniform(0.0, float(settings.CHAT_PRESENCE_JITTER))
 
 
 class Socket(Protocol):
@@ -130,7 +141,7 @@ class Room:
             self.announce_pending = True
         if not self.flush_pending:
             self.flush_pending = True
-            asyncio.get_running_loop().call_later(PRESENCE_DEBOUNCE, lambda: self._spawn(self.flush_presence()))
+            asyncio.get_running_loop().call_later(presence_delay(), lambda: self._spawn(self.flush_presence()))
 
     async def flush_presence(self) -> None:
         self.flush_pending = False

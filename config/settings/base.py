@@ -268,6 +268,10 @@ CHAT_RATE_LIMITS = {
 }
 CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "900"))
 CHAT_HELLO_HISTORY = 50
+# Who came and went is shown after CHAT_PRESENCE_DELAY plus up to
+# CHAT_PRESENCE_JITTER seconds, drawn per circle: join times do not link aliases.
+CHAT_PRESENCE_DELAY = float(os.environ.get("CHAT_PRESENCE_DELAY", "0.5"))
+CHAT_PRESENCE_JITTER = float(os.environ.get("CHAT_PRESENCE_JITTER", "3.0"))
 # Reports from this many distinct members hide a message until a moderator decides.
 REPORTS_TO_HIDE = int(os.environ.get("REPORTS_TO_HIDE", "3"))
 

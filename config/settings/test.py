@@ -4,6 +4,9 @@ file-backed SQLite test database so that Daphne subprocesses can share it."""
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# Presence shows sooner in tests (the jitter itself is tested on its own).
+os.environ.setdefault("CHAT_PRESENCE_DELAY", "0.1")
+os.environ.setdefault("CHAT_PRESENCE_JITTER", "0.2")
 
 from .base import *  # noqa: F403
 from .base import DATA_DIR, DATABASES

@@ -152,3 +152,16 @@ async def test_two_tabs_of_one_member_count_once(connect, circle, people):
     left = await room_b.recv_type("presence")
     assert left == {"type": "presence", "joined": [], "left": [a.alias], "count": 1}
     await room_b.close()
+
+
+def test_presence_is_told_after_a_random_delay_per_circle():
+    """Who came and went is shown after CHAT_PRESENCE_DELAY plus a jitter drawn
+    each time: one person's joins in two circles land at unrelated moments."""
+    from realtime.hub import presence_delay
+
+    with override_settings(CHAT_PRESENCE_DELAY=0.5, CHAT_PRESENCE_JITTER=3.0):
+        delays = [presence_delay() for _ in range(400)]
+    assert all(0.5 <= d <= 3.5 for d in delays)
+    assert max(delays) - min(delays) > 2.5
+    pairs = list(zip(delays[::2], delays[1::2], strict=True))
+    assert sum(abs(a - b) > 0.5 for a, b in pairs) > len(pairs) / 2

@@ -43,3 +43,30 @@ def test_oversize_frame_drops_only_that_socket(daphne_server, make_user, circle,
         await other.close()
 
     asyncio.run(scenario())
+
+
+def test_a_text_frame_with_invalid_utf8_drops_only_that_socket(daphne_server, make_user, circle, join):
+    """Documented behaviour (docs/protocol.md): autobahn under Daphne fails a text
+    frame that is not UTF-8 by dropping the connection (1006) rather than closing
+    with 1007; no browser sends one.  Other sockets carry on."""
+    bad_user, other_user = join(make_user("bad-utf8"), circle).user, join(make_user("good-utf8"), circle).user
+    bad_cookie, other_cookie = session_cookie_for(bad_user), session_cookie_for(other_user)
+
+    async def scenario():
+        bad = await LiveSocket.open(daphne_server, circle.slug, bad_cookie)
+        other = await LiveSocket.open(daphne_server, circle.slug, other_cookie)
+        bad.ws.protocol.send_text(b'{"type":"ping","x":"\xff\xfe"}')
+        bad.ws.send_data()
+
+        async def read_until_closed():
+            while True:
+                await asyncio.wait_for(bad.ws.recv(), 5)
+
+        with pytest.raises(websockets.ConnectionClosed):
+            await read_until_closed()
+        assert bad.ws.close_code in (1006, 1007)
+        await other.send(type="ping")
+        assert (await other.recv_type("pong"))["type"] == "pong"
+        await other.close()
+
+    asyncio.run(scenario())
