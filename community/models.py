@@ -119,3 +119,42 @@ class Membership(models.Model):
         membership, so it tells nothing about the person's other circles or
         when they joined."""
         return self.number
+
+
+class Notification(models.Model):
+    """An in-app notice for one account: a report decided, a session reminder, a
+    check-in waiting.  Shown in the notification list (unread count in the
+    header); a connected member also gets it live.  Texts are neutral: they name
+    no other member and nothing of what was said."""
+
+    class Kind(models.TextChoices):
+        REPORT_DECIDED = "report_decided", "A report you made was decided"
+        REMINDER = "reminder", "Session reminder"
+        STARTING = "starting", "Session starting"
+        CHECK_IN = "check_in", "Check-in after a session"
+        WAITLIST = "waitlist", "A seat freed up"
+        FOLLOW_UP = "follow_up", "A member may need a follow-up"
+        NOTICE = "notice", "Notice"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True, help_text="A path on this site.")
+    circle = models.ForeignKey(Circle, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(
+        max_length=80, blank=True, help_text="Idempotency: one notification per (user, key), e.g. reminder:42."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~models.Q(key=""), name="one_notification_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

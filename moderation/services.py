@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from community import notifications
 from community import services as community_services
-from community.models import Membership
+from community.models import Membership, Notification
 from community.permissions import Action, check, is_site_moderator, membership_for
 from core.errors import DomainError, ErrorCode
 from realtime import publish
@@ -78,6 +79,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
                 community_services.mute_membership(target=author, minutes=minutes)
             elif author is not None and action == Flag.Resolution.BAN:
                 community_services.ban_membership(target=author)
+        _tell_reporters(flag, now)
         if messages.state(message) == content.DELETED:
             messages.erase_text(message)  # its author deleted it; the case no longer needs it
         if flag.urgent and flag.acknowledged_at is None:
@@ -113,6 +115,21 @@ def forget_text(content) -> None:
     deleted it, or it passed retention)."""
     RuleHit.objects.filter(message=content).update(matched="")
     Flag.objects.filter(message=content).update(matched="")
+
+
+def _tell_reporters(flag: Flag, decided_at) -> None:
+    """Each member who reported the item learns it was decided (not how, not by
+    whom: a removal could tell its author who reported them)."""
+    for report in flag.reports.select_related("reporter__user"):
+        reporter = report.reporter.user
+        if reporter is not None:
+            notifications.notify(
+                user=reporter,
+                kind=Notification.Kind.REPORT_DECIDED,
+                text="A moderator looked at a message you reported. Thank you for looking out for the circle.",
+                circle=flag.circle,
+                key=f"report:{report.pk}:decided:{decided_at.timestamp():.0f}",
+            )
 
 
 def acknowledge_crisis(*, user, flag_id: int) -> Flag:

@@ -240,6 +240,19 @@ class PresenceQuery(Event):
     members: dict[str, str]
 
 
+@dataclass(frozen=True, kw_only=True)
+class NotificationAdded(Event):
+    """To one member: a new in-app notification, and their unread count."""
+
+    NAME = "room.notification"
+    FRAME = "notification"
+    id: int
+    kind: str
+    text: str
+    link: str
+    unread: int
+
+
 # --- staff -------------------------------------------------------------------------
 
 

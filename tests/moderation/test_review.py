@@ -296,3 +296,20 @@ def test_queue_items_show_the_published_messages_around_them(flagged, member, si
     [item] = review_queue(site_moderator)
     assert item.before == []
     assert [m.body for m in item.after] == ["after two", "after three"]
+
+
+def test_reporters_are_told_when_their_report_is_decided(make_user, member, circle, join, site_moderator):
+    """Every member who reported an item gets a neutral notification once it is
+    decided (not how, not by whom); the author gets none of it."""
+    from community.models import Notification
+
+    result = chat_services.post_message(ctx(member), client_id="r1", body="something sharp")
+    reporters = [join(make_user(f"reporter-{n}"), circle) for n in range(2)]
+    for reporter in reporters:
+        chat_services.report_message(ctx(reporter), message_id=result.id, reason="unkind")
+    flag = Flag.objects.get(message__seq=result.id, message__circle=circle)
+    services.review_flag(user=site_moderator, flag_id=flag.pk, action="remove", reason="hurtful")
+    notes = Notification.objects.filter(kind="report_decided")
+    assert sorted(n.user_id for n in notes) == sorted(r.user_id for r in reporters)
+    assert all("looked at" in n.text and member.alias not in n.text for n in notes)
+    assert not Notification.objects.filter(user=member.user).exists()
