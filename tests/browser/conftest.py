@@ -46,6 +46,29 @@ def page_for(browser, server, user, path, viewport=None):
     return page
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe(page, *, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (npm, injected by Playwright) on the page; the violations of
+    the given impacts, each with its rule id, help text and offending nodes."""
+    if not AXE.exists():
+        raise RuntimeError("axe-core is missing: run `npm ci` (scripts/test does)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def assert_accessible(page, what: str) -> None:
+    """No serious or critical axe-core violation on the page."""
+    problems = axe(page)
+    assert not problems, f"{what}: {problems}"
+
+
 def shot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
