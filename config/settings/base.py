@@ -152,6 +152,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{REDIS_PREFIX}:throttle",
         },
+        # This process's own memory: where limits count while Redis is unreachable (core.cache).
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
     }
 else:
     CHANNEL_LAYERS = {
@@ -168,6 +170,7 @@ else:
             "LOCATION": "throttle",
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         },
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
     }
 
 # --- Accounts -------------------------------------------------------------
