@@ -23,11 +23,13 @@ def refused(body) -> DomainError:
 
 
 def test_normalise_composes_characters_to_nfc():
+    """A letter followed by a combining accent becomes the one composed character."""
     assert text.normalise("cafe\u0301 A\u030a") == "caf\u00e9 \u00c5"
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b", "\x0b", "\x0c"])
 def test_normalise_strips_control_characters(char):
+    """C0 and C1 control characters (tab and newline aside) are removed."""
     assert text.normalise(f"a{char}b") == "ab"
 
 
@@ -65,35 +67,43 @@ def test_normalise_strips_format_characters_including_bidi_controls(char):
     ],
 )
 def test_normalise_keeps_zero_width_joiner_sequences_whole(emoji):
+    """The zero-width joiner, a format character, is kept: emoji sequences need it."""
     assert text.normalise(f"hello {emoji}") == f"hello {emoji}"
 
 
 def test_normalise_turns_a_tab_into_a_space():
+    """A tab becomes one space."""
     assert text.normalise("a\tb") == "a b"
 
 
 def test_normalise_unifies_line_endings():
+    """CR LF and a lone CR become LF."""
     assert text.normalise("one\r\ntwo\rthree\nfour") == "one\ntwo\nthree\nfour"
 
 
 def test_normalise_squeezes_runs_of_blank_lines_to_one():
+    """Three or more line breaks in a row become two: at most one blank line."""
     assert text.normalise("a\n\n\n\n\nb\r\n\r\n\r\nc\n\nd") == "a\n\nb\n\nc\n\nd"
 
 
 def test_normalise_trims_whitespace_around_the_text():
+    """Whitespace and blank lines before and after the text are removed."""
     assert text.normalise("  \n\t hello there \n\n ") == "hello there"
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\n\t\r\n", "\u202e\u200b\ufeff", "\x00\x01 \x7f", "\u3000\u00a0"])
 def test_normalise_refuses_a_body_with_nothing_left_as_empty_body(body):
+    """A body of nothing but whitespace, control or format characters is EMPTY_BODY."""
     assert refused(body).code == ErrorCode.EMPTY_BODY
 
 
 def test_normalise_accepts_a_body_of_exactly_the_length_limit():
+    """A body of exactly MAX_BODY_CHARS characters is accepted whole."""
     assert len(text.normalise("a" * MAX_BODY_CHARS)) == MAX_BODY_CHARS
 
 
 def test_normalise_refuses_a_body_over_the_length_limit_as_too_large_with_the_limit():
+    """One character over is TOO_LARGE, with the limit."""
     err = refused("a" * (MAX_BODY_CHARS + 1))
     assert (err.code, err.extra) == (ErrorCode.TOO_LARGE, {"limit": MAX_BODY_CHARS})
 
@@ -106,11 +116,13 @@ def test_normalise_counts_the_length_after_normalising():
 
 
 def test_normalise_accepts_exactly_the_line_limit():
+    """A body of exactly MAX_BODY_LINES lines is accepted."""
     body = "\n".join(["line"] * text.MAX_BODY_LINES)
     assert text.normalise(body) == body
 
 
 def test_normalise_refuses_one_line_over_the_limit_as_too_large():
+    """One line more is TOO_LARGE."""
     assert refused("\n".join(["line"] * (text.MAX_BODY_LINES + 1))).code == ErrorCode.TOO_LARGE
 
 
@@ -122,6 +134,7 @@ def test_normalise_counts_lines_after_squeezing_blank_ones():
 
 @pytest.mark.parametrize("body", [None, b"hello", 5, ["hello"], {"text": "hello"}])
 def test_normalise_refuses_a_body_that_is_not_text_as_bad_frame(body):
+    """A body that is not a string (null, bytes, a number, a list, an object) is BAD_FRAME."""
     assert refused(body).code == ErrorCode.BAD_FRAME
 
 
@@ -132,6 +145,8 @@ def test_normalise_refuses_a_body_that_is_not_text_as_bad_frame(body):
 )
 @pytest.mark.parametrize("body", ["e\u200b\u0301", "e\u202e\u0301", "a\u00ad\u0308"])
 def test_normalised_text_is_nfc_and_normalising_again_changes_nothing(body):
+    """The result is in NFC even when a stripped character stood between a letter and
+    its accent, so normalising it again gives the same text."""
     once = text.normalise(body)
     assert unicodedata.is_normalized("NFC", once)
     assert text.normalise(once) == once
@@ -155,10 +170,13 @@ def test_normalised_text_is_nfc_and_normalising_again_changes_nothing(body):
     ],
 )
 def test_render_draws_the_markdown_subset(body, html):
+    """Bold, italic, bulleted and numbered lists, line breaks and paragraphs become
+    their HTML; ``&`` and ``<`` are escaped."""
     assert text.render(body) == html
 
 
 def test_render_gives_a_markdown_link_nofollow_noopener():
+    """A Markdown link to an http(s) address keeps it, with rel="nofollow noopener"."""
     assert text.render("[notes](https://example.org/notes)") == (
         '<p><a href="https://example.org/notes" rel="nofollow noopener">notes</a></p>'
     )
@@ -176,6 +194,7 @@ def test_render_gives_a_markdown_link_nofollow_noopener():
     ],
 )
 def test_render_links_a_bare_url(body, html):
+    """A bare http(s) or www address becomes a link (www ones to http), nofollow noopener."""
     assert text.render(body) == html
 
 
@@ -193,6 +212,8 @@ def test_render_links_a_bare_url(body, html):
     ],
 )
 def test_render_keeps_only_the_text_of_a_link_that_is_not_http(body, shown):
+    """A link to anything but an absolute http(s) address (javascript:, data:, ftp:,
+    mailto:, protocol-relative, relative) shows as text; e-mail addresses are not linked."""
     html = text.render(body)
     assert "<a" not in html
     assert text.visible_text(html) == shown
@@ -208,6 +229,7 @@ def test_render_keeps_only_the_text_of_a_link_that_is_not_http(body, shown):
     ],
 )
 def test_render_escapes_raw_html(body, html):
+    """Raw HTML, including comments, is shown as the text typed."""
     assert text.render(body) == html
 
 
@@ -223,10 +245,12 @@ def test_render_escapes_raw_html(body, html):
     ],
 )
 def test_render_shows_headings_code_tables_quotes_and_rules_as_text(body, html):
+    """Markdown outside the subset (headings, code, tables, quotes, rules) is shown as typed."""
     assert text.render(body) == html
 
 
 def test_render_shows_an_image_as_a_link_never_an_img():
+    """Image syntax is not enabled: it shows as "!" and a link to the image, never an <img>."""
     assert text.render("![a cat](https://example.org/cat.png)") == (
         '<p>!<a href="https://example.org/cat.png" rel="nofollow noopener">a cat</a></p>'
     )
@@ -259,10 +283,12 @@ def test_render_shows_a_typed_entity_as_typed(body):
     ],
 )
 def test_visible_text_is_what_a_reader_sees(html, visible):
+    """``visible_text`` is the HTML's text without tags, entities decoded, trimmed."""
     assert text.visible_text(html) == visible
 
 
 def test_render_for_storage_of_ordinary_text_is_its_rendering():
+    """For ordinary text the storing step stores exactly what ``render`` gives."""
     body = "**thank you** for [this](https://example.org)"
     assert text.render_for_storage(body) == text.render(body)
 
@@ -359,6 +385,8 @@ def _normalised(body: str) -> str | None:
 
 @given(_BODIES)
 def test_render_of_any_text_has_only_allowed_tags_and_attributes(body):
+    """Whatever a member types, the HTML has only the allowed tags and attributes, no
+    comments or declarations, and every link is http(s) with rel="nofollow noopener"."""
     clean = _normalised(body)
     if clean is None:
         return

@@ -121,6 +121,7 @@ def test_a_body_may_be_empty_at_the_parser():
 
 @pytest.mark.parametrize(("kind", "name"), REQUIRED)
 def test_a_missing_required_field_is_a_bad_frame_naming_it(kind, name):
+    """Leaving out any required field of any frame type is BAD_FRAME with ``field`` naming it."""
     fields = {k: v for k, v in VALID[kind].items() if k != name}
     err = refusal(dumps(type=kind, **fields))
     assert (err.code, err.extra.get("field")) == (ErrorCode.BAD_FRAME, name)
@@ -128,12 +129,14 @@ def test_a_missing_required_field_is_a_bad_frame_naming_it(kind, name):
 
 @pytest.mark.parametrize(("kind", "name"), REQUIRED)
 def test_a_required_field_sent_as_null_is_a_bad_frame_naming_it(kind, name):
+    """A required field sent as JSON null counts as missing: BAD_FRAME naming it."""
     err = refusal(dumps(type=kind, **{**VALID[kind], name: None}))
     assert (err.code, err.extra.get("field")) == (ErrorCode.BAD_FRAME, name)
 
 
 @pytest.mark.parametrize(("kind", "name"), [(k, n) for k, fields in VALID.items() for n in fields])
 def test_a_field_of_the_wrong_type_is_a_bad_frame_naming_it(kind, name):
+    """Any field of any frame type given a value of the wrong JSON type is BAD_FRAME naming it."""
     err = refusal(dumps(type=kind, **{**VALID[kind], name: WRONG_TYPE[name]}))
     assert (err.code, err.extra.get("field")) == (ErrorCode.BAD_FRAME, name)
 
@@ -180,6 +183,8 @@ def test_a_bool_is_not_a_number_nor_a_number_a_bool(frame, name):
     ],
 )
 def test_a_number_out_of_range_is_a_bad_frame_naming_it(frame, name):
+    """Ids (1 … 2^53), ``since`` (0 … 2^53), slow mode seconds (0 … 600) and mute
+    minutes (1 … 1440) outside their range are BAD_FRAME naming the field."""
     err = refusal(json.dumps(frame))
     assert (err.code, err.extra.get("field")) == (ErrorCode.BAD_FRAME, name)
 
@@ -198,6 +203,7 @@ def test_a_number_out_of_range_is_a_bad_frame_naming_it(frame, name):
     ],
 )
 def test_a_number_at_the_edge_of_its_range_is_accepted(frame):
+    """The bounds themselves are inside the range."""
     parsed = parse_client_frame(json.dumps(frame))
     assert all(parsed[name] == value for name, value in frame.items() if name != "type")
 
@@ -217,12 +223,14 @@ STRING_LIMITS = [
 
 @pytest.mark.parametrize(("kind", "name", "limit"), STRING_LIMITS)
 def test_a_string_at_its_length_limit_is_accepted(kind, name, limit):
+    """A string of exactly its limit in characters (two-byte ones here) is accepted."""
     frame = parse_client_frame(dumps(type=kind, **{**VALID[kind], name: "é" * limit}))
     assert frame[name] == "é" * limit
 
 
 @pytest.mark.parametrize(("kind", "name", "limit"), STRING_LIMITS)
 def test_a_string_over_its_length_limit_is_too_large_naming_the_field(kind, name, limit):
+    """One character over its limit is TOO_LARGE naming the field."""
     err = refusal(dumps(type=kind, **{**VALID[kind], name: "é" * (limit + 1)}))
     assert (err.code, err.extra.get("field")) == (ErrorCode.TOO_LARGE, name)
 
@@ -250,6 +258,7 @@ def test_a_string_over_its_length_limit_names_the_limit():
     ],
 )
 def test_a_blank_required_string_is_a_bad_frame_naming_it(frame, name):
+    """An empty or blank client_id, report reason, alias or ref is BAD_FRAME naming it."""
     err = refusal(json.dumps(frame))
     assert (err.code, err.extra.get("field")) == (ErrorCode.BAD_FRAME, name)
 
@@ -266,10 +275,13 @@ def _send_frame_of(size: int) -> str:
 
 
 def test_a_frame_of_exactly_the_byte_limit_is_accepted():
+    """A frame of exactly MAX_FRAME_BYTES UTF-8 bytes is parsed."""
     assert parse_client_frame(_send_frame_of(MAX_FRAME_BYTES)).type == "send"
 
 
 def test_a_frame_one_byte_over_the_limit_is_too_large_counting_bytes_not_characters():
+    """The limit counts UTF-8 bytes: a frame of multi-byte characters one byte over it
+    is TOO_LARGE with the limit, though it has far fewer characters."""
     text = _send_frame_of(MAX_FRAME_BYTES + 1)
     assert len(text) < MAX_FRAME_BYTES / 3  # far fewer characters than the limit
     err = refusal(text)
@@ -287,32 +299,39 @@ def test_an_oversize_frame_is_refused_before_it_is_parsed():
     ["hello there", "", "{", '{"type": "send", ', "{'type': 'ping'}", "[" * 9000, '{"type": "ping"} trailing'],
 )
 def test_text_that_is_not_json_is_a_bad_frame(text):
+    """Text that does not parse as JSON (or nests beyond the parser) is BAD_FRAME."""
     err = refusal(text)
     assert err.code == ErrorCode.BAD_FRAME and "field" not in err.extra
 
 
 @pytest.mark.parametrize("text", ["[]", '["ping"]', '"ping"', "42", "null", "true", "NaN"])
 def test_json_that_is_not_an_object_is_a_bad_frame(text):
+    """A JSON array, string, number, null, boolean or NaN is BAD_FRAME."""
     assert refusal(text).code == ErrorCode.BAD_FRAME
 
 
 @pytest.mark.parametrize("text", ['{"body": "hi"}', '{"type": null}', '{"type": 5}', '{"type": ["ping"]}'])
 def test_an_object_without_a_string_type_is_a_bad_frame(text):
+    """An object whose ``type`` is missing or not a string is BAD_FRAME."""
     assert refusal(text).code == ErrorCode.BAD_FRAME
 
 
 @pytest.mark.parametrize(("text", "binary"), [(None, b'{"type": "ping"}'), ('{"type": "ping"}', b""), (None, None)])
 def test_a_binary_frame_is_a_bad_frame(text, binary):
+    """A binary frame (or no text at all) is BAD_FRAME, whatever it holds."""
     assert refusal(text, binary).code == ErrorCode.BAD_FRAME
 
 
 @pytest.mark.parametrize("kind", ["shout", "", "room.message", "ack", "websocket.disconnect", "__init__"])
 def test_an_unknown_type_is_unknown_type_and_quotes_it_back(kind):
+    """A string ``type`` that names no client frame (a server frame, a layer event, an
+    ASGI message) is UNKNOWN_TYPE, with the type quoted back in ``got``."""
     err = refusal(dumps(type=kind))
     assert err.code == ErrorCode.UNKNOWN_TYPE and err.extra["got"] == kind
 
 
 def test_an_unknown_type_is_quoted_back_at_most_forty_characters():
+    """The quoted type is cut to 40 characters."""
     err = refusal(dumps(type="t" * 500))
     assert err.extra["got"] == "t" * 40
 
@@ -363,6 +382,8 @@ def test_a_refusal_echoes_the_frames_ref(frame):
 
 @pytest.mark.parametrize(("ref", "code"), [(5, ErrorCode.BAD_FRAME), ("r" * 65, ErrorCode.TOO_LARGE)])
 def test_a_bad_ref_is_refused_naming_it_and_not_echoed(ref, code):
+    """A ``ref`` that is not a string, or over 64 characters, is refused naming ``ref``,
+    and the error frame does not echo it."""
     err = refusal(json.dumps({"type": "ping", "ref": ref}))
     assert (err.code, err.extra.get("field")) == (code, "ref")
     assert "ref" not in protocol.error_frame(err)
@@ -434,6 +455,8 @@ def test_any_text_is_parsed_or_refused_with_a_domain_error_that_can_be_sent(text
 
 @given(_frame_dicts())
 def test_an_accepted_frame_encoded_again_parses_to_the_same_frame(content):
+    """A frame the parser accepts, encoded again from its fields (or sent with raw
+    non-ASCII text), parses to the same Frame."""
     try:
         frame = parse_client_frame(json.dumps(content))
     except DomainError:
@@ -465,10 +488,13 @@ def roundtrip(frame: dict) -> dict:
 
 
 def test_encode_is_compact_json_keeping_non_ascii_text():
+    """``encode`` writes compact JSON and keeps non-ASCII characters as they are."""
     assert protocol.encode({"type": "x", "a": ["é", 1]}) == '{"type":"x","a":["é",1]}'
 
 
 def test_message_view_has_alias_and_content_only():
+    """A message's public shape is id, alias, html, time and reaction counts; ``edited``
+    only when it was edited."""
     assert view(7) == {
         "id": 7,
         "alias": "Quiet Heron",
@@ -480,11 +506,13 @@ def test_message_view_has_alias_and_content_only():
 
 
 def test_a_hidden_message_view_carries_no_text():
+    """A message hidden pending review goes out with empty html and ``hidden``."""
     hidden = view(7, hidden=True)
     assert (hidden["html"], hidden["hidden"]) == ("", True)
 
 
 def test_hello_frame_carries_you_room_present_messages_and_limits():
+    """The hello frame carries the member, the room, who is here, the messages and the limits."""
     room = {"closed": False, "slow_mode": 0, "pinned": None, "last_id": 8}
     held = [{"id": 5, "html": "<p>waiting</p>", "at": "2026-11-28T09:00:00+00:00"}]
     frame = protocol.hello_frame(
@@ -508,6 +536,7 @@ def test_hello_frame_carries_you_room_present_messages_and_limits():
 
 
 def test_ack_frame_names_the_send_and_its_verdict():
+    """An ack names the client_id, the stored id, the verdict and whether it was a retry."""
     assert roundtrip(protocol.ack_frame("c-1", 9, "published", False)) == {
         "type": "ack",
         "client_id": "c-1",
@@ -518,6 +547,7 @@ def test_ack_frame_names_the_send_and_its_verdict():
 
 
 def test_ack_frame_of_a_blocked_send_has_no_id_and_says_why():
+    """A blocked send's ack has no id and carries the reason the sender is told."""
     assert roundtrip(protocol.ack_frame("c-2", None, "blocked", False, "No sales here.")) == {
         "type": "ack",
         "client_id": "c-2",
@@ -557,12 +587,15 @@ def test_error_frame_carries_code_message_and_only_the_safe_extras():
 
 
 def test_error_frame_ref_and_code_arguments_win():
+    """The reply's ref and an overriding code (server_error) replace the error's own."""
     err = DomainError(ErrorCode.BAD_FRAME, "No.", ref="from-parse")
     frame = protocol.error_frame(err, "from-reply", code="server_error")
     assert (frame["code"], frame["ref"]) == ("server_error", "from-reply")
 
 
 def test_server_error_frame_says_nothing_changed_and_echoes_ref():
+    """An unexpected failure is a ``server_error`` error frame saying nothing changed,
+    with the frame's ref when there was one."""
     frame = roundtrip(protocol.server_error_frame("r-3"))
     assert set(frame) == {"type", "code", "message", "ref"}
     assert (frame["type"], frame["code"], frame["ref"]) == ("error", "server_error", "r-3")
@@ -571,6 +604,7 @@ def test_server_error_frame_says_nothing_changed_and_echoes_ref():
 
 
 def test_done_frame_names_the_frame_and_its_result():
+    """A done frame names the frame it answers (``of``) beside the service's result."""
     assert roundtrip(protocol.done_frame("react", {"id": 3, "counts": {"hug": 2}})) == {
         "type": "done",
         "of": "react",
@@ -580,12 +614,14 @@ def test_done_frame_names_the_frame_and_its_result():
 
 
 def test_report_done_frame_thanks_the_member():
+    """A report is answered with a done frame naming the message and a thank-you."""
     frame = roundtrip(protocol.report_done_frame(3))
     assert (frame["type"], frame["of"], frame["id"]) == ("done", "report", 3)
     assert frame["message"]
 
 
 def test_history_frame_says_more_only_for_a_full_page():
+    """A history batch says ``more`` only when it is a full page (older ones may remain)."""
     full = [view(n) for n in range(1, protocol.HISTORY_PAGE + 1)]
     assert roundtrip(protocol.history_frame(51, full)) == {
         "type": "batch",
@@ -599,6 +635,8 @@ def test_history_frame_says_more_only_for_a_full_page():
 
 
 def test_resume_frame_for_a_resume_request_has_since_latest_and_more():
+    """The answer to a resume frame names since, the room's latest id, and ``more``
+    when the batch is full."""
     full = [view(n) for n in range(1, protocol.RESUME_BATCH + 1)]
     assert roundtrip(protocol.resume_frame(0, full, latest=300)) == {
         "type": "batch",
@@ -624,6 +662,7 @@ def test_resume_frame_of_an_empty_room_still_has_latest():
 
 
 def test_resume_frame_after_hello_has_messages_only():
+    """A resume batch sent after hello (a ``?since`` connect) carries only the messages."""
     assert roundtrip(protocol.resume_frame(250, [view(251)])) == {
         "type": "batch",
         "kind": "resume",
@@ -631,8 +670,13 @@ def test_resume_frame_after_hello_has_messages_only():
     }
 
 
-def test_pong_and_presence_frames():
+def test_pong_frame_is_its_type_alone():
+    """A pong is a frame with nothing but its type."""
     assert roundtrip(protocol.pong_frame()) == {"type": "pong"}
+
+
+def test_presence_frame_names_who_came_and_went_and_the_count():
+    """A presence frame lists the aliases that came and went, and how many are here."""
     assert roundtrip(protocol.presence_frame(joined=["Quiet Heron"], left=["Warm Lantern"], count=4)) == {
         "type": "presence",
         "joined": ["Quiet Heron"],
@@ -642,6 +686,7 @@ def test_pong_and_presence_frames():
 
 
 def test_messages_frame_of_one_message_is_a_message_frame():
+    """One message goes out as a ``message`` frame with its ``prev``."""
     assert roundtrip(protocol.messages_frame([MessagePosted(message=view(7), prev=6)])) == {
         "type": "message",
         "message": view(7),
@@ -650,6 +695,7 @@ def test_messages_frame_of_one_message_is_a_message_frame():
 
 
 def test_messages_frame_of_several_lists_them_in_the_order_given():
+    """Several messages go out as one ``messages`` frame of ``{message, prev}`` items."""
     items = [MessagePosted(message=view(7), prev=6), MessagePosted(message=view(9), prev=None)]
     assert roundtrip(protocol.messages_frame(items)) == {
         "type": "messages",
@@ -748,6 +794,7 @@ def test_each_event_survives_the_channel_layers_plain_dict_form(name):
 
 
 def test_to_layer_carries_the_audience_only_when_there_is_one():
+    """An event's plain-dict form has ``to`` and ``roles`` (a list) only when they are set."""
     assert Notice(code="c", message="m").to_layer() == {"type": "room.notice", "code": "c", "message": "m"}
     assert Notice(code="c", message="m", to=5).to_layer()["to"] == 5
     assert Notice(code="c", message="m", roles=("moderator",)).to_layer()["roles"] == ["moderator"]
@@ -759,6 +806,8 @@ def test_to_layer_carries_the_audience_only_when_there_is_one():
     "an addressed MessagesPosted loses `to`/`roles` crossing the layer",
 )
 def test_an_addressed_batch_of_messages_keeps_its_audience_across_the_layer():
+    """A batch of messages addressed to one member or to roles keeps that audience
+    through ``from_layer(to_layer())``."""
     event = MessagesPosted(items=(MessagePosted(message=view(7), prev=6),), to=12, roles=("moderator",))
     assert events.from_layer(event.to_layer()) == event
 
@@ -771,11 +820,13 @@ def test_from_layer_ignores_keys_no_field_declares():
 
 @pytest.mark.parametrize("data", [{"type": "room.bogus"}, {"type": "websocket.send"}, {"code": 1}, {"type": None}])
 def test_from_layer_refuses_an_unknown_event(data):
+    """A layer message no event declares raises UnknownEventError."""
     with pytest.raises(events.UnknownEventError):
         events.from_layer(data)
 
 
 def test_an_event_name_declared_twice_is_refused():
+    """A second event class with a declared name is refused; the first stays."""
     with pytest.raises(TypeError, match="declared twice"):
 
         class Again(events.Event):  # pragma: no cover - never created
@@ -796,17 +847,20 @@ def messages_frame(*pairs: tuple[int, int | None]) -> dict:
 
 
 def test_a_frame_that_is_not_about_messages_is_kept_whole():
+    """Any frame but message(s) is kept as it is, and has no chained id."""
     frame = {"type": "removed", "id": 3, "reason": "removed"}
     assert protocol.messages_after(frame, 10) is frame
     assert protocol.lowest_chained_id(frame) is None
 
 
 def test_a_chained_message_up_to_last_id_was_replayed():
+    """A chained message whose id is at most last_id was in the replay: nothing is left."""
     assert protocol.messages_after(message_frame(5, 4), 5) is None
     assert protocol.messages_after(message_frame(4, 3), 5) is None
 
 
 def test_a_chained_message_after_last_id_is_kept_unchanged():
+    """A chained message newer than last_id is the same frame, unchanged."""
     frame = message_frame(6, 5)
     assert protocol.messages_after(frame, 5) is frame
 
@@ -819,29 +873,36 @@ def test_a_late_approval_is_kept_even_below_last_id():
 
 
 def test_a_partly_replayed_batch_keeps_the_newer_messages():
+    """A batch with messages on both sides of last_id keeps the newer ones, in order."""
     frame = messages_frame((4, 3), (5, 4), (6, 5), (7, 6))
     assert protocol.messages_after(frame, 5) == messages_frame((6, 5), (7, 6))
 
 
 def test_a_batch_trimmed_to_one_message_becomes_a_message_frame():
+    """A batch with one message left becomes a ``message`` frame."""
     assert protocol.messages_after(messages_frame((4, 3), (5, 4), (6, 5)), 5) == message_frame(6, 5)
 
 
 def test_a_fully_replayed_batch_leaves_nothing():
+    """A batch wholly within the replay leaves nothing to send."""
     assert protocol.messages_after(messages_frame((4, 3), (5, 4)), 5) is None
 
 
 def test_an_untrimmed_batch_is_the_same_frame():
+    """A batch with nothing to trim is the same frame (its encoding is reused)."""
     frame = messages_frame((6, 5), (7, 6))
     assert protocol.messages_after(frame, 5) is frame
 
 
 def test_a_batch_keeps_its_late_approvals_when_trimmed():
+    """Late approvals in a batch stay when the chained messages around them are trimmed."""
     frame = messages_frame((2, None), (5, 4), (6, 5))
     assert protocol.messages_after(frame, 5) == messages_frame((2, None), (6, 5))
 
 
 def test_lowest_chained_id_skips_late_approvals():
+    """The lowest chained id of a message(s) frame ignores late approvals, and is None
+    when only late approvals are left."""
     assert protocol.lowest_chained_id(message_frame(6, 5)) == 6
     assert protocol.lowest_chained_id(messages_frame((2, None), (6, 5), (7, 6))) == 6
     assert protocol.lowest_chained_id(messages_frame((2, None), (3, None))) is None
@@ -861,6 +922,8 @@ _OTHER_FRAMES = st.fixed_dictionaries(
 
 @given(_ITEMS, st.integers(min_value=0, max_value=70))
 def test_messages_after_keeps_exactly_the_messages_not_replayed(pairs, last_id):
+    """For any batch and last_id, exactly the late approvals and the chained messages
+    after last_id are kept, in order, as None, the same frame, a message or a messages frame."""
     frame = message_frame(*pairs[0]) if len(pairs) == 1 else messages_frame(*pairs)
     kept = [(i, p) for i, p in pairs if p is None or i > last_id]
     out = protocol.messages_after(frame, last_id)
@@ -878,5 +941,6 @@ def test_messages_after_keeps_exactly_the_messages_not_replayed(pairs, last_id):
 
 @given(_OTHER_FRAMES, st.integers())
 def test_messages_after_returns_any_other_frame_itself(frame, last_id):
+    """Any frame but message(s), whatever its fields, is returned itself."""
     assert protocol.messages_after(frame, last_id) is frame
     assert protocol.lowest_chained_id(frame) is None
