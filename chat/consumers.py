@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from community import services as community_services
 from core.errors import DomainError, ErrorCode
+from core.unavailable import DATABASE_DOWN, unavailable_from
 from realtime import protocol
 from realtime.hub import Room, get_hub
 from realtime.limits import FrameBudget, Take
@@ -65,6 +66,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             self.ctx = ctx = await database_sync_to_async(services.connect_room)(user=user, slug=slug)
+        except DATABASE_DOWN as exc:
+            unavailable_from(exc)  # logged once per outage
+            await self.close(code=protocol.CLOSE_TRY_AGAIN)
+            return
         except DomainError as err:
             if err.code != ErrorCode.RATE_LIMITED:
                 await self.close(code=protocol.CLOSE_NOT_ALLOWED)

@@ -19,7 +19,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from core import health
 from core.errors import DomainError, ErrorCode
+from core.unavailable import unavailable_from
 from realtime import protocol, publish
 from realtime.hub import Room
 from realtime.protocol import Frame, Frame_
@@ -47,9 +49,16 @@ def _in_worker(handler: SyncHandler) -> Handler:
 
     async def handle(room: Room, ctx: RoomContext, frame: Frame) -> Frame_ | None:
         try:
-            return await in_thread(ctx, frame)
+            reply = await in_thread(ctx, frame)
+        except Exception as exc:
+            refusal = unavailable_from(exc)
+            if refusal is None:
+                raise
+            raise refusal from None
         finally:
             await publish.flushed()  # what it committed goes out before the reply
+        health.succeeded("database")
+        return reply
 
     return handle
 

@@ -5,8 +5,9 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
+from core import health
+from core.cache import UNREACHABLE, resilient
 from core.errors import DomainError, ErrorCode
 
 
@@ -29,24 +30,35 @@ def _redis_client():
             if _redis is None:
                 import redis
 
-                _redis = redis.Redis.from_url(settings.REDIS_URL)
+                # Short timeouts: an unreachable Redis costs a send a moment, not a hang.
+                _redis = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=1.0)
     return _redis
 
 
 def _count_many(keys: list[tuple[str, int]]) -> list[int]:
-    """Count one hit on each ``(key, window)``: one Redis round trip for them all."""
+    """Count one hit on each ``(key, window)``: one Redis round trip for them all.
+
+    With Redis unreachable the counts are this process's own (core.cache):
+    sends keep being stored and acked during an outage, limited per process."""
     client = _redis_client()
-    if client is not None:
+    if client is not None and not health.is_down("redis"):
         pipe = client.pipeline(transaction=False)
         for key, window in keys:
             full = f"{settings.REDIS_PREFIX}:{key}"
             pipe.incr(full)
             pipe.expire(full, window + 1, nx=True)
-        return [int(n) for n in pipe.execute()[::2]]
+        try:
+            counts = [int(n) for n in pipe.execute()[::2]]
+        except UNREACHABLE as exc:
+            health.failed("redis", exc)
+        else:
+            health.succeeded("redis")
+            return counts
     return [_count_in_cache(key, window) for key, window in keys]
 
 
 def _count_in_cache(key: str, window: int) -> int:
+    cache = resilient()
     if cache.add(key, 1, timeout=window + 1):
         return 1
     try:
@@ -95,6 +107,7 @@ def slow_mode(circle_id: int, member_id: int, seconds: int) -> None:
         return
     key = f"slow:{circle_id}:{member_id}"
     now = time.time()
+    cache = resilient()
     if cache.add(key, now, timeout=seconds):
         return
     # The key may have been set under a longer interval: judge by the current one.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from core import health
+from core.unavailable import unavailable_from
 from realtime import publish
 from realtime.batching import Batcher
 from realtime.hub import Room
@@ -23,7 +25,14 @@ _post_batch = database_sync_to_async(services.post_batch, thread_sensitive=False
 
 
 async def _run(requests: list[services.SendRequest]) -> list[services.PostResult | BaseException]:
-    answers = await _post_batch(requests)
+    try:
+        answers = await _post_batch(requests)
+    except Exception as exc:
+        refusal = unavailable_from(exc)
+        if refusal is None:
+            raise
+        raise refusal from None  # every send of the batch: "kept, sent again in a moment"
+    health.succeeded("database")
     # Committed: the broadcast goes out before the acks.  A broadcast the channel
     # layer refuses is logged; the messages are stored, members repair the gap
     # from the next message's ``prev``, and the senders get their acks.

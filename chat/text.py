@@ -11,10 +11,8 @@ import logging
 import re
 import threading
 import unicodedata
-from functools import partial
 
 import bleach
-from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
 from core.errors import DomainError, ErrorCode
@@ -38,12 +36,15 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 log = logging.getLogger(__name__)
 
 
-def _set_rel(attrs, new=False):
-    href = attrs.get((None, "href"), "")
-    if not href.startswith(("http://", "https://")):
-        return None  # drop the link, keep its text
-    attrs[(None, "rel")] = "nofollow noopener"
-    return attrs
+class _WebLinksOnly(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's method name
+        """Only http(s) links become links; anything else stays text."""
+        return url.lower().startswith(("http://", "https://"))
+
+
+def _link_open(self, tokens, idx, options, env) -> str:
+    tokens[idx].attrSet("rel", "nofollow noopener")
+    return self.renderToken(tokens, idx, options, env)
 
 
 class _Renderer:
@@ -61,15 +62,16 @@ class _Renderer:
     """
 
     def __init__(self) -> None:
-        self.md = MarkdownIt("zero", {"breaks": True, "html": False, "linkify": False, "typographer": False}).enable(
-            ["emphasis", "list", "link", "newline", "escape", "paragraph"]
+        # Bare links are found by markdown-it (linkify-it-py), not by bleach's
+        # LinkifyFilter: that filter re-reads the text and turned a typed
+        # "&amp;#x202e;" back into a live entity (a right-to-left override, a
+        # zero-width message).  bleach still cleans the result.
+        self.md = _WebLinksOnly("zero", {"breaks": True, "html": False, "linkify": True, "typographer": False}).enable(
+            ["emphasis", "list", "link", "newline", "escape", "paragraph", "linkify"]
         )
+        self.md.add_render_rule("link_open", _link_open)
         self.cleaner = bleach.Cleaner(
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            protocols=ALLOWED_PROTOCOLS,
-            strip=True,
-            filters=[partial(LinkifyFilter, callbacks=[_set_rel], parse_email=False)],
+            tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True
         )
         self.render("warm up")  # compile markdown-it's rule chains in this thread, now
 
@@ -106,8 +108,10 @@ def normalise(body: object) -> str:
     """
     if not isinstance(body, str):
         raise DomainError(ErrorCode.BAD_FRAME, "The message body must be text.")
-    text = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.translate(_STRIP_TABLE)
+    text = body.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    # Composed after the invisible characters go, so the result is NFC and
+    # normalising it again changes nothing.
+    text = unicodedata.normalize("NFC", text.translate(_STRIP_TABLE))
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if not text:
         raise DomainError(ErrorCode.EMPTY_BODY, "The message is empty.")
@@ -118,7 +122,9 @@ def normalise(body: object) -> str:
             limit=MAX_BODY_CHARS,
         )
     if text.count("\n") >= MAX_BODY_LINES:
-        raise DomainError(ErrorCode.TOO_LARGE, f"Messages can have at most {MAX_BODY_LINES} lines.")
+        raise DomainError(
+            ErrorCode.TOO_LARGE, f"Messages can have at most {MAX_BODY_LINES} lines.", limit=MAX_BODY_LINES
+        )
     return text
 
 

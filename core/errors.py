@@ -34,6 +34,7 @@ class ErrorCode(models.TextChoices):
     EDIT_WINDOW = "edit_window_passed", "Edit window passed"
     BLOCKED = "blocked", "Blocked by a rule"
     RENDER_FAILED = "render_failed", "Could not be shown"
+    UNAVAILABLE = "unavailable", "Temporarily unavailable"
     ALREADY_REPORTED = "already_reported", "Already reported"
     ALREADY_HANDLED = "already_handled", "Already handled"
     BAD_RULE = "bad_rule", "Invalid rule"
@@ -53,6 +54,7 @@ HTTP_STATUS = {
     ErrorCode.ALIAS_LOCKED: 409,
     ErrorCode.LOGIN_THROTTLED: 429,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 

@@ -55,7 +55,7 @@ def _state(name: str) -> _State:
 
 def _flush(name: str, state: _State, now: float) -> None:
     if state.counts:
-        kinds = ", ".join(f"{n} × {kind}" for kind, n in state.counts.most_common())
+        kinds = ", ".join(f"{n} x {kind}" for kind, n in state.counts.most_common())
         log.warning("%s still failing: %s in the last %.0f s", name, kinds, now - state.window_start)
     state.counts.clear()
     state.tracebacks.clear()

@@ -161,7 +161,20 @@ def actor_label(actor, circle, actor_role: str, membership: Membership | None = 
     return (actor_role or "staff").capitalize()
 
 
-class AuditEntryManager(models.Manager):
+class AuditEntryQuerySet(models.QuerySet):
+    """Append-only for queries too: no bulk rewrite, no bulk delete."""
+
+    def update(self, **kwargs):
+        raise ValueError("Audit entries are append-only.")
+
+    def delete(self):
+        raise ValueError("Audit entries are append-only.")
+
+
+_AuditEntryBaseManager = models.Manager.from_queryset(AuditEntryQuerySet)
+
+
+class AuditEntryManager(_AuditEntryBaseManager):
     def record(
         self,
         *,

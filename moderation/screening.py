@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from community.models import Membership
+from core.cache import resilient
 from realtime import publish
 from realtime.events import CrisisAlertView, CrisisResources, QueueChanged, StaffAlert
 
@@ -107,6 +107,7 @@ def compiled_rules() -> matcher.CompiledRules:
     with state.lock:
         if state.compiled is not None and now - state.checked < RULES_CHECK_SECONDS:
             return state.compiled
+        cache = resilient()
         version = cache.get(RULES_VERSION_KEY)
         if version is None:
             version = time.time_ns()
@@ -134,7 +135,7 @@ def rules_changed() -> None:
     """Bump the shared rule-set version (on commit); every process recompiles."""
 
     def bump():
-        cache.set(RULES_VERSION_KEY, time.time_ns(), timeout=None)
+        resilient().set(RULES_VERSION_KEY, time.time_ns(), timeout=None)
         forget_compiled_rules()
 
     transaction.on_commit(bump)

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from core.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -70,8 +72,15 @@ class Batcher(Generic[Item, Answer]):
                     answers = await self.run([item for item, _ in batch])
                     if len(answers) != len(batch):
                         raise RuntimeError(f"batch run gave {len(answers)} answers for {len(batch)} items")
+                except asyncio.CancelledError:
+                    # The loop is stopping: nobody waits forever for this run.
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(RuntimeError("the queue stopped before this item ran"))
+                    raise
                 except Exception as exc:  # every caller of this run hears of it
-                    log.exception("batch run failed")
+                    if not isinstance(exc, DomainError):  # a refusal for all is no fault here
+                        log.exception("batch run failed")
                     answers = [exc] * len(batch)
                 for (_, future), answer in zip(batch, answers, strict=True):
                     if future.done():

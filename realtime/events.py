@@ -134,7 +134,12 @@ class MessagesPosted(Event):
 
     @classmethod
     def _from_fields(cls, data: dict[str, Any]) -> Event:
-        return cls(items=tuple(MessagePosted(**item) for item in data["items"]))
+        roles = data.get("roles")
+        return cls(
+            items=tuple(MessagePosted(**item) for item in data["items"]),
+            to=data.get("to"),
+            roles=tuple(roles) if roles is not None else None,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

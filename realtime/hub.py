@@ -34,6 +34,8 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from core import health
+
 from . import groups, protocol
 from .batching import Batcher
 from .events import (
@@ -166,8 +168,8 @@ class Room:
         event = kind(process=self.hub.process_id, members=members)
         try:
             await layer.group_send(self.group, event.to_layer())
-        except Exception:  # a full channel must not break the room; heartbeats retry
-            log.warning("presence announcement for %s failed", self.group, exc_info=True)
+        except Exception as exc:  # a full channel or Redis away must not break the room; heartbeats retry
+            health.failed("channel_layer", exc)
 
     async def heartbeat_loop(self) -> None:
         while True:
@@ -184,10 +186,11 @@ class Room:
                 event = await layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("channel-layer receive failed for %s", self.group, exc_info=True)
+            except Exception as exc:
+                health.failed("channel_layer", exc)
                 await asyncio.sleep(0.5)
                 continue
+            health.succeeded("channel_layer")
             try:
                 await self.handle_event(from_layer(event))
             except UnknownEventError:
@@ -213,6 +216,13 @@ class Room:
                     if frame is not None:
                         await self._send(lst, protocol.encode(frame))
                     await lst.socket.close_socket(event.close_code)
+            return
+        if isinstance(event, (MessagePosted, MessagesPosted)) and (event.to is not None or event.roles is not None):
+            # Not a room message for everyone (publish refuses those): no place in the
+            # chain, delivered as it is to its audience only.
+            frame = protocol.event_frame(event)
+            if frame is not None:
+                await self.deliver(frame, event.to, event.roles)
             return
         if isinstance(event, (MessagePosted, MessagesPosted)):
             self.outbox.extend(event.items if isinstance(event, MessagesPosted) else [event])

@@ -55,6 +55,7 @@ CLOSE_TOO_MANY = 4429  # too many connects in a short time: wait (retry_after) a
 # role changed, session expired): reconnect if you may (you are told if not).
 CLOSE_ACCESS_CHANGED = 4409
 CLOSE_SESSION_ENDED = 4401
+CLOSE_TRY_AGAIN = 1013  # the database is unreachable: reconnect a little later (RFC 6455 "try again later")
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
 
@@ -97,7 +98,9 @@ def _string(name: str, *, max_len: int, required: bool = True, allow_empty: bool
         if not allow_empty and not value.strip():
             raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must not be empty.", field=name)
         if len(value) > max_len:
-            raise DomainError(ErrorCode.TOO_LARGE, f"'{name}' is longer than {max_len} characters.", field=name)
+            raise DomainError(
+                ErrorCode.TOO_LARGE, f"'{name}' is longer than {max_len} characters.", field=name, limit=max_len
+            )
         return value
 
     return check

@@ -28,13 +28,18 @@ from collections import deque
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from core import health
+from core.cache import UNREACHABLE
 
 from . import groups
 from .events import Event, MessagePosted, MessagesPosted
 
 log = logging.getLogger(__name__)
+LAYER_TROUBLE = (*UNREACHABLE, ChannelFull, asyncio.TimeoutError)
 
 
 def publish(group: str, event: Event) -> None:
@@ -48,13 +53,22 @@ def to_circle(circle_id: int, event: Event) -> None:
     publish(groups.circle_group(circle_id), event)
 
 
+def _not_a_room_message(event: Event) -> None:
+    # Room messages are for everyone in the room: they are ordered and chained
+    # (``prev``) for all alike, so they never carry an audience.
+    if isinstance(event, (MessagePosted, MessagesPosted)):
+        raise TypeError(f"{event.NAME} goes to the whole room, not to an audience")
+
+
 def to_member(circle_id: int, membership_id: int, event: Event) -> None:
     """To one member's sockets in the circle's live room."""
+    _not_a_room_message(event)
     publish(groups.circle_group(circle_id), dataclasses.replace(event, to=int(membership_id)))
 
 
 def to_roles(circle_id: int, roles: tuple[str, ...], event: Event) -> None:
     """To the sockets in the circle's live room whose member holds one of ``roles``."""
+    _not_a_room_message(event)
     publish(groups.circle_group(circle_id), dataclasses.replace(event, roles=tuple(roles)))
 
 
@@ -166,16 +180,20 @@ class Outbox:
         self.waiters = still
 
 
+def _for_all(event: Event) -> bool:
+    return event.to is None and event.roles is None
+
+
 def coalesce(batch: list[tuple[str, Event]]) -> list[tuple[str, Event]]:
     """Runs of ``MessagePosted`` to one group become one ``MessagesPosted``."""
     out: list[tuple[str, Event]] = []
     for group, event in batch:
-        if isinstance(event, MessagePosted) and out and out[-1][0] == group:
+        if isinstance(event, MessagePosted) and _for_all(event) and out and out[-1][0] == group:
             last = out[-1][1]
-            if isinstance(last, MessagePosted) and last.to is None and event.to is None:
+            if isinstance(last, MessagePosted) and _for_all(last):
                 out[-1] = (group, MessagesPosted(items=(last, event)))
                 continue
-            if isinstance(last, MessagesPosted) and event.to is None:
+            if isinstance(last, MessagesPosted) and _for_all(last):
                 out[-1] = (group, MessagesPosted(items=(*last.items, event)))
                 continue
         out.append((group, event))
@@ -190,5 +208,9 @@ async def _send_all(batch: list[tuple[str, Event]]) -> None:
         data: dict[str, Any] = event.to_layer()
         try:
             await layer.group_send(group, data)
+        except LAYER_TROUBLE as exc:  # Redis away, or a full channel: counted, logged once
+            health.failed("channel_layer", exc)
         except Exception:
             log.warning("could not send %s to %s", event.NAME, group, exc_info=True)
+        else:
+            health.succeeded("channel_layer")

@@ -22,7 +22,6 @@ from core.errors import DomainError, ErrorCode
 from moderation import screening
 from moderation import services as moderation_services
 from moderation.models import AuditEntry, Flag, KeywordRule
-from tests.chat.conftest import _fresh_rate_limits  # noqa: F401  (autouse: send budgets per test)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,11 +118,6 @@ def test_an_entry_cannot_be_deleted(entry):
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moderation/models.py guards AuditEntry.save/delete only: QuerySet.update() writes "
-    "SQL directly (no manager/queryset guard, no database trigger)",
-)
 def test_a_queryset_update_cannot_rewrite_an_entry(entry):
     # A refusal by a guard or by the database rolls back this savepoint only.
     """A bulk update is refused (by a guard or by the database) and the row is unchanged."""
@@ -132,11 +126,6 @@ def test_a_queryset_update_cannot_rewrite_an_entry(entry):
     assert AuditEntry.objects.get(pk=entry.pk).reason == "original"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moderation/models.py guards AuditEntry.delete only: QuerySet.delete() deletes in "
-    "bulk without calling it (no queryset guard, no database trigger)",
-)
 def test_a_queryset_delete_cannot_remove_an_entry(entry):
     # A refusal by a guard or by the database rolls back this savepoint only.
     """A bulk delete is refused (by a guard or by the database) and the row stays."""

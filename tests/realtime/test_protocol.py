@@ -19,6 +19,7 @@ from realtime.events import (
     MessageRemoved,
     MessagesPosted,
     Notice,
+    NotificationAdded,
     Pinned,
     PresenceQuery,
     PresenceSync,
@@ -235,11 +236,6 @@ def test_a_string_over_its_length_limit_is_too_large_naming_the_field(kind, name
     assert (err.code, err.extra.get("field")) == (ErrorCode.TOO_LARGE, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="realtime/protocol.py _string raises TOO_LARGE with field= but no limit=, although "
-    "docs/protocol.md says of too_large: '(`limit` says the bound)'",
-)
 def test_a_string_over_its_length_limit_names_the_limit():
     """Each too_large refusal of a string field says its bound in ``limit``."""
     for kind, name, limit in STRING_LIMITS:
@@ -522,7 +518,8 @@ def test_hello_frame_carries_you_room_present_messages_and_limits():
         room=room,
         present=["Quiet Heron", "Warm Lantern"],
         messages=[view(7), view(8)],
-        more_after=True,
+        resuming=True,
+        more=True,
     )
     assert roundtrip(frame) == {
         "type": "hello",
@@ -531,7 +528,11 @@ def test_hello_frame_carries_you_room_present_messages_and_limits():
         "present": ["Quiet Heron", "Warm Lantern"],
         "messages": [view(7), view(8)],
         "more_after": True,
-        "limits": {"body_chars": protocol.MAX_BODY_CHARS, "frame_bytes": MAX_FRAME_BYTES},
+        "limits": {
+            "body_chars": protocol.MAX_BODY_CHARS,
+            "frame_bytes": MAX_FRAME_BYTES,
+            "server_frame_bytes": protocol.MAX_SERVER_FRAME_BYTES,
+        },
     }
 
 
@@ -667,6 +668,7 @@ def test_resume_frame_after_hello_has_messages_only():
         "type": "batch",
         "kind": "resume",
         "messages": [view(251)],
+        "more": False,
     }
 
 
@@ -751,6 +753,17 @@ EVENTS = {
         CrisisResources(message="You are not alone.", resources=RESOURCES, tier="concern", to=12),
         {"type": "crisis_resources", "message": "You are not alone.", "resources": RESOURCES, "tier": "concern"},
     ),
+    "room.notification": (
+        NotificationAdded(id=3, kind="reminder", text="Your circle meets in an hour.", link="/me/", unread=2, to=12),
+        {
+            "type": "notification",
+            "id": 3,
+            "kind": "reminder",
+            "text": "Your circle meets in an hour.",
+            "link": "/me/",
+            "unread": 2,
+        },
+    ),
     "room.presence_sync": (PresenceSync(process="p-1", members={"12": "Quiet Heron"}), None),
     "room.presence_query": (PresenceQuery(process="p-2", members={}), None),
     "staff.alert": (StaffAlert(alert=ALERT, roles=("facilitator", "moderator")), {"type": "alert", "alert": ALERT}),
@@ -800,11 +813,6 @@ def test_to_layer_carries_the_audience_only_when_there_is_one():
     assert Notice(code="c", message="m", roles=("moderator",)).to_layer()["roles"] == ["moderator"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="realtime/events.py MessagesPosted._from_fields builds cls(items=...) only: "
-    "an addressed MessagesPosted loses `to`/`roles` crossing the layer",
-)
 def test_an_addressed_batch_of_messages_keeps_its_audience_across_the_layer():
     """A batch of messages addressed to one member or to roles keeps that audience
     through ``from_layer(to_layer())``."""

@@ -89,11 +89,6 @@ def test_coalesce_starts_a_new_run_after_an_addressed_message():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="realtime/publish.py coalesce checks `to` only: a MessagePosted for roles is folded "
-    "into a MessagesPosted for everyone (its items carry no audience)",
-)
 def test_coalesce_never_folds_a_message_addressed_to_roles():
     """A message for some roles keeps its audience, like one for one member."""
     batch = [(GROUP, posted(1, 0)), (GROUP, posted(2, 1, roles=("moderator",)))]
