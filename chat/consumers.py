@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from community import services as community_services
+from core import metrics
 from core.errors import DomainError, ErrorCode
 from core.unavailable import DATABASE_DOWN, unavailable_from
 from realtime import protocol
@@ -35,6 +36,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     ctx: services.RoomContext | None = None
     room: Room | None = None
     session_ends: datetime | None = None
+    counted = False  # in the open-sockets gauge
 
     @property
     def membership_id(self) -> int:
@@ -84,6 +86,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             getattr(session, "session_key", None)
         )
         await self.accept()
+        metrics.SOCKETS.labels("room").inc()
+        self.counted = True
         hub = get_hub()
         self.room = room = await hub.join(ctx.circle_id, self, ctx.alias)
         try:
@@ -153,6 +157,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_TOO_MANY)
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            metrics.SOCKETS.labels("room").dec()
+            self.counted = False
         if self.room is not None:
             await get_hub().leave(self.room, self)
             self.room = None
@@ -192,9 +199,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             reply = await frames.dispatch(self.room, self.ctx, frame)
         except DomainError as err:
             reply = protocol.error_frame(err, ref)
+            metrics.ERRORS.labels(err.code.value).inc()
         except Exception:  # never close with 1011: tell the client, keep the socket
             log.exception("frame handling failed")
             reply = protocol.server_error_frame(ref)
+            metrics.ERRORS.labels("server_error").inc()
         if reply is not None:
             if ref is not None:
                 reply.setdefault("ref", ref)

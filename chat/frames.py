@@ -19,7 +19,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from core import health
+from core import health, metrics
 from core.errors import DomainError, ErrorCode
 from core.unavailable import unavailable_from
 from realtime import protocol, publish
@@ -65,6 +65,7 @@ def _in_worker(handler: SyncHandler) -> Handler:
 
 async def _send(room: Room, ctx: RoomContext, frame: Frame) -> Frame_:
     result = await sending.submit(room, services.SendRequest(ctx, frame["client_id"], frame["body"]))
+    metrics.SENDS.labels(result.verdict).inc()
     return protocol.ack_frame(frame["client_id"], result.id, result.verdict, result.duplicate, result.reason)
 
 
@@ -120,6 +121,7 @@ FRAMES: dict[str, Handler] = {
 async def dispatch(room: Room, ctx: RoomContext, frame: Frame) -> Frame_ | None:
     """The reply to one parsed frame (a refusal raises ``DomainError``)."""
     handler = FRAMES.get(frame.type)
+    metrics.FRAMES.labels(frame.type if handler is not None else "unknown").inc()
     if handler is None:  # the protocol knows a frame the room does not handle
         raise DomainError(ErrorCode.UNKNOWN_TYPE, "Unknown frame type.")
     return await handler(room, ctx, frame)

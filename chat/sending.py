@@ -11,7 +11,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from core import health
+from core import health, metrics
 from core.unavailable import unavailable_from
 from realtime import publish
 from realtime.batching import Batcher
@@ -25,6 +25,7 @@ _post_batch = database_sync_to_async(services.post_batch, thread_sensitive=False
 
 
 async def _run(requests: list[services.SendRequest]) -> list[services.PostResult | BaseException]:
+    metrics.BATCH.observe(len(requests))
     try:
         answers = await _post_batch(requests)
     except Exception as exc:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from community import views as community_views
 from community.forms import ThrottledAuthenticationForm
 from community.views import ThrottledLoginView, delete_account, signup
+from config import ops
 
 urlpatterns = [
     path("accounts/signup/", signup, name="signup"),
@@ -18,6 +19,9 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/delete/", delete_account, name="delete_account"),
     path("accounts/export/", community_views.export_my_data, name="export_my_data"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("moderation/", include("moderation.urls")),
     path("", include("community.urls")),

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from community.models import Membership
+from core import metrics
 from core.cache import resilient
 from realtime import publish
 from realtime.events import CrisisAlertView, CrisisResources, QueueChanged, StaffAlert
@@ -147,6 +148,7 @@ def screen(circle_id: int | None, text: str) -> Screened:
     acting = tuple(h for h in hits if not h.shadow)
     shadow = tuple(h for h in hits if h.shadow)
     decision = decide(h.action for h in acting)
+    metrics.SCREENED.labels(decision.verdict.value).inc()
     out = matcher.redact(text, acting, REDACTED) if decision.redact else text
     reason = ""
     if decision.outcome is Outcome.BLOCK:

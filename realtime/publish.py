@@ -214,3 +214,18 @@ async def _send_all(batch: list[tuple[str, Event]]) -> None:
             log.warning("could not send %s to %s", event.NAME, group, exc_info=True)
         else:
             health.succeeded("channel_layer")
+
+
+def layer_answers() -> str | None:
+    """A round trip through the channel layer (for /readyz): None when it
+    answers, else the failure's type name."""
+    layer = get_channel_layer()
+    if layer is None:
+        return "no channel layer"
+    try:
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
+        async_to_sync(layer.receive)(channel)
+    except Exception as exc:
+        return type(exc).__name__
+    return None

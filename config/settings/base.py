@@ -248,7 +248,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "core.health.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if os.environ.get("LOG_FORMAT", "text") == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
         # Django's request logger would print the request; keep only the path-free summary.
@@ -257,6 +263,17 @@ LOGGING = {
         "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Operations -------------------------------------------------------------
+# /metrics (Prometheus) only when METRICS_ENABLED; with METRICS_TOKEN, only with
+# "Authorization: Bearer <token>".  /readyz checks the scheduler's heartbeat
+# when SCHEDULER_REQUIRED (a deployment that runs `manage.py run_scheduler`).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+SCHEDULER_REQUIRED = env_bool("SCHEDULER_REQUIRED", False)
+SCHEDULER_HEARTBEAT_MAX_AGE = int(os.environ.get("SCHEDULER_HEARTBEAT_MAX_AGE", "120"))
+# LOG_FORMAT=json: one JSON object per log line (core.health.JsonFormatter).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 
 # --- Product settings -----------------------------------------------------
 SITE_NAME = "Integration Circles"
