@@ -20,7 +20,7 @@ from core import metrics
 from core.errors import DomainError, ErrorCode
 from core.unavailable import DATABASE_DOWN, unavailable_from
 from realtime import protocol
-from realtime.hub import Room, get_hub
+from realtime.hub import Room, get_hub, shutting_down
 from realtime.limits import FrameBudget, Take
 
 from . import frames, services
@@ -66,10 +66,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=protocol.CLOSE_NOT_SIGNED_IN)
             return
+        if shutting_down():  # this process is restarting: the page goes to another
+            await self.accept()
+            await self.close(code=protocol.CLOSE_RESTARTING)
+            return
         try:
             self.ctx = ctx = await database_sync_to_async(services.connect_room)(user=user, slug=slug)
         except DATABASE_DOWN as exc:
             unavailable_from(exc)  # logged once per outage
+            await self.accept()  # a close code only reaches the page after the handshake
             await self.close(code=protocol.CLOSE_TRY_AGAIN)
             return
         except DomainError as err:
@@ -184,6 +189,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             notice = DomainError(ErrorCode.NOT_MEMBER, "Your session has ended. Please sign in again.")
             await self.send_frame(protocol.error_frame(notice, code="session_ended"))
             await self.close(code=protocol.CLOSE_SESSION_ENDED)
+            return
+        if shutting_down():
+            err = DomainError(
+                ErrorCode.UNAVAILABLE, "The room is restarting; this is sent again in a moment.", retry_after=1
+            )
+            await self.send_frame(protocol.error_frame(err))
             return
         taken = self.budget.take()
         if taken is not Take.OK:

@@ -57,6 +57,12 @@ class Batcher(Generic[Item, Answer]):
         # item is stored or refused all the same, and a retry finds it.
         return await asyncio.shield(future)
 
+    async def drained(self) -> None:
+        """Wait until everything submitted so far has run (the worker runs until
+        the queue is empty)."""
+        while self.worker is not None:
+            await asyncio.shield(self.worker)
+
     async def _work(self) -> None:
         try:
             first = True

@@ -48,6 +48,7 @@ from .events import (
     UnknownEventError,
     from_layer,
 )
+from .publish import outbox_for
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +332,20 @@ class Hub:
         await self.go_live(room, socket, last_id=0)
         return room
 
+    async def shut_down(self, close_code: int) -> None:
+        """This loop's part of ``shut_down_all``."""
+        rooms = list(self.rooms.values())
+        await asyncio.gather(*(_drained(room) for room in rooms))
+        await outbox_for(asyncio.get_running_loop()).flushed()
+        await asyncio.sleep(0.05)  # the acks of the last batches go out
+        for room in rooms:
+            for lst in list(room.listeners.values()):
+                try:
+                    await lst.socket.close_socket(close_code)
+                except Exception:  # already closing
+                    log.debug("socket closed before the goodbye", exc_info=True)
+        await asyncio.sleep(0.1)  # the close frames go out before the server stops
+
     def room(self, circle_id: int) -> Room | None:
         return self.rooms.get(groups.circle_group(circle_id))
 
@@ -405,3 +420,28 @@ def get_hub() -> Hub:
             del _hubs[old]
         hub = _hubs[loop] = Hub()
     return hub
+
+
+# --- a clean restart (config.daphne) ---------------------------------------------------
+
+_shutting_down = False
+
+
+def shutting_down() -> bool:
+    """True once this process has begun its goodbye: new sockets and new frames
+    are turned away (the page reconnects elsewhere)."""
+    return _shutting_down
+
+
+async def shut_down_all(*, close_code: int) -> None:
+    """Stop taking work, store what is queued (its senders get their acks),
+    send what was published, then close every socket with ``close_code``."""
+    global _shutting_down
+    _shutting_down = True
+    for hub in list(_hubs.values()):
+        await hub.shut_down(close_code)
+
+
+async def _drained(room: Room) -> None:
+    if room.sends is not None:
+        await room.sends.drained()

@@ -55,6 +55,8 @@ CLOSE_TOO_MANY = 4429  # too many connects in a short time: wait (retry_after) a
 # role changed, session expired): reconnect if you may (you are told if not).
 CLOSE_ACCESS_CHANGED = 4409
 CLOSE_SESSION_ENDED = 4401
+CLOSE_RESTARTING = 1012  # this process is restarting: reconnect at once (to another)
+CLOSE_SLOW_READER = 4008  # the socket fell too far behind reading: reconnect and resume
 CLOSE_TRY_AGAIN = 1013  # the database is unreachable: reconnect a little later (RFC 6455 "try again later")
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")

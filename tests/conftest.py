@@ -141,7 +141,7 @@ class DaphneProcess:
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "config.daphne",  # Daphne with the clean restart and backpressure (config/daphne.py)
                 "-b",
                 "127.0.0.1",
                 "-p",

@@ -1,0 +1,96 @@
+"""Daphne, as this project runs it: ``python -m config.daphne [daphne options] config.asgi:application``.
+
+Everything is Daphne's (same options, same server), with two additions that an
+ASGI application cannot make on its own:
+
+* **Clean restarts.**  On SIGTERM (or SIGINT), before Twisted shuts down, every
+  open WebSocket is closed with **1012** ("service restart") so pages reconnect
+  at once, to another process behind the proxy; sends already queued are stored
+  and acked first; new sockets are refused meanwhile (1012).  The whole goodbye
+  is bounded by SHUTDOWN_GRACE_SECONDS (default 10), then the process exits.
+* **Backpressure.**  What the server has queued for one socket and the client
+  has not read yet is bounded: past SOCKET_BACKLOG_BYTES (default 2 MiB) the
+  socket is closed with **4008** ("you fell behind: reconnect and resume"; the
+  page resumes from its last id) — or, if even the close frame cannot get
+  through, dropped.  A reader that stalls cannot make the process grow, and
+  does not slow anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+log = logging.getLogger("ic.daphne")
+
+SOCKET_BACKLOG_BYTES = int(os.environ.get("SOCKET_BACKLOG_BYTES", str(2 * 1024 * 1024)))
+SHUTDOWN_GRACE_SECONDS = float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
+CLOSE_SLOW_READER = 4008  # realtime.protocol.CLOSE_SLOW_READER
+
+
+def _queued_bytes(transport) -> int:
+    """Bytes a Twisted TCP transport holds that the peer has not taken yet."""
+    data = getattr(transport, "dataBuffer", b"")
+    offset = getattr(transport, "offset", 0)
+    return max(0, len(data) - offset) + int(getattr(transport, "_tempDataLen", 0))
+
+
+def _install_backpressure() -> None:
+    from daphne import ws_protocol
+
+    class BoundedWebSocketProtocol(ws_protocol.WebSocketProtocol):
+        def serverSend(self, content, binary=False):  # noqa: N802 - Daphne's method name
+            if self.state == self.STATE_OPEN and _queued_bytes(self.transport) > SOCKET_BACKLOG_BYTES:
+                log.warning("closed a socket whose reader fell %d bytes behind", SOCKET_BACKLOG_BYTES)
+                self.sendClose(code=CLOSE_SLOW_READER, reason="fell behind: reconnect to resume")
+                self.dropConnection(abort=True)
+                return
+            super().serverSend(content, binary)
+
+        def serverClose(self, code=None):  # noqa: N802 - Daphne's method name
+            # autobahn lets an application close only with 1000 or 3000-4999;
+            # 1012 (restart) and 1013 (try again later) are server codes, sent
+            # as the close frame itself.
+            if code in (1012, 1013) and self.state == self.STATE_OPEN:
+                self.sendCloseFrame(code=code, isReply=False)
+                return
+            super().serverClose(code)
+
+    ws_protocol.WebSocketFactory.protocol = BoundedWebSocketProtocol
+
+
+def _install_graceful_shutdown() -> None:
+    """Daphne cancels every application when Twisted begins to shut down; the
+    goodbye runs first, inside that same step, so it is bounded by it."""
+    from daphne.server import Server
+    from twisted.internet import defer
+
+    from realtime import hub
+
+    cancel_all = Server.kill_all_applications
+
+    def kill_all_applications(self):
+        goodbye = asyncio.ensure_future(
+            asyncio.wait_for(hub.shut_down_all(close_code=1012), timeout=SHUTDOWN_GRACE_SECONDS)
+        )
+        done = defer.Deferred.fromFuture(goodbye)
+        done.addErrback(lambda failure: log.warning("the goodbye did not finish: %s", failure.value))
+        done.addBoth(lambda _: cancel_all(self))
+        return done
+
+    Server.kill_all_applications = kill_all_applications
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor
+
+    _install_backpressure()
+    _install_graceful_shutdown()
+    CommandLineInterface().run(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
