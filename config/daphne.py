@@ -83,13 +83,30 @@ def _install_graceful_shutdown() -> None:
     Server.kill_all_applications = kill_all_applications
 
 
+def default_options() -> list[str]:
+    """The options every process of this project runs with (given options come
+    after them and win):
+
+    * ``-v 0`` and no access log: at verbosity 1 Daphne prints an access log
+      with every client's address, and no IP address is ever written anywhere;
+    * a day's WebSocket timeout (the page reconnects and resumes anyway);
+    * the transport cap above our own frame bounds (docs/protocol.md, "Limits")."""
+    from realtime.protocol import DAPHNE_MAX_MESSAGE_BYTES
+
+    cap = str(DAPHNE_MAX_MESSAGE_BYTES)
+    return ["-v", "0", "--websocket_timeout", "86400", "--websocket-max-message-size", cap, "--websocket-max-frame-size", cap]
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor
 
     _install_backpressure()
     _install_graceful_shutdown()
-    CommandLineInterface().run(argv if argv is not None else sys.argv[1:])
+    given = argv if argv is not None else sys.argv[1:]
+    if not any(arg.endswith(":application") or ":" in arg and not arg.startswith("-") for arg in given):
+        given = [*given, "config.asgi:application"]
+    CommandLineInterface().run([*default_options(), *given])
 
 
 if __name__ == "__main__":
