@@ -1,14 +1,19 @@
 #!/usr/bin/env python
-"""Load one live room and compare our consumer with the bare Channels broadcast.
+"""Load live rooms and compare our consumer with the bare Channels broadcast.
 
 Starts its own Daphne processes on free 127.0.0.1 ports, connects N clients to
-one room, has S of them send for T seconds (a fixed total rate, or as fast as
-the server confirms), counts every delivery and prints a table.  See
-bench/README.md for the options and the meaning of every column.
+one room (or to each of K rooms: --circles, spread load), has S of them per room
+send for T seconds (a fixed total rate, or as fast as the server confirms),
+counts every delivery, checks each one against the body its id was
+acknowledged for (blank, wrong, missing, dup), reads ours' stored messages back
+and prints a table.  See bench/README.md for the options and the meaning of
+every column.
 
     .venv/bin/python bench/room_bench.py --clients 100 --rate 20 --duration 10
     .venv/bin/python bench/room_bench.py --clients 100 --throughput --redis
     .venv/bin/python bench/room_bench.py --matrix          # what bench/run_all.sh runs
+    .venv/bin/python bench/room_bench.py --circles 100 --clients 10 --rate 100 --window 1 --modes rate,throughput
+                                                           # spread load (bench/run_spread.sh)
 
 Everything is bounded: connecting, sending, draining, the whole run (an alarm
 ends it), and the Daphne children die with this process.
