@@ -49,6 +49,7 @@ PG_BENCH_DB = "ic_bench"
 PASSWORD = "quiet harbor lantern at dawn"
 HIGH_LIMIT = str(10**9)
 CAPACITY = "100000"  # per channel; far above what one cell can queue
+STEADY_AFTER = 3.0  # s: the "steady" latencies leave out messages sent earlier in a cell
 PUBLISHED_VERDICTS = {"published", "flagged", "redacted", "crisis"}
 
 # Timestamps, sender tags and sequence numbers travel inside the message body as
@@ -407,6 +408,10 @@ class Stats:
     first_rx: float = 0.0
     last_rx: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    # Messages sent after the first seconds of the cell: without the warm-up of
+    # fresh circles (their room rows, first batches) and of idle worker threads.
+    steady_from: float = float("inf")
+    steady_latencies: list[float] = field(default_factory=list)
     ack_latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     verdicts: Counter = field(default_factory=Counter)
@@ -559,7 +564,10 @@ def count_delivery(stats: Stats, now: float, m) -> None:
         stats.first_rx = now
     stats.last_rx = now
     if m:
-        stats.latencies.append(now - decode(m.group(1)) / 1e6)
+        sent = decode(m.group(1)) / 1e6
+        stats.latencies.append(now - sent)
+        if sent >= stats.steady_from:
+            stats.steady_latencies.append(now - sent)
     else:
         stats.unstamped += 1
 
@@ -881,6 +889,7 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
         measuring[0] = True
         start = loop.time() + 0.05
         wall_start = time.time() + 0.05
+        stats.steady_from = wall_start + min(STEADY_AFTER, duration / 3)
         end = start + duration
         pace, pace_rate = mode, rate
         if mode == "throughput" and target != "ours" and bare_rate > 0:
@@ -926,6 +935,7 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
             deliveries_per_s=round(stats.received / elapsed, 1) if elapsed > 0 else 0.0,
             p50_ms=pct(stats.latencies, 0.50), p99_ms=pct(stats.latencies, 0.99),
             max_ms=pct(stats.latencies, 1.0),
+            steady_p50_ms=pct(stats.steady_latencies, 0.50), steady_p99_ms=pct(stats.steady_latencies, 0.99),
             ack_p50_ms=pct(stats.ack_latencies, 0.50), ack_p99_ms=pct(stats.ack_latencies, 0.99),
             server_cpu_pct=[round(100 * (b - a) / elapsed, 1) for a, b in zip(cpu0, cpu1)],
             client_cpu_pct=round(100 * (me1 - me0) / elapsed, 1),
@@ -1058,6 +1068,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             if target == "ours":
                 result["keyword_rules"] = fixture.rules
                 result["ours_settings"] = args.ours_settings
+            if layer == "redis":
+                result["channel_layer"] = channel_layer_kind(target)
             result.update(
                 server_log_problem_lines=len(problems), server_log_excerpt=problems[:25],
                 servers_alive=[s.alive for s in group], restarted_before=restarted,
@@ -1085,6 +1097,14 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             cleaned = clean_redis(prefix)
             print(f"  redis: removed {cleaned} keys with prefix {prefix}*", flush=True)
     return results
+
+
+def channel_layer_kind(target: str) -> str:
+    """Which channels-redis layer a target runs on in the Redis mode."""
+    if target == "ours":
+        backend = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
+        return "pubsub" if "pubsub" in backend else "core"
+    return "pubsub" if os.environ.get("BARE_CHANNEL_LAYER") == "pubsub" else "core"
 
 
 def wait_quiet(servers: list[Daphne], limit: float = 30.0) -> float:
@@ -1180,14 +1200,15 @@ REFUSALS = ("render_failed", "server_error", "bad_frame")
 def spread_table(results: list[dict]) -> str:
     """Spread load (--circles K > 1): one row per layer, mode and target, with the
     integrity counts next to the speed."""
-    head = ("layer", "K×N", "mode", "target", "msg/s", "dlv/s", "p50/p99 ms", "ack p50/p99 ms", "blank", "wrong",
+    head = ("layer", "K×N", "mode", "target", "msg/s", "dlv/s", "p50/p99 ms", "p50/p99 from 3 s", "ack p50/p99 ms",
+            "blank", "wrong",
             "missing", "dup", "refused", "db check", "cpu% server", "cpu% client", "cpu% other")
     rows = [head]
     for r in results:
         mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else f"max w{r.get('window')}"
         size = f"{r.get('circles', 1)}×{r['clients']}"
         if "deliveries_per_s" not in r:
-            rows.append((r["layer"], size, mode, r["target"], "FAILED", str(r.get("failed"))[:60]) + ("",) * 11)
+            rows.append((r["layer"], size, mode, r["target"], "FAILED", str(r.get("failed"))[:60]) + ("",) * 12)
             continue
         i = r.get("integrity") or {}
         refused = sum(n for code, n in (r.get("errors") or {}).items() if code in REFUSALS)
@@ -1195,8 +1216,10 @@ def spread_table(results: list[dict]) -> str:
         cpu = "+".join(f"{c:.0f}" for c in r.get("server_cpu_pct", []))
         ack = f"{_ms(r['ack_p50_ms'])}/{_ms(r['ack_p99_ms'])}" if r.get("ack_p50_ms") is not None else "-"
         missing = f"{i.get('missing', '-')}{'*' if r.get('drain_cut') and i.get('missing') else ''}"
-        rows.append((r["layer"], size, mode, r["target"], f"{r['msgs_per_s']:.1f}", f"{r['deliveries_per_s']:.0f}",
-                     f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}", ack, str(i.get("blank", "-")),
+        target = r["target"] + (f" ({r['channel_layer']})" if r.get("channel_layer") else "")
+        rows.append((r["layer"], size, mode, target, f"{r['msgs_per_s']:.1f}", f"{r['deliveries_per_s']:.0f}",
+                     f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}",
+                     f"{_ms(r.get('steady_p50_ms'))}/{_ms(r.get('steady_p99_ms'))}", ack, str(i.get("blank", "-")),
                      str(i.get("wrong", "-")), missing, str(r.get("duplicates", "-")), str(refused) if refused else "0",
                      ("ok" if db.get("ok") else "BAD") + f" ({db_summary(db)})" if db else "-",
                      cpu, f"{r.get('client_cpu_pct', 0):.0f}", f"{r.get('other_cpu_pct', 0):.0f}"))
