@@ -32,7 +32,6 @@ import re
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -152,7 +151,7 @@ class Daphne:
         for _attempt in range(3):  # a free port can be taken between the probe and the bind
             self.port = free_port()
             self.starts += 1
-            log = open(self.log_path, "ab")
+            log = open(self.log_path, "ab")  # noqa: SIM115
             log.write(f"\n=== bench: start #{self.starts} on port {self.port} at {time.ctime()}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
@@ -161,7 +160,7 @@ class Daphne:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
             )
             log.close()
             deadline = time.monotonic() + 60
@@ -289,14 +288,14 @@ class OursFixture:
             # As scripts/serve does: the shipped keyword rules, so messages are screened as in production.
             try:
                 call_command("load_rule_pack", verbosity=0)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 print(f"  [ours/{self.layer}] load_rule_pack failed ({type(exc).__name__}: {exc}); "
                       "running with the rules the migrations made", flush=True)
         try:
             from moderation.models import KeywordRule
 
             self.rules = KeywordRule.objects.count()
-        except Exception:
+        except Exception:  # noqa: BLE001
             self.rules = None
         # MD5 only here, so that making 500 accounts takes a second, not minutes;
         # the servers check sessions, never passwords.
@@ -330,7 +329,7 @@ class OursFixture:
         connections.close_all()
         return made
 
-    def check_store(self, circle_ids: list[int], ledger: "Ledger") -> dict:
+    def check_store(self, circle_ids: list[int], ledger: Ledger) -> dict:
         """Read back what the cell's circles hold: every stored message's body must
         be the one its sender sent under that client_id, every published one's
         html the rendering of that body, every published ack a stored message and
@@ -386,7 +385,7 @@ class OursFixture:
         if self.pg_admin_url:
             try:
                 self._pg(f"DROP DATABASE IF EXISTS {self.pg_db}")
-            except Exception as exc:  # another session still attached: say so, keep going
+            except Exception as exc:  # noqa: BLE001 — another session still attached: say so, keep going
                 print(f"  could not drop {self.pg_db}: {exc}")
         else:
             self._remove_sqlite()
@@ -646,7 +645,7 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
             count_delivery(stats, now, m)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001
         stats.closed_early += 1
 
 
@@ -666,7 +665,7 @@ async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mo
                 return
             try:
                 await asyncio.wait_for(conn.window.acquire(), timeout=min(remaining, 5.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if loop.time() >= end:
                     return
                 stats.stalls += 1  # nothing came back for 5 s: count it and go on
@@ -683,7 +682,7 @@ async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mo
             text = json.dumps({"text": body})
         try:
             await conn.ws.send(text)
-        except Exception:
+        except Exception:  # noqa: BLE001
             stats.errors["send_failed"] += 1
             ledger.bodies.pop((conn.tag, encode(seq)), None)  # never sent: nobody can miss it
             return
@@ -704,7 +703,7 @@ def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float
         cmd = [str(spy), "record", "--pid", str(s.proc.pid), "--format", "raw", "--rate", "250", "--threads",
                "--nonblocking", "--gil", "--duration", str(max(1, int(duration))), "--output", str(path)]
         spies.append((path, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             preexec_fn=_die_with_parent)))
+                                             preexec_fn=_die_with_parent)))  # noqa: PLW1509
     return spies
 
 
@@ -805,7 +804,7 @@ def redis_cpu() -> float | None:
 
         info = redis.Redis.from_url(REDIS_BENCH_URL, socket_timeout=2).info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
 
 
@@ -842,21 +841,21 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
                     conn.url, origin=conn.origin, additional_headers=conn.headers, compression=None, proxy=None,
                     open_timeout=30, ping_interval=None, close_timeout=2, max_size=2**22,
                 )
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
                 return
             conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
             if target == "ours":
                 try:
                     await asyncio.wait_for(conn.hello.wait(), 30)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     failures["no hello in 30 s"] += 1
 
     t_connect = time.monotonic()
     connect_limit = max(120.0, 0.1 * len(conns))
     try:
         await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=connect_limit)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         failures[f"connect phase over {connect_limit:.0f} s"] += 1
     connect_s = time.monotonic() - t_connect
     live = [c for c in conns if c.ws is not None and (target != "ours" or c.hello.is_set())]
@@ -976,7 +975,7 @@ def expected(target: str, stats: Stats, live_by_room: dict[int, list[Conn]]) -> 
 # --- a suite: one layer, its servers, its cells ----------------------------------------
 
 
-LOG_PROBLEM = re.compile(r"Traceback|ERROR|CRITICAL|Exception|WARNING|Error", re.I)
+LOG_PROBLEM = re.compile(r"Traceback|ERROR|CRITICAL|Exception|WARNING|Error", re.IGNORECASE)
 
 
 def run_suite(args: argparse.Namespace) -> list[dict]:
@@ -1049,7 +1048,7 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
                     profile_dir=run_dir / "profiles" if args.profile else None, bare_rate=args.bare_rate,
                     cell_name=f"{number:02d}-{target}-{n}-{mode}",
                 ))
-            except Exception as exc:  # one broken cell must not hide the others
+            except Exception as exc:  # noqa: BLE001 — one broken cell must not hide the others
                 result = {"target": target, "layer": layer, "circles": args.circles, "clients": n, "mode": mode,
                           "rate": args.rate if mode == "rate" else None,
                           "window": args.window if mode == "throughput" else None,
@@ -1058,7 +1057,7 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             if target == "ours" and "integrity" in result:
                 try:
                     result["store_check"] = fixture.check_store(circle_ids, ledger)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001
                     result["store_check"] = {"ok": False, "failed": f"{type(exc).__name__}: {exc}"}
             problems = []
             for s, off in zip(group, offsets):
@@ -1261,9 +1260,12 @@ def table(results: list[dict]) -> str:
         ratio = "-"
         if o and b and o.get("deliveries_per_s") and b.get("deliveries_per_s"):
             ratio = f"{o['deliveries_per_s'] / b['deliveries_per_s']:.2f}"
-        lat = lambda r: "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"  # noqa: E731
-        cpu = lambda r: "-" if r is None or "server_cpu_pct" not in r else "+".join(  # noqa: E731
-            f"{c:.0f}" for c in r["server_cpu_pct"])
+        def lat(r):
+            return "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"
+
+        def cpu(r):
+            return "-" if r is None or "server_cpu_pct" not in r else "+".join(f"{c:.0f}" for c in r["server_cpu_pct"])
+
         mode_s = f"{args_rate(results, layer, n)}/s" if mode == "rate" else "max"
         row = (layer, str(n), mode_s, g(o, "msgs_per_s", "{:.1f}"), g(o, "deliveries_per_s"),
                g(b, "deliveries_per_s"), ratio, lost(o), lost(b), lat(o), lat(b),
