@@ -985,6 +985,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
     run_dir = Path(args.out_dir) if args.out_dir else BENCH_DIR / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{layer}"
     run_dir.mkdir(parents=True, exist_ok=True)
     nproc = 2 if layer == "redis" else 1
+    if layer == "mem":  # one in-memory layer: bare-pubsub would be bare again
+        targets = [t for t in targets if t != "bare-pubsub"] or ["bare"]
     cells = [(n, mode, target) for n in args.clients for mode in args.modes for target in targets]
     budget = int(400 + len(cells) * (args.duration + args.drain_max + 200))
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -1015,6 +1017,12 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             servers["bare"] = [Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir, app_root)
                                for k in range(nproc)]
             servers["nohop"] = servers["bare"]  # the same processes, another route
+        if "bare-pubsub" in targets:  # Redis only: bare on the pub/sub layer ours uses
+            env = base_env()
+            env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8),
+                       REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-barep", BARE_CHANNEL_LAYER="pubsub")
+            servers["bare-pubsub"] = [Daphne(f"barep-{layer}-{k}", "bench.bare.asgi:application", env, run_dir,
+                                             app_root) for k in range(nproc)]
         for group in {id(g): g for g in servers.values()}.values():
             for s in group:
                 s.start()
@@ -1034,7 +1042,7 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
                 paths, cookies = [f"/ws/circles/{slug}/" for slug, _ in made], fixture.cookies
                 circle_ids = [pk for _, pk in made]
             else:  # bare: one group per circle
-                route = "bare" if target == "bare" else "bare-nohop"
+                route = "bare-nohop" if target == "nohop" else "bare"
                 paths, cookies = [f"/ws/{route}/room-{number}-{k}/" for k in range(args.circles)], None
             offsets = [s.log_size() for s in group]
             ledger = Ledger()
@@ -1103,7 +1111,7 @@ def channel_layer_kind(target: str) -> str:
     if target == "ours":
         backend = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
         return "pubsub" if "pubsub" in backend else "core"
-    return "pubsub" if os.environ.get("BARE_CHANNEL_LAYER") == "pubsub" else "core"
+    return "pubsub" if target == "bare-pubsub" or os.environ.get("BARE_CHANNEL_LAYER") == "pubsub" else "core"
 
 
 def wait_quiet(servers: list[Daphne], limit: float = 30.0) -> float:
@@ -1215,7 +1223,8 @@ def spread_table(results: list[dict]) -> str:
         cpu = "+".join(f"{c:.0f}" for c in r.get("server_cpu_pct", []))
         ack = f"{_ms(r['ack_p50_ms'])}/{_ms(r['ack_p99_ms'])}" if r.get("ack_p50_ms") is not None else "-"
         missing = f"{i.get('missing', '-')}{'*' if r.get('drain_cut') and i.get('missing') else ''}"
-        target = r["target"] + (f" ({r['channel_layer']})" if r.get("channel_layer") else "")
+        target = r["target"] + (f" ({r['channel_layer']})" if r.get("channel_layer") and r["target"] != "bare-pubsub"
+                                 else "")
         rows.append((r["layer"], size, mode, target, f"{r['msgs_per_s']:.1f}", f"{r['deliveries_per_s']:.0f}",
                      f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}",
                      f"{_ms(r.get('steady_p50_ms'))}/{_ms(r.get('steady_p99_ms'))}", ack, str(i.get("blank", "-")),
@@ -1341,7 +1350,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", default="ours,bare",
                    help="ours, bare or ours,bare (default: both, side by side); nohop = the bare consumer without "
-                        "Channels' per-event aclose_old_connections hop (diagnostic)")
+                        "Channels' per-event aclose_old_connections hop (diagnostic); bare-pubsub = bare on the "
+                        "pub/sub layer ours uses (Redis mode only; bare alone uses the tutorial's RedisChannelLayer)")
     p.add_argument("--circles", type=int, default=1,
                    help="K circles (rooms) per cell, each with N clients of its own and S senders: spread load "
                         "(ours: K fresh circles; bare: one group per circle). Default 1")
@@ -1385,8 +1395,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--layers", default="mem,redis", help="--matrix: which layers (mem, redis)")
     args = p.parse_args(argv)
     args.target = [t for t in args.target.split(",") if t]
-    if not set(args.target) <= {"ours", "bare", "nohop"}:
-        p.error("--target takes ours, bare and/or nohop")
+    if not set(args.target) <= {"ours", "bare", "nohop", "bare-pubsub"}:
+        p.error("--target takes ours, bare, nohop and/or bare-pubsub")
     args.clients = [int(n) for n in str(args.clients or ("10,100,500" if args.matrix else "10")).split(",") if n]
     args.modes = ["throughput"] if args.throughput else [m for m in args.modes.split(",") if m]
     args.layers = [x for x in args.layers.split(",") if x]
