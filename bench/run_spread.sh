@@ -8,7 +8,7 @@
 # saturated (each of the 1000 senders keeps one message in flight).  Every
 # delivery is checked against the body acknowledged for its id (blank, wrong,
 # missing, dup), and ours' stored messages are read back after each cell.
-# About 8-10 minutes on a 2-core machine with the default T=15 s per cell.
+# About 6 minutes on a 2-core machine with the default T=15 s per cell.
 #
 #   bench/run_spread.sh                   # SQLite for ours in both modes
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/run_spread.sh
