@@ -1077,6 +1077,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
                 result["ours_settings"] = args.ours_settings
             if layer == "redis":
                 result["channel_layer"] = channel_layer_kind(target)
+            if app_root != ROOT:
+                result["app_root"] = str(app_root)
             result.update(
                 server_log_problem_lines=len(problems), server_log_excerpt=problems[:25],
                 servers_alive=[s.alive for s in group], restarted_before=restarted,
