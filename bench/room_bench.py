@@ -1,14 +1,19 @@
 #!/usr/bin/env python
-"""Load one live room and compare our consumer with the bare Channels broadcast.
+"""Load live rooms and compare our consumer with the bare Channels broadcast.
 
 Starts its own Daphne processes on free 127.0.0.1 ports, connects N clients to
-one room, has S of them send for T seconds (a fixed total rate, or as fast as
-the server confirms), counts every delivery and prints a table.  See
-bench/README.md for the options and the meaning of every column.
+one room (or to each of K rooms: --circles, spread load), has S of them per room
+send for T seconds (a fixed total rate, or as fast as the server confirms),
+counts every delivery, checks each one against the body its id was
+acknowledged for (blank, wrong, missing, dup), reads ours' stored messages back
+and prints a table.  See bench/README.md for the options and the meaning of
+every column.
 
     .venv/bin/python bench/room_bench.py --clients 100 --rate 20 --duration 10
     .venv/bin/python bench/room_bench.py --clients 100 --throughput --redis
     .venv/bin/python bench/room_bench.py --matrix          # what bench/run_all.sh runs
+    .venv/bin/python bench/room_bench.py --circles 100 --clients 10 --rate 100 --window 1 --modes rate,throughput
+                                                           # spread load (bench/run_spread.sh)
 
 Everything is bounded: connecting, sending, draining, the whole run (an alarm
 ends it), and the Daphne children die with this process.
@@ -20,13 +25,13 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import html as html_lib
 import json
 import os
 import re
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -43,12 +48,14 @@ PG_BENCH_DB = "ic_bench"
 PASSWORD = "quiet harbor lantern at dawn"
 HIGH_LIMIT = str(10**9)
 CAPACITY = "100000"  # per channel; far above what one cell can queue
+STEADY_AFTER = 3.0  # s: the "steady" latencies leave out messages sent earlier in a cell
 PUBLISHED_VERDICTS = {"published", "flagged", "redacted", "crisis"}
 
-# Timestamps and sender tags travel inside the message body as letters (no digits,
-# no vowels) so that no screening rule (phone numbers, words) can rewrite them.
+# Timestamps, sender tags and sequence numbers travel inside the message body as
+# letters (no digits, no vowels) so that no screening rule (phone numbers, words)
+# can rewrite them.  Sender tag + sequence number make every body unique in a run.
 ALPHABET = "bcdfghjklmnpqrstvwxz"
-STAMP = re.compile(r"stamp ([bcdfghjklmnpqrstvwxz]+) by ([bcdfghjklmnpqrstvwxz]+) end")
+STAMP = re.compile(r"stamp ([bcdfghjklmnpqrstvwxz]+) by ([bcdfghjklmnpqrstvwxz]+) nr ([bcdfghjklmnpqrstvwxz]+) end")
 
 
 def encode(n: int) -> str:
@@ -67,8 +74,23 @@ def decode(s: str) -> int:
     return n
 
 
-def make_body(tag: str) -> str:
-    return f"bench stamp {encode(time.time_ns() // 1000)} by {tag} end, a calm note for the circle"
+def make_body(tag: str, seq: int) -> str:
+    return f"bench stamp {encode(time.time_ns() // 1000)} by {tag} nr {encode(seq)} end, a calm note for the circle"
+
+
+def expected_html(body: str) -> str:
+    """What ours must store and deliver for a bench body: one paragraph, nothing
+    else (the bodies hold no Markdown, no link and nothing screening rewrites)."""
+    return f"<p>{html_lib.escape(body, quote=False)}</p>"
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of ``html`` (as chat.text.visible_text, kept here so the
+    check does not use the code it checks)."""
+    return html_lib.unescape(_TAG.sub("", html)).strip()
 
 
 # --- processes ----------------------------------------------------------------------
@@ -118,8 +140,8 @@ def self_cpu_seconds() -> float:
 class Daphne:
     """One Daphne process on a free loopback port, its output in a log file."""
 
-    def __init__(self, label: str, app: str, env: dict[str, str], log_dir: Path) -> None:
-        self.label, self.app, self.env = label, app, env
+    def __init__(self, label: str, app: str, env: dict[str, str], log_dir: Path, cwd: Path = ROOT) -> None:
+        self.label, self.app, self.env, self.cwd = label, app, env, cwd
         self.port = 0
         self.log_path = log_dir / f"daphne-{label}.log"
         self.proc: subprocess.Popen | None = None
@@ -129,16 +151,16 @@ class Daphne:
         for _attempt in range(3):  # a free port can be taken between the probe and the bind
             self.port = free_port()
             self.starts += 1
-            log = open(self.log_path, "ab")
+            log = open(self.log_path, "ab")  # noqa: SIM115
             log.write(f"\n=== bench: start #{self.starts} on port {self.port} at {time.ctime()}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
                 [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_FLAGS, self.app],
-                cwd=ROOT,
+                cwd=self.cwd,  # the tree whose code it serves (--app-root)
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
             )
             log.close()
             deadline = time.monotonic() + 60
@@ -207,15 +229,18 @@ def base_env() -> dict[str, str]:
 class OursFixture:
     """Builds the data through the product's own services, in this process."""
 
-    def __init__(self, layer: str, redis_prefix: str, run_dir: Path, keep_db: bool) -> None:
-        self.layer, self.keep_db = layer, keep_db
+    def __init__(self, layer: str, redis_prefix: str, run_dir: Path, keep_db: bool, *,
+                 pg_db: str = PG_BENCH_DB, app_root: Path = ROOT) -> None:
+        self.layer, self.keep_db, self.pg_db, self.app_root = layer, keep_db, pg_db, app_root
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", pg_db):
+            raise SystemExit(f"--pg-db {pg_db!r}: lower-case letters, digits and _ only")
         self.secret = "bench-" + secrets.token_urlsafe(32)
         self.pg_admin_url = os.environ.get("DATABASE_URL", "") if layer == "redis" else ""
         if self.pg_admin_url and not self.pg_admin_url.startswith(("postgres://", "postgresql://")):
             raise SystemExit("DATABASE_URL must be a postgres:// URL for the Redis mode")
         if self.pg_admin_url:
             parts = urlsplit(self.pg_admin_url)
-            self.db_url = urlunsplit((parts.scheme, parts.netloc, "/" + PG_BENCH_DB, parts.query, ""))
+            self.db_url = urlunsplit((parts.scheme, parts.netloc, "/" + pg_db, parts.query, ""))
             self.sqlite_path = None
         else:
             self.sqlite_path = BENCH_DIR / f"ours-{layer}-{os.getpid()}.sqlite3"
@@ -239,8 +264,8 @@ class OursFixture:
     def setup(self, users: int) -> None:
         t0 = time.monotonic()
         if self.pg_admin_url:
-            self._pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            self._pg(f"CREATE DATABASE {PG_BENCH_DB}")
+            self._pg(f"DROP DATABASE IF EXISTS {self.pg_db}")
+            self._pg(f"CREATE DATABASE {self.pg_db}")
         else:
             self._remove_sqlite()
         for key in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX"):
@@ -248,7 +273,7 @@ class OursFixture:
                 os.environ[key] = self.env[key]
             else:
                 os.environ.pop(key, None)
-        sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(self.app_root))
         import django
 
         django.setup()
@@ -263,14 +288,14 @@ class OursFixture:
             # As scripts/serve does: the shipped keyword rules, so messages are screened as in production.
             try:
                 call_command("load_rule_pack", verbosity=0)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 print(f"  [ours/{self.layer}] load_rule_pack failed ({type(exc).__name__}: {exc}); "
                       "running with the rules the migrations made", flush=True)
         try:
             from moderation.models import KeywordRule
 
             self.rules = KeywordRule.objects.count()
-        except Exception:
+        except Exception:  # noqa: BLE001
             self.rules = None
         # MD5 only here, so that making 500 accounts takes a second, not minutes;
         # the servers check sessions, never passwords.
@@ -285,20 +310,63 @@ class OursFixture:
               f"{self.db_url.split('@')[-1]}) "
               f"in {time.monotonic() - t0:.1f} s", flush=True)
 
-    def new_circle(self, members: int) -> str:
-        """A fresh circle (so every cell starts from an empty room) joined by the first ``members`` users."""
+    def new_circles(self, count: int, members: int) -> list[tuple[str, int]]:
+        """``count`` fresh circles (so every cell starts from empty rooms), circle k
+        joined by users k·members … (k+1)·members − 1.  Their (slug, id)."""
         from django.db import connections
 
         from community import services
         from community.models import Circle
 
-        self.circles += 1
-        slug = f"bench-{self.circles}-{secrets.token_hex(3)}"
-        circle = Circle.objects.create(name=f"Bench circle {self.circles}", slug=slug, capacity=members + 10)
-        for user in self.users[:members]:
-            services.join_circle(user=user, circle=circle)
+        made = []
+        for k in range(count):
+            self.circles += 1
+            slug = f"bench-{self.circles}-{secrets.token_hex(3)}"
+            circle = Circle.objects.create(name=f"Bench circle {self.circles}", slug=slug, capacity=members + 10)
+            for user in self.users[k * members:(k + 1) * members]:
+                services.join_circle(user=user, circle=circle)
+            made.append((slug, circle.pk))
         connections.close_all()
-        return slug
+        return made
+
+    def check_store(self, circle_ids: list[int], ledger: Ledger) -> dict:
+        """Read back what the cell's circles hold: every stored message's body must
+        be the one its sender sent under that client_id, every published one's
+        html the rendering of that body, every published ack a stored message and
+        every stored published message acknowledged with its id."""
+        from django.db import connection, connections
+
+        room_of = {pk: k for k, pk in enumerate(circle_ids)}
+        marks = ", ".join(["%s"] * len(circle_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT circle_id, seq, client_id, body, html, status FROM chat_message "
+                           f"WHERE circle_id IN ({marks})", circle_ids)
+            rows = cursor.fetchall()
+        connections.close_all()
+        out = {"stored": len(rows), "status": dict(Counter(r[5] for r in rows)), "html_blank": 0, "html_wrong": 0,
+               "body_wrong": 0, "not_acked": 0, "acked_not_stored": 0, "examples": []}
+        published = set()
+        for circle_id, seq, client_id, body, html, status in rows:
+            room, token = room_of[circle_id], ledger.cid_token.get(client_id)
+            sent = ledger.bodies.get(token) if token else None
+            bad = []
+            if sent is None or sent[0] != room or body != sent[1]:
+                out["body_wrong"] += 1
+                bad.append("body")
+            if status == "published":
+                published.add((room, seq))
+                if html != expected_html(body):
+                    bad.append("html")
+                    out["html_blank" if not visible_text(html) else "html_wrong"] += 1
+                if ledger.acked.get((room, seq)) != token:
+                    out["not_acked"] += 1
+                    bad.append("ack")
+            if bad and len(out["examples"]) < 5:
+                out["examples"].append({"circle": room, "id": seq, "client_id": client_id, "bad": bad,
+                                        "body": body[:120], "html": html[:200]})
+        out["acked_not_stored"] = sum(1 for key in ledger.acked if key not in published)
+        out["ok"] = not any(out[k] for k in ("html_blank", "html_wrong", "body_wrong", "not_acked", "acked_not_stored"))
+        return out
 
     def _remove_sqlite(self) -> None:
         if self.sqlite_path:
@@ -316,9 +384,9 @@ class OursFixture:
             connections.close_all()
         if self.pg_admin_url:
             try:
-                self._pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            except Exception as exc:  # another session still attached: say so, keep going
-                print(f"  could not drop {PG_BENCH_DB}: {exc}")
+                self._pg(f"DROP DATABASE IF EXISTS {self.pg_db}")
+            except Exception as exc:  # noqa: BLE001 — another session still attached: say so, keep going
+                print(f"  could not drop {self.pg_db}: {exc}")
         else:
             self._remove_sqlite()
 
@@ -339,6 +407,10 @@ class Stats:
     first_rx: float = 0.0
     last_rx: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    # Messages sent after the first seconds of the cell: without the warm-up of
+    # fresh circles (their room rows, first batches) and of idle worker threads.
+    steady_from: float = float("inf")
+    steady_latencies: list[float] = field(default_factory=list)
     ack_latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     verdicts: Counter = field(default_factory=Counter)
@@ -346,19 +418,143 @@ class Stats:
     gaps: int = 0
     reordered: int = 0
     closed_early: int = 0
+    acked_by_room: Counter = field(default_factory=Counter)  # ours: published acks per circle
+    sent_by_room: Counter = field(default_factory=Counter)
 
 
 class Conn:
-    def __init__(self, idx: int, url: str, headers: dict[str, str], origin: str | None) -> None:
-        self.idx, self.url, self.headers, self.origin = idx, url, headers, origin
+    def __init__(self, idx: int, url: str, headers: dict[str, str], origin: str | None, room: int = 0) -> None:
+        self.idx, self.url, self.headers, self.origin, self.room = idx, url, headers, origin, room
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.hello = asyncio.Event()
         self.ids: set[int] = set()
+        self.tokens: set[tuple[str, str]] = set()  # bare: the messages this socket received
         self.last_id = 0
         self.tag = ""  # set on senders: their mark inside the body
         self.window: asyncio.Semaphore | None = None
         self.pending: dict[str, float] = {}
+
+
+class Ledger:
+    """Every message of a cell, to check what each member received against what
+    was sent: the sender registers its body before sending it, ours' acks tie a
+    circle's message id to that body, each delivery is noted (ours: the distinct
+    html seen per id, with counts; bare: checked at once).  ``evaluate`` then
+    counts, per target:
+
+    * blank: a delivered message with no visible text;
+    * wrong: a delivered message whose text is not exactly the body acknowledged
+      under that id (another message's text, or a mangled one);
+    * missing: (message, member) pairs never delivered — a published ack (bare:
+      a sent message) times the connected members of its circle who lack it.
+
+    Bodies are unique (sender tag + sequence number), a message's token is the
+    pair, read back from the text with ``STAMP``.
+    """
+
+    def __init__(self) -> None:
+        self.bodies: dict[tuple[str, str], tuple[int, str]] = {}  # token -> (circle, body)
+        self.cid_token: dict[str, tuple[str, str]] = {}  # ours: client_id -> token
+        self.acked: dict[tuple[int, int], tuple[str, str]] = {}  # ours: (circle, id) -> token
+        self.ack_conflicts = 0  # ours: one id acknowledged for two different sends
+        self.variants: dict[tuple[int, int], Counter] = {}  # ours: (circle, id) -> html -> deliveries
+        self.bare_blank: set[tuple] = set()
+        self.bare_wrong: set[tuple] = set()
+        self.bare_bad_deliveries = Counter()
+        self.examples: list[dict] = []
+
+    def register(self, room: int, tag: str, seq: int, body: str, cid: str | None = None) -> None:
+        token = (tag, encode(seq))
+        self.bodies[token] = (room, body)
+        if cid is not None:
+            self.cid_token[cid] = token
+
+    def ack(self, room: int, mid: int, cid: str) -> None:
+        token = self.cid_token.get(cid)
+        if token is None:
+            return
+        before = self.acked.setdefault((room, mid), token)
+        if before != token:
+            self.ack_conflicts += 1
+
+    def ours_delivery(self, room: int, mid: int, html: str) -> None:
+        seen = self.variants.get((room, mid))
+        if seen is None:
+            seen = self.variants[(room, mid)] = Counter()
+        seen[html] += 1
+
+    def _example(self, **what) -> None:
+        if len(self.examples) < 8:
+            self.examples.append(what)
+
+    def bare_delivery(self, conn: Conn, text: str, m) -> bool:
+        """Check one bare delivery; False for a duplicate."""
+        token = (m.group(2), m.group(3)) if m else None
+        if token is not None:
+            if token in conn.tokens:
+                return False
+            conn.tokens.add(token)
+            sent = self.bodies.get(token)
+            if sent is not None and sent[0] == conn.room and text == sent[1]:
+                return True
+        key = token or (conn.room, text)
+        if not text.strip():
+            self.bare_blank.add(key)
+            self.bare_bad_deliveries["blank"] += 1
+        else:
+            self.bare_wrong.add(key)
+            self.bare_bad_deliveries["wrong"] += 1
+            self._example(circle=conn.room, got=text[:200])
+        return True
+
+    def evaluate(self, target: str, live_by_room: dict[int, list[Conn]]) -> dict:
+        out = {"blank": 0, "wrong": 0, "blank_deliveries": 0, "wrong_deliveries": 0, "missing": 0,
+               "missing_msgs": 0, "unacked_delivered": 0, "ack_conflicts": self.ack_conflicts}
+        missed: set = set()
+        if target == "ours":
+            acked_tokens = set(self.acked.values())
+            for key, seen in self.variants.items():
+                room, mid = key
+                token = self.acked.get(key)
+                if token is None:
+                    out["unacked_delivered"] += 1  # its ack never came (see ack_timeouts) or was not "published"
+                kinds = set()  # a message counts once per kind of bad copy it was delivered as
+                for html, count in seen.items():
+                    if token is not None:
+                        good = html == expected_html(self.bodies[token][1])
+                    else:  # judge it by the token in its text: a body of this circle no other id was acked for
+                        m = STAMP.search(html)
+                        t = (m.group(2), m.group(3)) if m else None
+                        sent = self.bodies.get(t) if t else None
+                        good = (sent is not None and sent[0] == room and t not in acked_tokens
+                                and html == expected_html(sent[1]))
+                    if good:
+                        continue
+                    kind = "blank" if not visible_text(html) else "wrong"
+                    kinds.add(kind)
+                    out[f"{kind}_deliveries"] += count
+                    self._example(kind=kind, circle=room, id=mid, got=html[:200],
+                                  want=self.bodies[token][1][:120] if token else None)
+                for kind in kinds:
+                    out[kind] += 1
+            for (room, mid) in self.acked:
+                for conn in live_by_room.get(room, []):
+                    if mid not in conn.ids:
+                        out["missing"] += 1
+                        missed.add((room, mid))
+        else:
+            out["blank"], out["wrong"] = len(self.bare_blank), len(self.bare_wrong)
+            out["blank_deliveries"] = self.bare_bad_deliveries["blank"]
+            out["wrong_deliveries"] = self.bare_bad_deliveries["wrong"]
+            for token, (room, _body) in self.bodies.items():
+                for conn in live_by_room.get(room, []):
+                    if token not in conn.tokens:
+                        out["missing"] += 1
+                        missed.add(token)
+        out["missing_msgs"] = len(missed)
+        out["examples"] = self.examples
+        return out
 
 
 def count_delivery(stats: Stats, now: float, m) -> None:
@@ -367,12 +563,15 @@ def count_delivery(stats: Stats, now: float, m) -> None:
         stats.first_rx = now
     stats.last_rx = now
     if m:
-        stats.latencies.append(now - decode(m.group(1)) / 1e6)
+        sent = decode(m.group(1)) / 1e6
+        stats.latencies.append(now - sent)
+        if sent >= stats.steady_from:
+            stats.steady_latencies.append(now - sent)
     else:
         stats.unstamped += 1
 
 
-async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]) -> None:
+async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool], ledger: Ledger) -> None:
     """Read every frame of one socket until it closes (or the task is cancelled)."""
     loads = json.loads
     try:
@@ -399,8 +598,10 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
                                 stats.reordered += 1
                         conn.ids.add(mid)
                         conn.last_id = max(conn.last_id, mid)
+                        html = message.get("html", "")
+                        ledger.ours_delivery(conn.room, mid, html)
                         if measuring[0]:
-                            count_delivery(stats, now, STAMP.search(message.get("html", "")))
+                            count_delivery(stats, now, STAMP.search(html))
                     if frame["type"] == "messages":
                         stats.other["messages-frames"] += 1
                     continue
@@ -414,6 +615,8 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
                     stats.verdicts[str(frame.get("verdict"))] += 1
                     if frame.get("id") and frame.get("verdict") in PUBLISHED_VERDICTS and not frame.get("duplicate"):
                         stats.acked_published += 1
+                        stats.acked_by_room[conn.room] += 1
+                        ledger.ack(conn.room, frame["id"], frame.get("client_id"))
                     if conn.window:
                         conn.window.release()
                 elif kind == "error":
@@ -431,20 +634,23 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
                 if frame.get("type") != "message":
                     stats.other[str(frame.get("type"))] += 1
                     continue
-                m = STAMP.search(frame.get("text", ""))
+                text = frame.get("text", "")
+                m = STAMP.search(text)
                 if m and conn.window and m.group(2) == conn.tag:
                     conn.window.release()  # our own message came back: the bare room's "ack"
+                if not ledger.bare_delivery(conn, text, m):
+                    stats.duplicates += 1
             if not measuring[0]:
                 continue
             count_delivery(stats, now, m)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001
         stats.closed_early += 1
 
 
-async def send_loop(conn: Conn, target: str, stats: Stats, *, mode: str, rate: float, senders: int, slot: int,
-                    start: float, end: float, run_id: str) -> None:
+async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mode: str, rate: float, senders: int,
+                    slot: int, start: float, end: float, run_id: str) -> None:
     loop = asyncio.get_running_loop()
     max_count = int(rate * (end - start)) + 2 if mode == "rate" else 10**7
     for seq in range(max_count):
@@ -459,25 +665,29 @@ async def send_loop(conn: Conn, target: str, stats: Stats, *, mode: str, rate: f
                 return
             try:
                 await asyncio.wait_for(conn.window.acquire(), timeout=min(remaining, 5.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if loop.time() >= end:
                     return
                 stats.stalls += 1  # nothing came back for 5 s: count it and go on
         if loop.time() >= end:
             return
-        body = make_body(conn.tag)
+        body = make_body(conn.tag, seq)
         if target == "ours":
             cid = f"{run_id}-{conn.idx}-{seq}"
             conn.pending[cid] = time.time()
+            ledger.register(conn.room, conn.tag, seq, body, cid)
             text = json.dumps({"type": "send", "client_id": cid, "body": body, "ref": cid})
         else:
+            ledger.register(conn.room, conn.tag, seq, body)
             text = json.dumps({"text": body})
         try:
             await conn.ws.send(text)
-        except Exception:
+        except Exception:  # noqa: BLE001
             stats.errors["send_failed"] += 1
+            ledger.bodies.pop((conn.tag, encode(seq)), None)  # never sent: nobody can miss it
             return
         stats.sent += 1
+        stats.sent_by_room[conn.room] += 1
 
 
 def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float) -> list[tuple[Path, subprocess.Popen]]:
@@ -493,7 +703,7 @@ def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float
         cmd = [str(spy), "record", "--pid", str(s.proc.pid), "--format", "raw", "--rate", "250", "--threads",
                "--nonblocking", "--gil", "--duration", str(max(1, int(duration))), "--output", str(path)]
         spies.append((path, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             preexec_fn=_die_with_parent)))
+                                             preexec_fn=_die_with_parent)))  # noqa: PLW1509
     return spies
 
 
@@ -594,23 +804,30 @@ def redis_cpu() -> float | None:
 
         info = redis.Redis.from_url(REDIS_BENCH_URL, socket_timeout=2).info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
 
 
-async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str, cookies: list[str] | None,
+async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: list[str], cookies: list[str] | None,
                    clients: int, senders: int, mode: str, rate: float, duration: float, window: int,
                    drain_idle: float, drain_max: float, connect_concurrency: int,
-                   profile_dir: Path | None = None, cell_name: str = "", bare_rate: float = 0.0) -> dict:
+                   profile_dir: Path | None = None, cell_name: str = "", bare_rate: float = 0.0,
+                   ledger: Ledger | None = None) -> dict:
+    """One cell: ``len(paths)`` rooms (circles) of ``clients`` members each; in
+    every room the first ``senders`` members send.  ``rate`` is the total of all
+    senders of all rooms.  Client i of room k uses ``cookies[k * clients + i]``."""
     stats = Stats()
+    ledger = ledger if ledger is not None else Ledger()
     measuring = [False]
     run_id = secrets.token_hex(3)
     conns: list[Conn] = []
-    for i in range(clients):
-        server = servers[i % len(servers)]
-        headers = {"Cookie": f"sessionid={cookies[i]}"} if cookies else {}
-        origin = f"http://127.0.0.1:{server.port}" if target == "ours" else None
-        conns.append(Conn(i, f"ws://127.0.0.1:{server.port}{path}", headers, origin))
+    for room, path in enumerate(paths):
+        for j in range(clients):
+            i = room * clients + j
+            server = servers[i % len(servers)]
+            headers = {"Cookie": f"sessionid={cookies[i]}"} if cookies else {}
+            origin = f"http://127.0.0.1:{server.port}" if target == "ours" else None
+            conns.append(Conn(i, f"ws://127.0.0.1:{server.port}{path}", headers, origin, room))
 
     from websockets.asyncio.client import connect
 
@@ -624,32 +841,40 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
                     conn.url, origin=conn.origin, additional_headers=conn.headers, compression=None, proxy=None,
                     open_timeout=30, ping_interval=None, close_timeout=2, max_size=2**22,
                 )
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
                 return
-            conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring))
+            conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
             if target == "ours":
                 try:
                     await asyncio.wait_for(conn.hello.wait(), 30)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     failures["no hello in 30 s"] += 1
 
     t_connect = time.monotonic()
+    connect_limit = max(120.0, 0.1 * len(conns))
     try:
-        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=120)
-    except asyncio.TimeoutError:
-        failures["connect phase over 120 s"] += 1
+        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=connect_limit)
+    except TimeoutError:
+        failures[f"connect phase over {connect_limit:.0f} s"] += 1
     connect_s = time.monotonic() - t_connect
     live = [c for c in conns if c.ws is not None and (target != "ours" or c.hello.is_set())]
+    live_by_room: dict[int, list[Conn]] = {}
+    for c in live:
+        live_by_room.setdefault(c.room, []).append(c)
     result: dict = {
-        "target": target, "layer": layer, "processes": len(servers), "clients": clients, "connected": len(live),
-        "senders": 0, "mode": mode, "rate": rate if mode == "rate" else None, "duration": duration,
-        "window": window if mode == "throughput" else None, "connect_s": round(connect_s, 2),
+        "target": target, "layer": layer, "processes": len(servers), "circles": len(paths), "clients": clients,
+        "connected": len(live), "senders": 0, "mode": mode, "rate": rate if mode == "rate" else None,
+        "duration": duration, "window": window if mode == "throughput" else None, "connect_s": round(connect_s, 2),
         "connect_failures": dict(failures),
     }
     try:
         await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
-        sending = [c for c in live][: max(1, min(senders, len(live)))] if live else []
+        # The first ``senders`` live members of every room send.  Their slots (the
+        # order of the rate schedule) go round the rooms, so consecutive sends hit
+        # different circles.
+        per_room = [live_by_room.get(k, [])[: max(1, senders)] for k in range(len(paths))]
+        sending = [room[j] for j in range(max(map(len, per_room), default=0)) for room in per_room if j < len(room)]
         for slot, conn in enumerate(sending):
             conn.tag = encode(slot + 1)
             if mode == "throughput" and not (target != "ours" and bare_rate > 0):
@@ -663,13 +888,14 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
         measuring[0] = True
         start = loop.time() + 0.05
         wall_start = time.time() + 0.05
+        stats.steady_from = wall_start + min(STEADY_AFTER, duration / 3)
         end = start + duration
         pace, pace_rate = mode, rate
         if mode == "throughput" and target != "ours" and bare_rate > 0:
             pace, pace_rate = "rate", bare_rate  # a fixed high rate instead of the echo
             result["bare_rate"] = bare_rate
-        tasks = [asyncio.create_task(send_loop(c, target, stats, mode=pace, rate=pace_rate, senders=len(sending),
-                                               slot=slot, start=start, end=end, run_id=run_id))
+        tasks = [asyncio.create_task(send_loop(c, target, stats, ledger, mode=pace, rate=pace_rate,
+                                               senders=len(sending), slot=slot, start=start, end=end, run_id=run_id))
                  for slot, c in enumerate(sending)]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 30)
         send_end = loop.time()
@@ -679,7 +905,7 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
         while loop.time() < deadline:
             if target == "ours" and any(c.pending for c in sending):
                 pass
-            elif stats.received >= expected(target, stats, len(live)):
+            elif stats.received >= expected(target, stats, live_by_room):
                 drain_cut = False
                 break
             if stats.last_rx and time.time() - max(stats.last_rx, wall_start + duration) > drain_idle:
@@ -695,7 +921,8 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
         me1, redis1 = self_cpu_seconds(), redis_cpu() if layer == "redis" else None
         busy1 = machine_busy_seconds()
         elapsed = max(stats.last_rx, wall_start + duration) - wall_start if stats.last_rx else duration
-        exp = expected(target, stats, len(live))
+        exp = expected(target, stats, live_by_room)
+        integrity = ledger.evaluate(target, live_by_room)
         result.update(
             sent=stats.sent, acked=stats.acked if target == "ours" else None,
             acked_published=stats.acked_published if target == "ours" else None,
@@ -707,12 +934,14 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
             deliveries_per_s=round(stats.received / elapsed, 1) if elapsed > 0 else 0.0,
             p50_ms=pct(stats.latencies, 0.50), p99_ms=pct(stats.latencies, 0.99),
             max_ms=pct(stats.latencies, 1.0),
+            steady_p50_ms=pct(stats.steady_latencies, 0.50), steady_p99_ms=pct(stats.steady_latencies, 0.99),
             ack_p50_ms=pct(stats.ack_latencies, 0.50), ack_p99_ms=pct(stats.ack_latencies, 0.99),
             server_cpu_pct=[round(100 * (b - a) / elapsed, 1) for a, b in zip(cpu0, cpu1)],
             client_cpu_pct=round(100 * (me1 - me0) / elapsed, 1),
             redis_cpu_pct=round(100 * (redis1 - redis0) / elapsed, 1) if redis0 is not None and redis1 else None,
             machine_cpu_pct=round(100 * (busy1 - busy0) / elapsed, 1),
             load_before=round(load0, 2),
+            integrity=integrity,
         )
         ours_share = sum(b - a for a, b in zip(cpu0, cpu1)) + (me1 - me0)
         if redis0 is not None and redis1:
@@ -738,14 +967,15 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], path: str,
     return result
 
 
-def expected(target: str, stats: Stats, receivers: int) -> int:
-    return (stats.acked_published if target == "ours" else stats.sent) * receivers
+def expected(target: str, stats: Stats, live_by_room: dict[int, list[Conn]]) -> int:
+    per_room = stats.acked_by_room if target == "ours" else stats.sent_by_room
+    return sum(n * len(live_by_room.get(room, [])) for room, n in per_room.items())
 
 
 # --- a suite: one layer, its servers, its cells ----------------------------------------
 
 
-LOG_PROBLEM = re.compile(r"Traceback|ERROR|CRITICAL|Exception|WARNING|Error", re.I)
+LOG_PROBLEM = re.compile(r"Traceback|ERROR|CRITICAL|Exception|WARNING|Error", re.IGNORECASE)
 
 
 def run_suite(args: argparse.Namespace) -> list[dict]:
@@ -755,6 +985,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
     run_dir = Path(args.out_dir) if args.out_dir else BENCH_DIR / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{layer}"
     run_dir.mkdir(parents=True, exist_ok=True)
     nproc = 2 if layer == "redis" else 1
+    if layer == "mem":  # one in-memory layer: bare-pubsub would be bare again
+        targets = [t for t in targets if t != "bare-pubsub"] or ["bare"]
     cells = [(n, mode, target) for n in args.clients for mode in args.modes for target in targets]
     budget = int(400 + len(cells) * (args.duration + args.drain_max + 200))
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -765,24 +997,32 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
     fixture: OursFixture | None = None
     servers: dict[str, list[Daphne]] = {}
     results: list[dict] = []
-    print(f"== layer={layer} processes={nproc} targets={','.join(targets)} clients={args.clients} "
-          f"modes={args.modes} T={args.duration}s  logs: {run_dir}", flush=True)
+    app_root = Path(args.app_root).resolve()
+    print(f"== layer={layer} processes={nproc} targets={','.join(targets)} circles={args.circles} "
+          f"clients={args.clients} modes={args.modes} T={args.duration}s  logs: {run_dir}"
+          + (f"  server code: {app_root}" if app_root != ROOT else ""), flush=True)
     try:
         if "ours" in targets:
-            fixture = OursFixture(layer, prefix, run_dir, args.keep_db)
+            fixture = OursFixture(layer, prefix, run_dir, args.keep_db, pg_db=args.pg_db, app_root=app_root)
             fixture.load_rules = not args.no_rules
-            fixture.setup(max(args.clients))
+            fixture.setup(args.circles * max(args.clients))
             ours_env = dict(fixture.env, DJANGO_SETTINGS_MODULE=args.ours_settings)
-            servers["ours"] = [Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir)
+            servers["ours"] = [Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir, app_root)
                                for k in range(nproc)]
         if {"bare", "nohop"} & set(targets):
             env = base_env()
             env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8))
             if layer == "redis":
                 env.update(REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-bare")
-            servers["bare"] = [Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir)
+            servers["bare"] = [Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir, app_root)
                                for k in range(nproc)]
             servers["nohop"] = servers["bare"]  # the same processes, another route
+        if "bare-pubsub" in targets:  # Redis only: bare on the pub/sub layer ours uses
+            env = base_env()
+            env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8),
+                       REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-barep", BARE_CHANNEL_LAYER="pubsub")
+            servers["bare-pubsub"] = [Daphne(f"barep-{layer}-{k}", "bench.bare.asgi:application", env, run_dir,
+                                             app_root) for k in range(nproc)]
         for group in {id(g): g for g in servers.values()}.values():
             for s in group:
                 s.start()
@@ -795,27 +1035,38 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
                           flush=True)
                     s.stop()
                     s.start()
-            if target == "ours":
-                path, cookies = f"/ws/circles/{fixture.new_circle(n)}/", fixture.cookies
-            else:
-                path, cookies = f"/ws/{'bare' if target == 'bare' else 'bare-nohop'}/room-{number}/", None
-            offsets = [s.log_size() for s in group]
             t0 = time.monotonic()
+            circle_ids: list[int] = []
+            if target == "ours":
+                made = fixture.new_circles(args.circles, n)
+                paths, cookies = [f"/ws/circles/{slug}/" for slug, _ in made], fixture.cookies
+                circle_ids = [pk for _, pk in made]
+            else:  # bare: one group per circle
+                route = "bare-nohop" if target == "nohop" else "bare"
+                paths, cookies = [f"/ws/{route}/room-{number}-{k}/" for k in range(args.circles)], None
+            offsets = [s.log_size() for s in group]
+            ledger = Ledger()
             try:
                 result = asyncio.run(run_cell(
-                    target=target, layer=layer, servers=group, path=path, cookies=cookies, clients=n,
+                    target=target, layer=layer, servers=group, paths=paths, cookies=cookies, clients=n,
+                    ledger=ledger,
                     senders=args.senders, mode=mode, rate=args.rate, duration=args.duration, window=args.window,
                     drain_idle=args.drain_idle, drain_max=args.drain_max,
                     connect_concurrency=args.connect_concurrency,
                     profile_dir=run_dir / "profiles" if args.profile else None, bare_rate=args.bare_rate,
                     cell_name=f"{number:02d}-{target}-{n}-{mode}",
                 ))
-            except Exception as exc:  # one broken cell must not hide the others
-                result = {"target": target, "layer": layer, "clients": n, "mode": mode,
+            except Exception as exc:  # noqa: BLE001 — one broken cell must not hide the others
+                result = {"target": target, "layer": layer, "circles": args.circles, "clients": n, "mode": mode,
                           "rate": args.rate if mode == "rate" else None,
                           "window": args.window if mode == "throughput" else None,
                           "failed": f"{type(exc).__name__}: {exc}"}
             result["settle_s"] = wait_quiet([s for g in {id(g): g for g in servers.values()}.values() for s in g])
+            if target == "ours" and "integrity" in result:
+                try:
+                    result["store_check"] = fixture.check_store(circle_ids, ledger)
+                except Exception as exc:  # noqa: BLE001
+                    result["store_check"] = {"ok": False, "failed": f"{type(exc).__name__}: {exc}"}
             problems = []
             for s, off in zip(group, offsets):
                 for line in s.log_since(off).splitlines():
@@ -824,6 +1075,10 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             if target == "ours":
                 result["keyword_rules"] = fixture.rules
                 result["ours_settings"] = args.ours_settings
+            if layer == "redis":
+                result["channel_layer"] = channel_layer_kind(target)
+            if app_root != ROOT:
+                result["app_root"] = str(app_root)
             result.update(
                 server_log_problem_lines=len(problems), server_log_excerpt=problems[:25],
                 servers_alive=[s.alive for s in group], restarted_before=restarted,
@@ -851,6 +1106,14 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             cleaned = clean_redis(prefix)
             print(f"  redis: removed {cleaned} keys with prefix {prefix}*", flush=True)
     return results
+
+
+def channel_layer_kind(target: str) -> str:
+    """Which channels-redis layer a target runs on in the Redis mode."""
+    if target == "ours":
+        backend = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
+        return "pubsub" if "pubsub" in backend else "core"
+    return "pubsub" if target == "bare-pubsub" or os.environ.get("BARE_CHANNEL_LAYER") == "pubsub" else "core"
 
 
 def wait_quiet(servers: list[Daphne], limit: float = 30.0) -> float:
@@ -901,19 +1164,87 @@ def one_line(r: dict) -> str:
         extra += f" connect_failures={r['connect_failures']}"
     if r.get("server_log_problem_lines"):
         extra += f" log_problems={r['server_log_problem_lines']}"
+    size = f"K={r['circles']}×N={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']:<4}"
     if "deliveries_per_s" not in r:
-        return f"{r['target']:4} {r['layer']:5} N={r['clients']:<4} {mode:11} FAILED: {r.get('failed')}{extra}"
-    return (f"{r['target']:4} {r['layer']:5} N={r['clients']:<4} {mode:11} conn={r['connected']}/{r['clients']} "
+        return f"{r['target']:4} {r['layer']:5} {size} {mode:11} FAILED: {r.get('failed')}{extra}"
+    return (f"{r['target']:4} {r['layer']:5} {size} {mode:11} "
+            f"conn={r['connected']}/{r['clients'] * r.get('circles', 1)} "
             f"({r['connect_s']}s) sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
             f"lost={r['lost']}{'*' if r.get('drain_cut') else ''} dup={r['duplicates']} "
             f"p50={_ms(r['p50_ms'])} p99={_ms(r['p99_ms'])} ms "
             + (f"ack p50={_ms(r['ack_p50_ms'])} p99={_ms(r['ack_p99_ms'])} ms " if r.get("ack_p50_ms") else "")
             + f"cpu srv={cpu}% cli={r['client_cpu_pct']:.0f}%"
             + (f" redis={r['redis_cpu_pct']:.0f}%" if r.get("redis_cpu_pct") is not None else "")
-            + f" other={r.get('other_cpu_pct', 0):.0f}%" + extra)
+            + f" other={r.get('other_cpu_pct', 0):.0f}%" + f" | {integrity_line(r)}" + extra)
+
+
+def integrity_line(r: dict) -> str:
+    """blank/wrong (messages), missing/dup (deliveries), and ours' store check."""
+    i = r.get("integrity")
+    if not i:
+        return "integrity: -"
+    out = f"blank={i['blank']} wrong={i['wrong']} missing={i['missing']} dup={r.get('duplicates', 0)}"
+    if i.get("unacked_delivered"):
+        out += f" unacked_delivered={i['unacked_delivered']}"
+    if i.get("ack_conflicts"):
+        out += f" ack_conflicts={i['ack_conflicts']}"
+    db = r.get("store_check")
+    if db:
+        out += " db=" + ("ok" if db.get("ok") else "BAD") + f" ({db_summary(db)})"
+    return out
+
+
+def db_summary(db: dict) -> str:
+    if db.get("failed"):
+        return db["failed"]
+    published = db.get("status", {}).get("published", 0)
+    bad = [f"{k}={db[k]}" for k in ("html_blank", "html_wrong", "body_wrong", "not_acked", "acked_not_stored")
+           if db.get(k)]
+    return f"{published}/{db.get('stored', 0)} published" + (", " + " ".join(bad) if bad else "")
+
+
+REFUSALS = ("render_failed", "server_error", "bad_frame")
+
+
+def spread_table(results: list[dict]) -> str:
+    """Spread load (--circles K > 1): one row per layer, mode and target, with the
+    integrity counts next to the speed."""
+    head = ("layer", "K×N", "mode", "target", "msg/s", "dlv/s", "p50/p99 ms", "p50/p99 from 3 s", "ack p50/p99 ms",
+            "blank", "wrong",
+            "missing", "dup", "refused", "db check", "cpu% server", "cpu% client", "cpu% other")
+    rows = [head]
+    for r in results:
+        mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else f"max w{r.get('window')}"
+        size = f"{r.get('circles', 1)}×{r['clients']}"
+        if "deliveries_per_s" not in r:
+            rows.append((r["layer"], size, mode, r["target"], "FAILED", str(r.get("failed"))[:60]) + ("",) * 12)
+            continue
+        i = r.get("integrity") or {}
+        refused = sum(n for code, n in (r.get("errors") or {}).items() if code in REFUSALS)
+        db = r.get("store_check")
+        cpu = "+".join(f"{c:.0f}" for c in r.get("server_cpu_pct", []))
+        ack = f"{_ms(r['ack_p50_ms'])}/{_ms(r['ack_p99_ms'])}" if r.get("ack_p50_ms") is not None else "-"
+        missing = f"{i.get('missing', '-')}{'*' if r.get('drain_cut') and i.get('missing') else ''}"
+        target = r["target"] + (f" ({r['channel_layer']})" if r.get("channel_layer") and r["target"] != "bare-pubsub"
+                                 else "")
+        rows.append((r["layer"], size, mode, target, f"{r['msgs_per_s']:.1f}", f"{r['deliveries_per_s']:.0f}",
+                     f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}",
+                     f"{_ms(r.get('steady_p50_ms'))}/{_ms(r.get('steady_p99_ms'))}", ack, str(i.get("blank", "-")),
+                     str(i.get("wrong", "-")), missing, str(r.get("duplicates", "-")), str(refused) if refused else "0",
+                     ("ok" if db.get("ok") else "BAD") + f" ({db_summary(db)})" if db else "-",
+                     cpu, f"{r.get('client_cpu_pct', 0):.0f}", f"{r.get('other_cpu_pct', 0):.0f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    out = []
+    for j, row in enumerate(rows):
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if j == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
 
 
 def table(results: list[dict]) -> str:
+    if any(r.get("circles", 1) > 1 for r in results):
+        return spread_table(results)
     by = {(r["layer"], r["clients"], r["mode"], r["target"]): r for r in results}
     keys = []
     for r in results:
@@ -940,9 +1271,12 @@ def table(results: list[dict]) -> str:
         ratio = "-"
         if o and b and o.get("deliveries_per_s") and b.get("deliveries_per_s"):
             ratio = f"{o['deliveries_per_s'] / b['deliveries_per_s']:.2f}"
-        lat = lambda r: "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"  # noqa: E731
-        cpu = lambda r: "-" if r is None or "server_cpu_pct" not in r else "+".join(  # noqa: E731
-            f"{c:.0f}" for c in r["server_cpu_pct"])
+        def lat(r):
+            return "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"
+
+        def cpu(r):
+            return "-" if r is None or "server_cpu_pct" not in r else "+".join(f"{c:.0f}" for c in r["server_cpu_pct"])
+
         mode_s = f"{args_rate(results, layer, n)}/s" if mode == "rate" else "max"
         row = (layer, str(n), mode_s, g(o, "msgs_per_s", "{:.1f}"), g(o, "deliveries_per_s"),
                g(b, "deliveries_per_s"), ratio, lost(o), lost(b), lat(o), lat(b),
@@ -979,6 +1313,13 @@ def problems_report(results: list[dict]) -> str:
         for key in ("duplicates", "gaps", "reordered", "ack_timeouts", "stalls", "closed_early", "unstamped"):
             if r.get(key):
                 issues.append(f"{key}={r[key]}")
+        integrity = r.get("integrity") or {}
+        for key in ("blank", "wrong", "missing", "unacked_delivered", "ack_conflicts"):
+            if integrity.get(key):
+                issues.append(f"{key}={integrity[key]}")
+        db = r.get("store_check")
+        if db and not db.get("ok"):
+            issues.append(f"database check: {db_summary(db)}")
         if r.get("failed"):
             issues.append(f"cell failed: {r['failed']}")
         if r.get("errors"):
@@ -995,9 +1336,12 @@ def problems_report(results: list[dict]) -> str:
             issues.append(f"{r['server_log_problem_lines']} problem lines in the Daphne log")
         if issues:
             mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else "max"
-            lines.append(f"- {r['target']} {r['layer']} N={r['clients']} {mode}: " + "; ".join(issues))
+            size = f"K={r['circles']}×N={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']}"
+            lines.append(f"- {r['target']} {r['layer']} {size} {mode}: " + "; ".join(issues))
             for ex in r.get("server_log_excerpt", [])[:8]:
                 lines.append(f"    {ex}")
+            for ex in integrity.get("examples", [])[:5] + (db or {}).get("examples", [])[:3]:
+                lines.append(f"    {json.dumps(ex, ensure_ascii=False)[:300]}")
     return "\n".join(lines) if lines else "(none)"
 
 
@@ -1008,11 +1352,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", default="ours,bare",
                    help="ours, bare or ours,bare (default: both, side by side); nohop = the bare consumer without "
-                        "Channels' per-event aclose_old_connections hop (diagnostic)")
+                        "Channels' per-event aclose_old_connections hop (diagnostic); bare-pubsub = bare on the "
+                        "pub/sub layer ours uses (Redis mode only; bare alone uses the tutorial's RedisChannelLayer)")
+    p.add_argument("--circles", type=int, default=1,
+                   help="K circles (rooms) per cell, each with N clients of its own and S senders: spread load "
+                        "(ours: K fresh circles; bare: one group per circle). Default 1")
     p.add_argument("--clients", default=None,
-                   help="N, or a comma list (each is a cell); default 10, and 10,100,500 with --matrix")
-    p.add_argument("--senders", type=int, default=10, help="S senders among the N clients (default 10)")
-    p.add_argument("--rate", type=float, default=20.0, help="total messages/s of the S senders (rate mode)")
+                   help="N clients per circle, or a comma list (each is a cell); default 10, and 10,100,500 with --matrix")
+    p.add_argument("--senders", type=int, default=10, help="S senders among the N clients of each circle (default 10)")
+    p.add_argument("--rate", type=float, default=20.0,
+                   help="rate mode: total messages/s of all senders of all circles together (default 20)")
     p.add_argument("--throughput", action="store_true", help="shorthand for --modes throughput")
     p.add_argument("--modes", default="rate", help="rate, throughput or rate,throughput")
     p.add_argument("--window", type=int, default=2,
@@ -1028,6 +1377,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--drain-max", type=float, default=30.0, help="never drain longer than this")
     p.add_argument("--connect-concurrency", type=int, default=25)
     p.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    p.add_argument("--pg-db", default=PG_BENCH_DB,
+                   help=f"the PostgreSQL database ours uses in the Redis mode (dropped and re-created; "
+                        f"default {PG_BENCH_DB}): give a name of your own when another run may be going on")
+    p.add_argument("--app-root", default=str(ROOT),
+                   help="the source tree whose server code runs (ours and bare; default this one), e.g. a "
+                        "worktree of an older commit; the load client stays this one")
     p.add_argument("--ours-settings", default="config.settings.base",
                    help="settings module for our servers (what-if runs, e.g. bench.settings_persistent_db)")
     p.add_argument("--no-rules", action="store_true",
@@ -1042,8 +1397,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--layers", default="mem,redis", help="--matrix: which layers (mem, redis)")
     args = p.parse_args(argv)
     args.target = [t for t in args.target.split(",") if t]
-    if not set(args.target) <= {"ours", "bare", "nohop"}:
-        p.error("--target takes ours, bare and/or nohop")
+    if not set(args.target) <= {"ours", "bare", "nohop", "bare-pubsub"}:
+        p.error("--target takes ours, bare, nohop and/or bare-pubsub")
     args.clients = [int(n) for n in str(args.clients or ("10,100,500" if args.matrix else "10")).split(",") if n]
     args.modes = ["throughput"] if args.throughput else [m for m in args.modes.split(",") if m]
     args.layers = [x for x in args.layers.split(",") if x]
@@ -1053,6 +1408,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--modes takes rate and/or throughput")
     if not 1 <= max(args.clients) <= 2000 or args.duration <= 0 or args.duration > 600:
         p.error("1..2000 clients and 0 < T <= 600 s")
+    if not 1 <= args.circles <= 500 or args.circles * max(args.clients) > 5000:
+        p.error("1..500 circles and at most 5000 clients in all (circles × clients)")
+    if not (Path(args.app_root) / "config" / "asgi.py").exists():
+        p.error(f"--app-root {args.app_root}: no config/asgi.py there")
     return args
 
 
@@ -1066,10 +1425,11 @@ def run_matrix(args: argparse.Namespace) -> int:
     clients = ",".join(str(n) for n in args.clients)
     print(f"# room_bench matrix {time.strftime('%Y-%m-%d %H:%M:%S')}: {os.cpu_count()} cores, "
           f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"ours on {'PostgreSQL ' + PG_BENCH_DB if os.environ.get('DATABASE_URL') else 'SQLite'} in the Redis mode",
+          f"ours on {'PostgreSQL ' + args.pg_db if os.environ.get('DATABASE_URL') else 'SQLite'} in the Redis mode",
           flush=True)
     for layer in args.layers:
         cmd = [PYTHON, str(Path(__file__).resolve()), "--target", ",".join(args.target), "--clients", clients,
+               "--circles", str(args.circles), "--pg-db", args.pg_db, "--app-root", args.app_root,
                "--bare-rate", str(args.bare_rate),
                "--modes", "rate,throughput", "--rate", str(args.rate), "--duration", str(args.duration),
                "--senders", str(args.senders), "--window", str(args.window), "--drain-idle", str(args.drain_idle),
