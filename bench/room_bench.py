@@ -110,8 +110,16 @@ def free_port() -> int:
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # As scripts/serve runs Daphne (no access log; 64 KiB frame limit), for both targets.
-DAPHNE_FLAGS = ["-v", "0", "--websocket_timeout", "86400",
-                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+DAPHNE_FLAGS = [
+    "-v",
+    "0",
+    "--websocket_timeout",
+    "86400",
+    "--websocket-max-message-size",
+    "65536",
+    "--websocket-max-frame-size",
+    "65536",
+]
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -160,7 +168,7 @@ class Daphne:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
             )
             log.close()
             deadline = time.monotonic() + 60
@@ -211,8 +219,11 @@ class Daphne:
 
 
 def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {
-        "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "DATA_DIR", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "DATA_DIR", "DEBUG"}
+    }
     env.update(
         PYTHONUNBUFFERED="1",
         CHANNEL_CAPACITY=CAPACITY,
@@ -229,8 +240,16 @@ def base_env() -> dict[str, str]:
 class OursFixture:
     """Builds the data through the product's own services, in this process."""
 
-    def __init__(self, layer: str, redis_prefix: str, run_dir: Path, keep_db: bool, *,
-                 pg_db: str = PG_BENCH_DB, app_root: Path = ROOT) -> None:
+    def __init__(
+        self,
+        layer: str,
+        redis_prefix: str,
+        run_dir: Path,
+        keep_db: bool,
+        *,
+        pg_db: str = PG_BENCH_DB,
+        app_root: Path = ROOT,
+    ) -> None:
         self.layer, self.keep_db, self.pg_db, self.app_root = layer, keep_db, pg_db, app_root
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", pg_db):
             raise SystemExit(f"--pg-db {pg_db!r}: lower-case letters, digits and _ only")
@@ -288,14 +307,17 @@ class OursFixture:
             # As scripts/serve does: the shipped keyword rules, so messages are screened as in production.
             try:
                 call_command("load_rule_pack", verbosity=0)
-            except Exception as exc:  # noqa: BLE001
-                print(f"  [ours/{self.layer}] load_rule_pack failed ({type(exc).__name__}: {exc}); "
-                      "running with the rules the migrations made", flush=True)
+            except Exception as exc:
+                print(
+                    f"  [ours/{self.layer}] load_rule_pack failed ({type(exc).__name__}: {exc}); "
+                    "running with the rules the migrations made",
+                    flush=True,
+                )
         try:
             from moderation.models import KeywordRule
 
             self.rules = KeywordRule.objects.count()
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.rules = None
         # MD5 only here, so that making 500 accounts takes a second, not minutes;
         # the servers check sessions, never passwords.
@@ -306,13 +328,16 @@ class OursFixture:
                 client.force_login(user)
                 self.users.append(user)
                 self.cookies.append(client.cookies["sessionid"].value)
-        print(f"  [ours/{self.layer}] database ready ({users} accounts, {self.rules} keyword rules, "
-              f"{self.db_url.split('@')[-1]}) "
-              f"in {time.monotonic() - t0:.1f} s", flush=True)
+        print(
+            f"  [ours/{self.layer}] database ready ({users} accounts, {self.rules} keyword rules, "
+            f"{self.db_url.split('@')[-1]}) "
+            f"in {time.monotonic() - t0:.1f} s",
+            flush=True,
+        )
 
     def new_circles(self, count: int, members: int) -> list[tuple[str, int]]:
         """``count`` fresh circles (so every cell starts from empty rooms), circle k
-        joined by users k·members … (k+1)·members − 1.  Their (slug, id)."""
+        joined by users k·members … (k+1)·members - 1.  Their (slug, id)."""
         from django.db import connections
 
         from community import services
@@ -323,7 +348,7 @@ class OursFixture:
             self.circles += 1
             slug = f"bench-{self.circles}-{secrets.token_hex(3)}"
             circle = Circle.objects.create(name=f"Bench circle {self.circles}", slug=slug, capacity=members + 10)
-            for user in self.users[k * members:(k + 1) * members]:
+            for user in self.users[k * members : (k + 1) * members]:
                 services.join_circle(user=user, circle=circle)
             made.append((slug, circle.pk))
         connections.close_all()
@@ -334,17 +359,27 @@ class OursFixture:
         be the one its sender sent under that client_id, every published one's
         html the rendering of that body, every published ack a stored message and
         every stored published message acknowledged with its id."""
-        from django.db import connection, connections
+        from django.db import connections
+
+        from chat.models import Message
 
         room_of = {pk: k for k, pk in enumerate(circle_ids)}
-        marks = ", ".join(["%s"] * len(circle_ids))
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT circle_id, seq, client_id, body, html, status FROM chat_message "
-                           f"WHERE circle_id IN ({marks})", circle_ids)
-            rows = cursor.fetchall()
+        rows = list(
+            Message.objects.filter(circle_id__in=circle_ids)
+            .order_by()
+            .values_list("circle_id", "seq", "client_id", "body", "html", "status")
+        )
         connections.close_all()
-        out = {"stored": len(rows), "status": dict(Counter(r[5] for r in rows)), "html_blank": 0, "html_wrong": 0,
-               "body_wrong": 0, "not_acked": 0, "acked_not_stored": 0, "examples": []}
+        out = {
+            "stored": len(rows),
+            "status": dict(Counter(r[5] for r in rows)),
+            "html_blank": 0,
+            "html_wrong": 0,
+            "body_wrong": 0,
+            "not_acked": 0,
+            "acked_not_stored": 0,
+            "examples": [],
+        }
         published = set()
         for circle_id, seq, client_id, body, html, status in rows:
             room, token = room_of[circle_id], ledger.cid_token.get(client_id)
@@ -362,8 +397,16 @@ class OursFixture:
                     out["not_acked"] += 1
                     bad.append("ack")
             if bad and len(out["examples"]) < 5:
-                out["examples"].append({"circle": room, "id": seq, "client_id": client_id, "bad": bad,
-                                        "body": body[:120], "html": html[:200]})
+                out["examples"].append(
+                    {
+                        "circle": room,
+                        "id": seq,
+                        "client_id": client_id,
+                        "bad": bad,
+                        "body": body[:120],
+                        "html": html[:200],
+                    }
+                )
         out["acked_not_stored"] = sum(1 for key in ledger.acked if key not in published)
         out["ok"] = not any(out[k] for k in ("html_blank", "html_wrong", "body_wrong", "not_acked", "acked_not_stored"))
         return out
@@ -385,7 +428,7 @@ class OursFixture:
         if self.pg_admin_url:
             try:
                 self._pg(f"DROP DATABASE IF EXISTS {self.pg_db}")
-            except Exception as exc:  # noqa: BLE001 — another session still attached: say so, keep going
+            except Exception as exc:
                 print(f"  could not drop {self.pg_db}: {exc}")
         else:
             self._remove_sqlite()
@@ -509,8 +552,16 @@ class Ledger:
         return True
 
     def evaluate(self, target: str, live_by_room: dict[int, list[Conn]]) -> dict:
-        out = {"blank": 0, "wrong": 0, "blank_deliveries": 0, "wrong_deliveries": 0, "missing": 0,
-               "missing_msgs": 0, "unacked_delivered": 0, "ack_conflicts": self.ack_conflicts}
+        out = {
+            "blank": 0,
+            "wrong": 0,
+            "blank_deliveries": 0,
+            "wrong_deliveries": 0,
+            "missing": 0,
+            "missing_msgs": 0,
+            "unacked_delivered": 0,
+            "ack_conflicts": self.ack_conflicts,
+        }
         missed: set = set()
         if target == "ours":
             acked_tokens = set(self.acked.values())
@@ -527,18 +578,27 @@ class Ledger:
                         m = STAMP.search(html)
                         t = (m.group(2), m.group(3)) if m else None
                         sent = self.bodies.get(t) if t else None
-                        good = (sent is not None and sent[0] == room and t not in acked_tokens
-                                and html == expected_html(sent[1]))
+                        good = (
+                            sent is not None
+                            and sent[0] == room
+                            and t not in acked_tokens
+                            and html == expected_html(sent[1])
+                        )
                     if good:
                         continue
                     kind = "blank" if not visible_text(html) else "wrong"
                     kinds.add(kind)
                     out[f"{kind}_deliveries"] += count
-                    self._example(kind=kind, circle=room, id=mid, got=html[:200],
-                                  want=self.bodies[token][1][:120] if token else None)
+                    self._example(
+                        kind=kind,
+                        circle=room,
+                        id=mid,
+                        got=html[:200],
+                        want=self.bodies[token][1][:120] if token else None,
+                    )
                 for kind in kinds:
                     out[kind] += 1
-            for (room, mid) in self.acked:
+            for room, mid in self.acked:
                 for conn in live_by_room.get(room, []):
                     if mid not in conn.ids:
                         out["missing"] += 1
@@ -645,12 +705,24 @@ async def read_loop(conn: Conn, target: str, stats: Stats, measuring: list[bool]
             count_delivery(stats, now, m)
     except asyncio.CancelledError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         stats.closed_early += 1
 
 
-async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mode: str, rate: float, senders: int,
-                    slot: int, start: float, end: float, run_id: str) -> None:
+async def send_loop(
+    conn: Conn,
+    target: str,
+    stats: Stats,
+    ledger: Ledger,
+    *,
+    mode: str,
+    rate: float,
+    senders: int,
+    slot: int,
+    start: float,
+    end: float,
+    run_id: str,
+) -> None:
     loop = asyncio.get_running_loop()
     max_count = int(rate * (end - start)) + 2 if mode == "rate" else 10**7
     for seq in range(max_count):
@@ -682,7 +754,7 @@ async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mo
             text = json.dumps({"text": body})
         try:
             await conn.ws.send(text)
-        except Exception:  # noqa: BLE001
+        except Exception:
             stats.errors["send_failed"] += 1
             ledger.bodies.pop((conn.tag, encode(seq)), None)  # never sent: nobody can miss it
             return
@@ -690,7 +762,9 @@ async def send_loop(conn: Conn, target: str, stats: Stats, ledger: Ledger, *, mo
         stats.sent_by_room[conn.room] += 1
 
 
-def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float) -> list[tuple[Path, subprocess.Popen]]:
+def start_profilers(
+    servers: list[Daphne], out: Path, cell: str, duration: float
+) -> list[tuple[Path, subprocess.Popen]]:
     """py-spy (if installed in the venv) samples each server for the sending phase."""
     spy = ROOT / ".venv" / "bin" / "py-spy"
     if not spy.exists():
@@ -700,10 +774,31 @@ def start_profilers(servers: list[Daphne], out: Path, cell: str, duration: float
     spies = []
     for s in servers:
         path = out / f"{cell}-{s.label}.txt"
-        cmd = [str(spy), "record", "--pid", str(s.proc.pid), "--format", "raw", "--rate", "250", "--threads",
-               "--nonblocking", "--gil", "--duration", str(max(1, int(duration))), "--output", str(path)]
-        spies.append((path, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             preexec_fn=_die_with_parent)))  # noqa: PLW1509
+        cmd = [
+            str(spy),
+            "record",
+            "--pid",
+            str(s.proc.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--threads",
+            "--nonblocking",
+            "--gil",
+            "--duration",
+            str(max(1, int(duration))),
+            "--output",
+            str(path),
+        ]
+        spies.append(
+            (
+                path,
+                subprocess.Popen(
+                    cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+                ),
+            )
+        )
     return spies
 
 
@@ -722,9 +817,13 @@ async def finish_profilers(spies: list[tuple[Path, subprocess.Popen]]) -> list[s
 
 # Where a sample's time goes: the first area that matches, walking from the leaf frame up.
 AREAS = [
-    ("db connect/close (per frame)", re.compile(
-        r"get_new_connection|BaseDatabaseWrapper\._close|close_old_connections|init_connection_state|"
-        r"BaseDatabaseWrapper\.close |ensure_connection|connect \(psycopg")),
+    (
+        "db connect/close (per frame)",
+        re.compile(
+            r"get_new_connection|BaseDatabaseWrapper\._close|close_old_connections|init_connection_state|"
+            r"BaseDatabaseWrapper\.close |ensure_connection|connect \(psycopg"
+        ),
+    ),
     ("db queries + commit", re.compile(r"django/db/backends/|sqlite3|psycopg/")),
     ("ORM (Python side)", re.compile(r"django/db/models/|django/db/transaction")),
     ("cache / rate limit", re.compile(r"chat/ratelimit|django/core/cache")),
@@ -732,16 +831,27 @@ AREAS = [
     ("screening", re.compile(r"moderation/")),
     ("channel layer", re.compile(r"channels/layers\.py|channels_redis/|redis/asyncio")),
     ("json", re.compile(r"json/")),
-    ("socket write (Daphne/autobahn/Twisted)", re.compile(
-        r"serverSend|sendMessage|sendFrame|sendData|untilConcludes|doWrite|writeSomeData|\.write \(twisted|"
-        r"handle_reply")),
-    ("Twisted add/remove writer (epoll modify per write)", re.compile(
-        r"add_writer|remove_writer|addWriter|removeWriter|startWriting|stopWriting")),
+    (
+        "socket write (Daphne/autobahn/Twisted)",
+        re.compile(
+            r"serverSend|sendMessage|sendFrame|sendData|untilConcludes|doWrite|writeSomeData|\.write \(twisted|"
+            r"handle_reply"
+        ),
+    ),
+    (
+        "Twisted add/remove writer (epoll modify per write)",
+        re.compile(r"add_writer|remove_writer|addWriter|removeWriter|startWriting|stopWriting"),
+    ),
     ("socket read + frame parse", re.compile(r"autobahn/|dataReceived|doRead|onMessage|_dataReceived")),
     ("auth/session/routing", re.compile(r"channels/(auth|sessions|routing|security)|django/contrib/")),
     ("wait in select()", re.compile(r"Selector\.select|selectors\.py:4[0-9][0-9]\)$")),
-    ("asyncio/asgiref/thread plumbing", re.compile(r"asgiref/|asyncio/|concurrent/futures|threading\.py|"
-                                                   r"channels/(db|utils|consumer)\.py|twisted/internet")),
+    (
+        "asyncio/asgiref/thread plumbing",
+        re.compile(
+            r"asgiref/|asyncio/|concurrent/futures|threading\.py|"
+            r"channels/(db|utils|consumer)\.py|twisted/internet"
+        ),
+    ),
 ]
 PROJECT_FRAME = re.compile(r"\((chat|community|moderation|config|bench)/")
 
@@ -780,9 +890,11 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     def share(c: int) -> str:
         return f"{100 * c / total:5.1f}%"
 
-    lines = [f"{path.name}: {total} samples of the thread holding the GIL (Python CPU; waits not sampled)",
-             "  threads: " + ", ".join(f"{t} {share(c).strip()}" for t, c in threads.most_common(4)),
-             "  by area (leaf-most match):"]
+    lines = [
+        f"{path.name}: {total} samples of the thread holding the GIL (Python CPU; waits not sampled)",
+        "  threads: " + ", ".join(f"{t} {share(c).strip()}" for t, c in threads.most_common(4)),
+        "  by area (leaf-most match):",
+    ]
     lines += [f"    {share(c)}  {name}" for name, c in areas.most_common()]
     lines.append("  project code, inclusive:")
     lines += [f"    {share(c)}  {name[:140]}" for name, c in project.most_common(top)]
@@ -804,15 +916,31 @@ def redis_cpu() -> float | None:
 
         info = redis.Redis.from_url(REDIS_BENCH_URL, socket_timeout=2).info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
-async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: list[str], cookies: list[str] | None,
-                   clients: int, senders: int, mode: str, rate: float, duration: float, window: int,
-                   drain_idle: float, drain_max: float, connect_concurrency: int,
-                   profile_dir: Path | None = None, cell_name: str = "", bare_rate: float = 0.0,
-                   ledger: Ledger | None = None) -> dict:
+async def run_cell(
+    *,
+    target: str,
+    layer: str,
+    servers: list[Daphne],
+    paths: list[str],
+    cookies: list[str] | None,
+    clients: int,
+    senders: int,
+    mode: str,
+    rate: float,
+    duration: float,
+    window: int,
+    drain_idle: float,
+    drain_max: float,
+    connect_concurrency: int,
+    profile_dir: Path | None = None,
+    cell_name: str = "",
+    bare_rate: float = 0.0,
+    ledger: Ledger | None = None,
+) -> dict:
     """One cell: ``len(paths)`` rooms (circles) of ``clients`` members each; in
     every room the first ``senders`` members send.  ``rate`` is the total of all
     senders of all rooms.  Client i of room k uses ``cookies[k * clients + i]``."""
@@ -838,10 +966,17 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
         async with gate:
             try:
                 conn.ws = await connect(
-                    conn.url, origin=conn.origin, additional_headers=conn.headers, compression=None, proxy=None,
-                    open_timeout=30, ping_interval=None, close_timeout=2, max_size=2**22,
+                    conn.url,
+                    origin=conn.origin,
+                    additional_headers=conn.headers,
+                    compression=None,
+                    proxy=None,
+                    open_timeout=30,
+                    ping_interval=None,
+                    close_timeout=2,
+                    max_size=2**22,
                 )
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
                 return
             conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
@@ -863,9 +998,18 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
     for c in live:
         live_by_room.setdefault(c.room, []).append(c)
     result: dict = {
-        "target": target, "layer": layer, "processes": len(servers), "circles": len(paths), "clients": clients,
-        "connected": len(live), "senders": 0, "mode": mode, "rate": rate if mode == "rate" else None,
-        "duration": duration, "window": window if mode == "throughput" else None, "connect_s": round(connect_s, 2),
+        "target": target,
+        "layer": layer,
+        "processes": len(servers),
+        "circles": len(paths),
+        "clients": clients,
+        "connected": len(live),
+        "senders": 0,
+        "mode": mode,
+        "rate": rate if mode == "rate" else None,
+        "duration": duration,
+        "window": window if mode == "throughput" else None,
+        "connect_s": round(connect_s, 2),
         "connect_failures": dict(failures),
     }
     try:
@@ -894,9 +1038,24 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
         if mode == "throughput" and target != "ours" and bare_rate > 0:
             pace, pace_rate = "rate", bare_rate  # a fixed high rate instead of the echo
             result["bare_rate"] = bare_rate
-        tasks = [asyncio.create_task(send_loop(c, target, stats, ledger, mode=pace, rate=pace_rate,
-                                               senders=len(sending), slot=slot, start=start, end=end, run_id=run_id))
-                 for slot, c in enumerate(sending)]
+        tasks = [
+            asyncio.create_task(
+                send_loop(
+                    c,
+                    target,
+                    stats,
+                    ledger,
+                    mode=pace,
+                    rate=pace_rate,
+                    senders=len(sending),
+                    slot=slot,
+                    start=start,
+                    end=end,
+                    run_id=run_id,
+                )
+            )
+            for slot, c in enumerate(sending)
+        ]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 30)
         send_end = loop.time()
         # Drain: the server may still be delivering what it accepted.
@@ -924,26 +1083,42 @@ async def run_cell(*, target: str, layer: str, servers: list[Daphne], paths: lis
         exp = expected(target, stats, live_by_room)
         integrity = ledger.evaluate(target, live_by_room)
         result.update(
-            sent=stats.sent, acked=stats.acked if target == "ours" else None,
+            sent=stats.sent,
+            acked=stats.acked if target == "ours" else None,
             acked_published=stats.acked_published if target == "ours" else None,
-            expected=exp, received=stats.received, lost=exp - stats.received, duplicates=stats.duplicates,
-            gaps=stats.gaps, reordered=stats.reordered, drain_cut=drain_cut, unstamped=stats.unstamped, ack_timeouts=stats.ack_timeouts, stalls=stats.stalls,
-            errors=dict(stats.errors), verdicts=dict(stats.verdicts), other_frames=dict(stats.other), closed_early=stats.closed_early,
-            elapsed=round(elapsed, 3), drain_s=round(loop.time() - send_end, 2),
+            expected=exp,
+            received=stats.received,
+            lost=exp - stats.received,
+            duplicates=stats.duplicates,
+            gaps=stats.gaps,
+            reordered=stats.reordered,
+            drain_cut=drain_cut,
+            unstamped=stats.unstamped,
+            ack_timeouts=stats.ack_timeouts,
+            stalls=stats.stalls,
+            errors=dict(stats.errors),
+            verdicts=dict(stats.verdicts),
+            other_frames=dict(stats.other),
+            closed_early=stats.closed_early,
+            elapsed=round(elapsed, 3),
+            drain_s=round(loop.time() - send_end, 2),
             msgs_per_s=round((stats.acked_published if target == "ours" else stats.sent) / duration, 1),
             deliveries_per_s=round(stats.received / elapsed, 1) if elapsed > 0 else 0.0,
-            p50_ms=pct(stats.latencies, 0.50), p99_ms=pct(stats.latencies, 0.99),
+            p50_ms=pct(stats.latencies, 0.50),
+            p99_ms=pct(stats.latencies, 0.99),
             max_ms=pct(stats.latencies, 1.0),
-            steady_p50_ms=pct(stats.steady_latencies, 0.50), steady_p99_ms=pct(stats.steady_latencies, 0.99),
-            ack_p50_ms=pct(stats.ack_latencies, 0.50), ack_p99_ms=pct(stats.ack_latencies, 0.99),
-            server_cpu_pct=[round(100 * (b - a) / elapsed, 1) for a, b in zip(cpu0, cpu1)],
+            steady_p50_ms=pct(stats.steady_latencies, 0.50),
+            steady_p99_ms=pct(stats.steady_latencies, 0.99),
+            ack_p50_ms=pct(stats.ack_latencies, 0.50),
+            ack_p99_ms=pct(stats.ack_latencies, 0.99),
+            server_cpu_pct=[round(100 * (b - a) / elapsed, 1) for a, b in zip(cpu0, cpu1, strict=True)],
             client_cpu_pct=round(100 * (me1 - me0) / elapsed, 1),
             redis_cpu_pct=round(100 * (redis1 - redis0) / elapsed, 1) if redis0 is not None and redis1 else None,
             machine_cpu_pct=round(100 * (busy1 - busy0) / elapsed, 1),
             load_before=round(load0, 2),
             integrity=integrity,
         )
-        ours_share = sum(b - a for a, b in zip(cpu0, cpu1)) + (me1 - me0)
+        ours_share = sum(b - a for a, b in zip(cpu0, cpu1, strict=True)) + (me1 - me0)
         if redis0 is not None and redis1:
             ours_share += redis1 - redis0
         result["other_cpu_pct"] = round(max(0.0, 100 * (busy1 - busy0 - ours_share) / elapsed), 1)
@@ -998,31 +1173,44 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
     servers: dict[str, list[Daphne]] = {}
     results: list[dict] = []
     app_root = Path(args.app_root).resolve()
-    print(f"== layer={layer} processes={nproc} targets={','.join(targets)} circles={args.circles} "
-          f"clients={args.clients} modes={args.modes} T={args.duration}s  logs: {run_dir}"
-          + (f"  server code: {app_root}" if app_root != ROOT else ""), flush=True)
+    print(
+        f"== layer={layer} processes={nproc} targets={','.join(targets)} circles={args.circles} "
+        f"clients={args.clients} modes={args.modes} T={args.duration}s  logs: {run_dir}"
+        + (f"  server code: {app_root}" if app_root != ROOT else ""),
+        flush=True,
+    )
     try:
         if "ours" in targets:
             fixture = OursFixture(layer, prefix, run_dir, args.keep_db, pg_db=args.pg_db, app_root=app_root)
             fixture.load_rules = not args.no_rules
             fixture.setup(args.circles * max(args.clients))
             ours_env = dict(fixture.env, DJANGO_SETTINGS_MODULE=args.ours_settings)
-            servers["ours"] = [Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir, app_root)
-                               for k in range(nproc)]
+            servers["ours"] = [
+                Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir, app_root)
+                for k in range(nproc)
+            ]
         if {"bare", "nohop"} & set(targets):
             env = base_env()
             env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8))
             if layer == "redis":
                 env.update(REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-bare")
-            servers["bare"] = [Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir, app_root)
-                               for k in range(nproc)]
+            servers["bare"] = [
+                Daphne(f"bare-{layer}-{k}", "bench.bare.asgi:application", env, run_dir, app_root) for k in range(nproc)
+            ]
             servers["nohop"] = servers["bare"]  # the same processes, another route
         if "bare-pubsub" in targets:  # Redis only: bare on the pub/sub layer ours uses
             env = base_env()
-            env.update(DJANGO_SETTINGS_MODULE="bench.bare.settings", SECRET_KEY="bench-bare-" + secrets.token_hex(8),
-                       REDIS_URL=REDIS_BENCH_URL, REDIS_PREFIX=prefix + "-barep", BARE_CHANNEL_LAYER="pubsub")
-            servers["bare-pubsub"] = [Daphne(f"barep-{layer}-{k}", "bench.bare.asgi:application", env, run_dir,
-                                             app_root) for k in range(nproc)]
+            env.update(
+                DJANGO_SETTINGS_MODULE="bench.bare.settings",
+                SECRET_KEY="bench-bare-" + secrets.token_hex(8),
+                REDIS_URL=REDIS_BENCH_URL,
+                REDIS_PREFIX=prefix + "-barep",
+                BARE_CHANNEL_LAYER="pubsub",
+            )
+            servers["bare-pubsub"] = [
+                Daphne(f"barep-{layer}-{k}", "bench.bare.asgi:application", env, run_dir, app_root)
+                for k in range(nproc)
+            ]
         for group in {id(g): g for g in servers.values()}.values():
             for s in group:
                 s.start()
@@ -1031,8 +1219,10 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             restarted = [s.label for s in group if not s.alive]
             for s in group:
                 if not s.alive:
-                    print(f"  !! {s.label} had exited (code {s.proc.returncode if s.proc else '?'}); restarting",
-                          flush=True)
+                    print(
+                        f"  !! {s.label} had exited (code {s.proc.returncode if s.proc else '?'}); restarting",
+                        flush=True,
+                    )
                     s.stop()
                     s.start()
             t0 = time.monotonic()
@@ -1047,28 +1237,47 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             offsets = [s.log_size() for s in group]
             ledger = Ledger()
             try:
-                result = asyncio.run(run_cell(
-                    target=target, layer=layer, servers=group, paths=paths, cookies=cookies, clients=n,
-                    ledger=ledger,
-                    senders=args.senders, mode=mode, rate=args.rate, duration=args.duration, window=args.window,
-                    drain_idle=args.drain_idle, drain_max=args.drain_max,
-                    connect_concurrency=args.connect_concurrency,
-                    profile_dir=run_dir / "profiles" if args.profile else None, bare_rate=args.bare_rate,
-                    cell_name=f"{number:02d}-{target}-{n}-{mode}",
-                ))
-            except Exception as exc:  # noqa: BLE001 — one broken cell must not hide the others
-                result = {"target": target, "layer": layer, "circles": args.circles, "clients": n, "mode": mode,
-                          "rate": args.rate if mode == "rate" else None,
-                          "window": args.window if mode == "throughput" else None,
-                          "failed": f"{type(exc).__name__}: {exc}"}
+                result = asyncio.run(
+                    run_cell(
+                        target=target,
+                        layer=layer,
+                        servers=group,
+                        paths=paths,
+                        cookies=cookies,
+                        clients=n,
+                        ledger=ledger,
+                        senders=args.senders,
+                        mode=mode,
+                        rate=args.rate,
+                        duration=args.duration,
+                        window=args.window,
+                        drain_idle=args.drain_idle,
+                        drain_max=args.drain_max,
+                        connect_concurrency=args.connect_concurrency,
+                        profile_dir=run_dir / "profiles" if args.profile else None,
+                        bare_rate=args.bare_rate,
+                        cell_name=f"{number:02d}-{target}-{n}-{mode}",
+                    )
+                )
+            except Exception as exc:
+                result = {
+                    "target": target,
+                    "layer": layer,
+                    "circles": args.circles,
+                    "clients": n,
+                    "mode": mode,
+                    "rate": args.rate if mode == "rate" else None,
+                    "window": args.window if mode == "throughput" else None,
+                    "failed": f"{type(exc).__name__}: {exc}",
+                }
             result["settle_s"] = wait_quiet([s for g in {id(g): g for g in servers.values()}.values() for s in g])
             if target == "ours" and "integrity" in result:
                 try:
                     result["store_check"] = fixture.check_store(circle_ids, ledger)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     result["store_check"] = {"ok": False, "failed": f"{type(exc).__name__}: {exc}"}
             problems = []
-            for s, off in zip(group, offsets):
+            for s, off in zip(group, offsets, strict=True):
                 for line in s.log_since(off).splitlines():
                     if LOG_PROBLEM.search(line) and not line.startswith("=== bench"):
                         problems.append(f"{s.label}: {line[:300]}")
@@ -1080,8 +1289,10 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             if app_root != ROOT:
                 result["app_root"] = str(app_root)
             result.update(
-                server_log_problem_lines=len(problems), server_log_excerpt=problems[:25],
-                servers_alive=[s.alive for s in group], restarted_before=restarted,
+                server_log_problem_lines=len(problems),
+                server_log_excerpt=problems[:25],
+                servers_alive=[s.alive for s in group],
+                restarted_before=restarted,
                 cell_wall_s=round(time.monotonic() - t0, 1),
             )
             results.append(result)
@@ -1123,7 +1334,7 @@ def wait_quiet(servers: list[Daphne], limit: float = 30.0) -> float:
     while time.monotonic() - t0 < limit:
         before = [s.cpu() for s in servers]
         time.sleep(0.5)
-        if all(s.cpu() - b < 0.05 for s, b in zip(servers, before)):  # under 10 % of a core each
+        if all(s.cpu() - b < 0.05 for s, b in zip(servers, before, strict=True)):  # under 10 % of a core each
             break
     return round(time.monotonic() - t0, 1)
 
@@ -1164,18 +1375,22 @@ def one_line(r: dict) -> str:
         extra += f" connect_failures={r['connect_failures']}"
     if r.get("server_log_problem_lines"):
         extra += f" log_problems={r['server_log_problem_lines']}"
-    size = f"K={r['circles']}×N={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']:<4}"
+    size = f"K={r['circles']}xN={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']:<4}"
     if "deliveries_per_s" not in r:
         return f"{r['target']:4} {r['layer']:5} {size} {mode:11} FAILED: {r.get('failed')}{extra}"
-    return (f"{r['target']:4} {r['layer']:5} {size} {mode:11} "
-            f"conn={r['connected']}/{r['clients'] * r.get('circles', 1)} "
-            f"({r['connect_s']}s) sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
-            f"lost={r['lost']}{'*' if r.get('drain_cut') else ''} dup={r['duplicates']} "
-            f"p50={_ms(r['p50_ms'])} p99={_ms(r['p99_ms'])} ms "
-            + (f"ack p50={_ms(r['ack_p50_ms'])} p99={_ms(r['ack_p99_ms'])} ms " if r.get("ack_p50_ms") else "")
-            + f"cpu srv={cpu}% cli={r['client_cpu_pct']:.0f}%"
-            + (f" redis={r['redis_cpu_pct']:.0f}%" if r.get("redis_cpu_pct") is not None else "")
-            + f" other={r.get('other_cpu_pct', 0):.0f}%" + f" | {integrity_line(r)}" + extra)
+    return (
+        f"{r['target']:4} {r['layer']:5} {size} {mode:11} "
+        f"conn={r['connected']}/{r['clients'] * r.get('circles', 1)} "
+        f"({r['connect_s']}s) sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
+        f"lost={r['lost']}{'*' if r.get('drain_cut') else ''} dup={r['duplicates']} "
+        f"p50={_ms(r['p50_ms'])} p99={_ms(r['p99_ms'])} ms "
+        + (f"ack p50={_ms(r['ack_p50_ms'])} p99={_ms(r['ack_p99_ms'])} ms " if r.get("ack_p50_ms") else "")
+        + f"cpu srv={cpu}% cli={r['client_cpu_pct']:.0f}%"
+        + (f" redis={r['redis_cpu_pct']:.0f}%" if r.get("redis_cpu_pct") is not None else "")
+        + f" other={r.get('other_cpu_pct', 0):.0f}%"
+        + f" | {integrity_line(r)}"
+        + extra
+    )
 
 
 def integrity_line(r: dict) -> str:
@@ -1198,8 +1413,9 @@ def db_summary(db: dict) -> str:
     if db.get("failed"):
         return db["failed"]
     published = db.get("status", {}).get("published", 0)
-    bad = [f"{k}={db[k]}" for k in ("html_blank", "html_wrong", "body_wrong", "not_acked", "acked_not_stored")
-           if db.get(k)]
+    bad = [
+        f"{k}={db[k]}" for k in ("html_blank", "html_wrong", "body_wrong", "not_acked", "acked_not_stored") if db.get(k)
+    ]
     return f"{published}/{db.get('stored', 0)} published" + (", " + " ".join(bad) if bad else "")
 
 
@@ -1209,13 +1425,30 @@ REFUSALS = ("render_failed", "server_error", "bad_frame")
 def spread_table(results: list[dict]) -> str:
     """Spread load (--circles K > 1): one row per layer, mode and target, with the
     integrity counts next to the speed."""
-    head = ("layer", "K×N", "mode", "target", "msg/s", "dlv/s", "p50/p99 ms", "p50/p99 from 3 s", "ack p50/p99 ms",
-            "blank", "wrong",
-            "missing", "dup", "refused", "db check", "cpu% server", "cpu% client", "cpu% other")
+    head = (
+        "layer",
+        "KxN",
+        "mode",
+        "target",
+        "msg/s",
+        "dlv/s",
+        "p50/p99 ms",
+        "p50/p99 from 3 s",
+        "ack p50/p99 ms",
+        "blank",
+        "wrong",
+        "missing",
+        "dup",
+        "refused",
+        "db check",
+        "cpu% server",
+        "cpu% client",
+        "cpu% other",
+    )
     rows = [head]
     for r in results:
         mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else f"max w{r.get('window')}"
-        size = f"{r.get('circles', 1)}×{r['clients']}"
+        size = f"{r.get('circles', 1)}x{r['clients']}"
         if "deliveries_per_s" not in r:
             rows.append((r["layer"], size, mode, r["target"], "FAILED", str(r.get("failed"))[:60]) + ("",) * 12)
             continue
@@ -1225,18 +1458,35 @@ def spread_table(results: list[dict]) -> str:
         cpu = "+".join(f"{c:.0f}" for c in r.get("server_cpu_pct", []))
         ack = f"{_ms(r['ack_p50_ms'])}/{_ms(r['ack_p99_ms'])}" if r.get("ack_p50_ms") is not None else "-"
         missing = f"{i.get('missing', '-')}{'*' if r.get('drain_cut') and i.get('missing') else ''}"
-        target = r["target"] + (f" ({r['channel_layer']})" if r.get("channel_layer") and r["target"] != "bare-pubsub"
-                                 else "")
-        rows.append((r["layer"], size, mode, target, f"{r['msgs_per_s']:.1f}", f"{r['deliveries_per_s']:.0f}",
-                     f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}",
-                     f"{_ms(r.get('steady_p50_ms'))}/{_ms(r.get('steady_p99_ms'))}", ack, str(i.get("blank", "-")),
-                     str(i.get("wrong", "-")), missing, str(r.get("duplicates", "-")), str(refused) if refused else "0",
-                     ("ok" if db.get("ok") else "BAD") + f" ({db_summary(db)})" if db else "-",
-                     cpu, f"{r.get('client_cpu_pct', 0):.0f}", f"{r.get('other_cpu_pct', 0):.0f}"))
+        target = r["target"] + (
+            f" ({r['channel_layer']})" if r.get("channel_layer") and r["target"] != "bare-pubsub" else ""
+        )
+        rows.append(
+            (
+                r["layer"],
+                size,
+                mode,
+                target,
+                f"{r['msgs_per_s']:.1f}",
+                f"{r['deliveries_per_s']:.0f}",
+                f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}",
+                f"{_ms(r.get('steady_p50_ms'))}/{_ms(r.get('steady_p99_ms'))}",
+                ack,
+                str(i.get("blank", "-")),
+                str(i.get("wrong", "-")),
+                missing,
+                str(r.get("duplicates", "-")),
+                str(refused) if refused else "0",
+                ("ok" if db.get("ok") else "BAD") + f" ({db_summary(db)})" if db else "-",
+                cpu,
+                f"{r.get('client_cpu_pct', 0):.0f}",
+                f"{r.get('other_cpu_pct', 0):.0f}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     out = []
     for j, row in enumerate(rows):
-        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if j == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
@@ -1251,8 +1501,23 @@ def table(results: list[dict]) -> str:
         k = (r["layer"], r["clients"], r["mode"])
         if k not in keys:
             keys.append(k)
-    head = ("layer", "N", "mode", "ours msg/s", "ours dlv/s", "bare dlv/s", "ours/bare", "lost ours", "lost bare",
-            "p50/p99 ours ms", "p50/p99 bare ms", "cpu% ours", "cpu% bare", "cpu% client o/b", "cpu% other o/b")
+    head = (
+        "layer",
+        "N",
+        "mode",
+        "ours msg/s",
+        "ours dlv/s",
+        "bare dlv/s",
+        "ours/bare",
+        "lost ours",
+        "lost bare",
+        "p50/p99 ours ms",
+        "p50/p99 bare ms",
+        "cpu% ours",
+        "cpu% bare",
+        "cpu% client o/b",
+        "cpu% other o/b",
+    )
     with_nohop = any(r["target"] == "nohop" for r in results)
     if with_nohop:
         head += ("nohop dlv/s", "lost nohop", "p50/p99 nohop ms")
@@ -1271,6 +1536,7 @@ def table(results: list[dict]) -> str:
         ratio = "-"
         if o and b and o.get("deliveries_per_s") and b.get("deliveries_per_s"):
             ratio = f"{o['deliveries_per_s'] / b['deliveries_per_s']:.2f}"
+
         def lat(r):
             return "-" if r is None or "p50_ms" not in r else f"{_ms(r['p50_ms'])}/{_ms(r['p99_ms'])}"
 
@@ -1278,10 +1544,23 @@ def table(results: list[dict]) -> str:
             return "-" if r is None or "server_cpu_pct" not in r else "+".join(f"{c:.0f}" for c in r["server_cpu_pct"])
 
         mode_s = f"{args_rate(results, layer, n)}/s" if mode == "rate" else "max"
-        row = (layer, str(n), mode_s, g(o, "msgs_per_s", "{:.1f}"), g(o, "deliveries_per_s"),
-               g(b, "deliveries_per_s"), ratio, lost(o), lost(b), lat(o), lat(b),
-               cpu(o), cpu(b), f"{g(o, 'client_cpu_pct')}/{g(b, 'client_cpu_pct')}",
-               f"{g(o, 'other_cpu_pct')}/{g(b, 'other_cpu_pct')}")
+        row = (
+            layer,
+            str(n),
+            mode_s,
+            g(o, "msgs_per_s", "{:.1f}"),
+            g(o, "deliveries_per_s"),
+            g(b, "deliveries_per_s"),
+            ratio,
+            lost(o),
+            lost(b),
+            lat(o),
+            lat(b),
+            cpu(o),
+            cpu(b),
+            f"{g(o, 'client_cpu_pct')}/{g(b, 'client_cpu_pct')}",
+            f"{g(o, 'other_cpu_pct')}/{g(b, 'other_cpu_pct')}",
+        )
         if with_nohop:
             h = by.get((layer, n, mode, "nohop"))
             row += (g(h, "deliveries_per_s"), lost(h), lat(h))
@@ -1289,7 +1568,13 @@ def table(results: list[dict]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     out = []
     for j, row in enumerate(rows):
-        out.append("| " + " | ".join(c.rjust(w) if j and i > 2 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                c.rjust(w) if j and i > 2 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+            + " |"
+        )
         if j == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
@@ -1336,7 +1621,7 @@ def problems_report(results: list[dict]) -> str:
             issues.append(f"{r['server_log_problem_lines']} problem lines in the Daphne log")
         if issues:
             mode = f"{r['rate']:g}/s" if r["mode"] == "rate" else "max"
-            size = f"K={r['circles']}×N={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']}"
+            size = f"K={r['circles']}xN={r['clients']}" if r.get("circles", 1) > 1 else f"N={r['clients']}"
             lines.append(f"- {r['target']} {r['layer']} {size} {mode}: " + "; ".join(issues))
             for ex in r.get("server_log_excerpt", [])[:8]:
                 lines.append(f"    {ex}")
@@ -1350,50 +1635,93 @@ def problems_report(results: list[dict]) -> str:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--target", default="ours,bare",
-                   help="ours, bare or ours,bare (default: both, side by side); nohop = the bare consumer without "
-                        "Channels' per-event aclose_old_connections hop (diagnostic); bare-pubsub = bare on the "
-                        "pub/sub layer ours uses (Redis mode only; bare alone uses the tutorial's RedisChannelLayer)")
-    p.add_argument("--circles", type=int, default=1,
-                   help="K circles (rooms) per cell, each with N clients of its own and S senders: spread load "
-                        "(ours: K fresh circles; bare: one group per circle). Default 1")
-    p.add_argument("--clients", default=None,
-                   help="N clients per circle, or a comma list (each is a cell); default 10, and 10,100,500 with --matrix")
+    p.add_argument(
+        "--target",
+        default="ours,bare",
+        help="ours, bare or ours,bare (default: both, side by side); nohop = the bare consumer without "
+        "Channels' per-event aclose_old_connections hop (diagnostic); bare-pubsub = bare on the "
+        "pub/sub layer ours uses (Redis mode only; bare alone uses the tutorial's RedisChannelLayer)",
+    )
+    p.add_argument(
+        "--circles",
+        type=int,
+        default=1,
+        help="K circles (rooms) per cell, each with N clients of its own and S senders: spread load "
+        "(ours: K fresh circles; bare: one group per circle). Default 1",
+    )
+    p.add_argument(
+        "--clients",
+        default=None,
+        help="N clients per circle, or a comma list (each is a cell); default 10, and 10,100,500 with --matrix",
+    )
     p.add_argument("--senders", type=int, default=10, help="S senders among the N clients of each circle (default 10)")
-    p.add_argument("--rate", type=float, default=20.0,
-                   help="rate mode: total messages/s of all senders of all circles together (default 20)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=20.0,
+        help="rate mode: total messages/s of all senders of all circles together (default 20)",
+    )
     p.add_argument("--throughput", action="store_true", help="shorthand for --modes throughput")
     p.add_argument("--modes", default="rate", help="rate, throughput or rate,throughput")
-    p.add_argument("--window", type=int, default=2,
-                   help="throughput mode: messages each sender keeps in flight (ours: until the ack; "
-                        "bare: until its own copy comes back)")
-    p.add_argument("--bare-rate", type=float, default=0.0,
-                   help="throughput mode, bare: send at this fixed total rate instead of pacing on the echo")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=2,
+        help="throughput mode: messages each sender keeps in flight (ours: until the ack; "
+        "bare: until its own copy comes back)",
+    )
+    p.add_argument(
+        "--bare-rate",
+        type=float,
+        default=0.0,
+        help="throughput mode, bare: send at this fixed total rate instead of pacing on the echo",
+    )
     p.add_argument("--duration", "-T", type=float, default=10.0, help="seconds of sending per cell")
-    p.add_argument("--redis", action="store_true",
-                   help=f"channels-redis at {REDIS_BENCH_URL} and TWO Daphne processes per target "
-                        "(PostgreSQL database ic_bench for ours when DATABASE_URL is set)")
+    p.add_argument(
+        "--redis",
+        action="store_true",
+        help=f"channels-redis at {REDIS_BENCH_URL} and TWO Daphne processes per target "
+        "(PostgreSQL database ic_bench for ours when DATABASE_URL is set)",
+    )
     p.add_argument("--drain-idle", type=float, default=3.0, help="stop draining after this long with no delivery")
     p.add_argument("--drain-max", type=float, default=30.0, help="never drain longer than this")
     p.add_argument("--connect-concurrency", type=int, default=25)
     p.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
-    p.add_argument("--pg-db", default=PG_BENCH_DB,
-                   help=f"the PostgreSQL database ours uses in the Redis mode (dropped and re-created; "
-                        f"default {PG_BENCH_DB}): give a name of your own when another run may be going on")
-    p.add_argument("--app-root", default=str(ROOT),
-                   help="the source tree whose server code runs (ours and bare; default this one), e.g. a "
-                        "worktree of an older commit; the load client stays this one")
-    p.add_argument("--ours-settings", default="config.settings.base",
-                   help="settings module for our servers (what-if runs, e.g. bench.settings_persistent_db)")
-    p.add_argument("--no-rules", action="store_true",
-                   help="ours: skip load_rule_pack (by default the shipped keyword rules are loaded, as scripts/serve does)")
+    p.add_argument(
+        "--pg-db",
+        default=PG_BENCH_DB,
+        help=f"the PostgreSQL database ours uses in the Redis mode (dropped and re-created; "
+        f"default {PG_BENCH_DB}): give a name of your own when another run may be going on",
+    )
+    p.add_argument(
+        "--app-root",
+        default=str(ROOT),
+        help="the source tree whose server code runs (ours and bare; default this one), e.g. a "
+        "worktree of an older commit; the load client stays this one",
+    )
+    p.add_argument(
+        "--ours-settings",
+        default="config.settings.base",
+        help="settings module for our servers (what-if runs, e.g. bench.settings_persistent_db)",
+    )
+    p.add_argument(
+        "--no-rules",
+        action="store_true",
+        help="ours: skip load_rule_pack (by default the shipped keyword rules are loaded, as scripts/serve does)",
+    )
     p.add_argument("--jsonl", help="append one JSON object per cell to this file")
-    p.add_argument("--profile", action="store_true",
-                   help="sample every server with py-spy during the sending phase (needs .venv/bin/py-spy); "
-                        "raw stacks and a summary go to the run's profiles/ folder")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample every server with py-spy during the sending phase (needs .venv/bin/py-spy); "
+        "raw stacks and a summary go to the run's profiles/ folder",
+    )
     p.add_argument("--out-dir", help=argparse.SUPPRESS)
-    p.add_argument("--matrix", action="store_true",
-                   help="ours and bare for 10/100/500 clients, in-memory and Redis, 20 msg/s and throughput")
+    p.add_argument(
+        "--matrix",
+        action="store_true",
+        help="ours and bare for 10/100/500 clients, in-memory and Redis, 20 msg/s and throughput",
+    )
     p.add_argument("--layers", default="mem,redis", help="--matrix: which layers (mem, redis)")
     args = p.parse_args(argv)
     args.target = [t for t in args.target.split(",") if t]
@@ -1409,7 +1737,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not 1 <= max(args.clients) <= 2000 or args.duration <= 0 or args.duration > 600:
         p.error("1..2000 clients and 0 < T <= 600 s")
     if not 1 <= args.circles <= 500 or args.circles * max(args.clients) > 5000:
-        p.error("1..500 circles and at most 5000 clients in all (circles × clients)")
+        p.error("1..500 circles and at most 5000 clients in all (circles x clients)")
     if not (Path(args.app_root) / "config" / "asgi.py").exists():
         p.error(f"--app-root {args.app_root}: no config/asgi.py there")
     return args
@@ -1423,17 +1751,47 @@ def run_matrix(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     load_before = os.getloadavg()
     clients = ",".join(str(n) for n in args.clients)
-    print(f"# room_bench matrix {time.strftime('%Y-%m-%d %H:%M:%S')}: {os.cpu_count()} cores, "
-          f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"ours on {'PostgreSQL ' + args.pg_db if os.environ.get('DATABASE_URL') else 'SQLite'} in the Redis mode",
-          flush=True)
+    print(
+        f"# room_bench matrix {time.strftime('%Y-%m-%d %H:%M:%S')}: {os.cpu_count()} cores, "
+        f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"ours on {'PostgreSQL ' + args.pg_db if os.environ.get('DATABASE_URL') else 'SQLite'} in the Redis mode",
+        flush=True,
+    )
     for layer in args.layers:
-        cmd = [PYTHON, str(Path(__file__).resolve()), "--target", ",".join(args.target), "--clients", clients,
-               "--circles", str(args.circles), "--pg-db", args.pg_db, "--app-root", args.app_root,
-               "--bare-rate", str(args.bare_rate),
-               "--modes", "rate,throughput", "--rate", str(args.rate), "--duration", str(args.duration),
-               "--senders", str(args.senders), "--window", str(args.window), "--drain-idle", str(args.drain_idle),
-               "--drain-max", str(args.drain_max), "--jsonl", str(jsonl), "--out-dir", str(out / layer)]
+        cmd = [
+            PYTHON,
+            str(Path(__file__).resolve()),
+            "--target",
+            ",".join(args.target),
+            "--clients",
+            clients,
+            "--circles",
+            str(args.circles),
+            "--pg-db",
+            args.pg_db,
+            "--app-root",
+            args.app_root,
+            "--bare-rate",
+            str(args.bare_rate),
+            "--modes",
+            "rate,throughput",
+            "--rate",
+            str(args.rate),
+            "--duration",
+            str(args.duration),
+            "--senders",
+            str(args.senders),
+            "--window",
+            str(args.window),
+            "--drain-idle",
+            str(args.drain_idle),
+            "--drain-max",
+            str(args.drain_max),
+            "--jsonl",
+            str(jsonl),
+            "--out-dir",
+            str(out / layer),
+        ]
         if layer == "redis":
             cmd.append("--redis")
         if args.keep_db:
@@ -1451,8 +1809,10 @@ def run_matrix(args: argparse.Namespace) -> int:
     results = [json.loads(line) for line in jsonl.read_text().splitlines()] if jsonl.exists() else []
     took = time.monotonic() - t0
     load_after = os.getloadavg()
-    print(f"\n## Results ({len(results)} cells in {took / 60:.1f} min, T={args.duration:g} s per cell, "
-          f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)\n")
+    print(
+        f"\n## Results ({len(results)} cells in {took / 60:.1f} min, T={args.duration:g} s per cell, "
+        f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)\n"
+    )
     print(table(results))
     print("\n## Problems seen\n")
     print(problems_report(results))

@@ -94,7 +94,16 @@ def default_options() -> list[str]:
     from realtime.protocol import DAPHNE_MAX_MESSAGE_BYTES
 
     cap = str(DAPHNE_MAX_MESSAGE_BYTES)
-    return ["-v", "0", "--websocket_timeout", "86400", "--websocket-max-message-size", cap, "--websocket-max-frame-size", cap]
+    return [
+        "-v",
+        "0",
+        "--websocket_timeout",
+        "86400",
+        "--websocket-max-message-size",
+        cap,
+        "--websocket-max-frame-size",
+        cap,
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     _install_backpressure()
     _install_graceful_shutdown()
     given = argv if argv is not None else sys.argv[1:]
-    if not any(arg.endswith(":application") or ":" in arg and not arg.startswith("-") for arg in given):
+    if not any(arg.endswith(":application") or (":" in arg and not arg.startswith("-")) for arg in given):
         given = [*given, "config.asgi:application"]
     CommandLineInterface().run([*default_options(), *given])
 
