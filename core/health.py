@@ -131,3 +131,36 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             data["traceback"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
+
+
+class RepeatFilter(logging.Filter):
+    """Lets a kind of log record through once per interval, then counts.
+
+    A "kind" is the logger and the message template (the text before its
+    arguments are put in): a library that logs every failed reconnect with a
+    traceback, or the same exception from every client's retry, becomes one
+    record per interval plus "(N more like this in the last 10 s)" on the next
+    one that passes.  Attached to every handler (settings.LOGGING)."""
+
+    def __init__(self, interval: float = INTERVAL) -> None:
+        super().__init__()
+        self.interval = interval
+        self.seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        with self.lock:
+            first, suppressed = self.seen.get(key, (0.0, 0))
+            if first and now - first < self.interval:
+                self.seen[key] = (first, suppressed + 1)
+                return False
+            self.seen[key] = (now, 0)
+            if len(self.seen) > 10_000:  # kinds are few; never grow without bound
+                self.seen.clear()
+        if suppressed:
+            record.msg = f"{record.msg} ({suppressed} more like this in the last {self.interval:.0f} s)"
+        return True

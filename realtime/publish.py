@@ -22,6 +22,7 @@ raised again by the escalation job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections import deque
@@ -40,6 +41,8 @@ from .events import Event, MessagePosted, MessagesPosted
 
 log = logging.getLogger(__name__)
 LAYER_TROUBLE = (*UNREACHABLE, ChannelFull, asyncio.TimeoutError)
+SEND_TIMEOUT = 1.0  # seconds one group_send may take before it counts as failed
+FLUSH_WAIT = 2.0  # the longest a reply waits for the broadcasts before it
 
 
 def publish(group: str, event: Event) -> None:
@@ -122,12 +125,15 @@ def outbox_for(loop: asyncio.AbstractEventLoop) -> Outbox:
 
 
 async def flushed() -> None:
-    """Wait until every event handed to this loop's outbox so far has been sent.
+    """Wait until every event handed to this loop's outbox so far has been sent
+    (at most FLUSH_WAIT seconds: a slow channel layer delays a reply, never
+    blocks it).
 
     A consumer calls this after a service call and before its reply, so a
     member's screen gets the broadcast of what they did before the ``ack`` or
     ``done`` (the outbox got those events before the service call returned)."""
-    await outbox_for(asyncio.get_running_loop()).flushed()
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(outbox_for(asyncio.get_running_loop()).flushed(), FLUSH_WAIT)
 
 
 class Outbox:
@@ -206,8 +212,13 @@ async def _send_all(batch: list[tuple[str, Event]]) -> None:
         return
     for group, event in coalesce(batch):
         data: dict[str, Any] = event.to_layer()
+        if health.is_down("channel_layer"):
+            # It failed a moment ago: drop rather than queue behind a dead Redis.
+            # Members repair lost messages from ``prev``; crisis alerts are raised
+            # again by the escalation job.
+            continue
         try:
-            await layer.group_send(group, data)
+            await asyncio.wait_for(layer.group_send(group, data), SEND_TIMEOUT)
         except LAYER_TROUBLE as exc:  # Redis away, or a full channel: counted, logged once
             health.failed("channel_layer", exc)
         except Exception:

@@ -137,7 +137,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
+            # REDIS_CHANNEL_URLS (comma-separated) spreads the channel layer over
+            # several Redis hosts (channels-redis shards groups by name across them);
+            # the cache and limits stay on REDIS_URL (docs/operations.md, "Growing").
+            "CONFIG": {
+                "hosts": [u.strip() for u in os.environ.get("REDIS_CHANNEL_URLS", REDIS_URL).split(",") if u.strip()],
+                "prefix": f"{REDIS_PREFIX}:asgi",
+            },
         }
     }
     # An unreachable Redis answers within a second; core.cache then falls back.
@@ -249,9 +255,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "core.health.JsonFormatter"}},
+    # The same failure repeated (a library's reconnect loop, every client's retry)
+    # is logged once per 10 s with a count (core.health.RepeatFilter).
+    "filters": {"repeats": {"()": "core.health.RepeatFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "filters": ["repeats"],
             **({"formatter": "json"} if os.environ.get("LOG_FORMAT", "text") == "json" else {}),
         }
     },
