@@ -387,7 +387,7 @@ def _screen(index: int, request: SendRequest, actor: Membership, clean: str) -> 
     circle = actor.circle
     if actor.role not in Membership.STAFF_ROLES:
         ratelimit.slow_mode(circle.pk, actor.pk, circle.slow_mode_seconds)
-    screened = screening.screen(circle.pk, clean)
+    screened = screening.screen(circle.pk, clean, author=(circle.pk, actor.pk))
     if not screened.decision.stored:
         return PostResult(None, "blocked", reason=screened.reason)
     return _Prepared(index, request, actor, screened, text.render_for_storage(screened.text))

@@ -13,9 +13,11 @@ version in the shared cache changes (checked at most every
 second or two without a restart.
 """
 
+import dataclasses
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -142,9 +144,26 @@ def rules_changed() -> None:
     transaction.on_commit(bump)
 
 
-def screen(circle_id: int | None, text: str) -> Screened:
-    """Screen normalised ``text`` for ``circle_id``: one decision for the text."""
-    hits = compiled_rules().match(text, circle_id)
+def screen(circle_id: int | None, text: str, *, author: tuple[int, int] | None = None) -> Screened:
+    """Screen normalised ``text`` for ``circle_id``: one decision for the text.
+
+    ``author`` (circle id, membership id): the text is also screened joined to
+    the author's last messages in that circle within ``WINDOW_SECONDS``
+    (``recent``), so a sentence split over two messages is still one sentence;
+    a rule that matches only across the join counts for this text (its span
+    clipped to this text)."""
+    compiled = compiled_rules()
+    hits = list(compiled.match(text, circle_id))
+    if author is not None:
+        before = recent.before(author)
+        if before:
+            joined = f"{before} {text}"
+            start = len(joined) - len(text)
+            for hit in compiled.match(joined, circle_id):
+                if hit.start < start < hit.end:  # across the join: new only in the joined text
+                    end = hit.end - start
+                    hits.append(dataclasses.replace(hit, start=0, end=end, matched=text[:end]))
+        recent.add(author, text)
     acting = tuple(h for h in hits if not h.shadow)
     shadow = tuple(h for h in hits if h.shadow)
     decision = decide(h.action for h in acting)
@@ -155,6 +174,48 @@ def screen(circle_id: int | None, text: str) -> Screened:
         category = next(h.category for h in acting if h.action == Verdict.BLOCK)
         reason = BLOCK_REASONS.get(category, DEFAULT_BLOCK_REASON)
     return Screened(decision, out, acting, shadow, reason)
+
+
+WINDOW_SECONDS = 60.0
+WINDOW_MESSAGES = 3
+WINDOW_AUTHORS = 10_000
+
+
+class RecentTexts:
+    """Each author's last few texts in a circle, for screening split sentences.
+
+    What it holds: for each (circle, membership) that wrote in the last minute,
+    up to WINDOW_MESSAGES of their normalised texts from the last WINDOW_SECONDS,
+    in this process's memory only (never stored, logged or shared between
+    processes; gone on restart), at most WINDOW_AUTHORS authors (the oldest
+    forgotten first).  A member's consecutive messages normally pass through one
+    process (their socket's), which is the case it is for."""
+
+    def __init__(self) -> None:
+        self.texts: OrderedDict[tuple[int, int], list[tuple[float, str]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def before(self, author: tuple[int, int]) -> str:
+        now = time.monotonic()
+        with self.lock:
+            kept = [(at, t) for at, t in self.texts.get(author, []) if now - at <= WINDOW_SECONDS]
+        return " ".join(t for _at, t in kept[-WINDOW_MESSAGES:])
+
+    def add(self, author: tuple[int, int], text: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            kept = [(at, t) for at, t in self.texts.pop(author, []) if now - at <= WINDOW_SECONDS]
+            kept.append((now, text))
+            self.texts[author] = kept[-WINDOW_MESSAGES:]
+            while len(self.texts) > WINDOW_AUTHORS:
+                self.texts.popitem(last=False)
+
+    def forget(self) -> None:
+        with self.lock:
+            self.texts.clear()
+
+
+recent = RecentTexts()
 
 
 def _kept(hit: matcher.Hit) -> str:

@@ -403,3 +403,47 @@ async def test_redacted_text_is_kept_nowhere(connect, pair, circle, make_rule):
     assert len(texts) >= 4
     assert not any("867" in t or "5309" in t for t in texts), texts
     await a.close()
+
+
+async def test_a_sentence_split_over_two_messages_is_still_one_sentence(
+    connect, pair, circle, make_rule, site_moderator
+):
+    """'some nights I want to' then 'end my life' a moment later: the second
+    message raises the crisis lane (the rule matched across the two)."""
+    from moderation import screening
+
+    screening.recent.forget()
+    await dsa(make_rule)("end my life", kind="phrase", category="crisis", action="crisis")
+    a_m, _b = pair
+    a = await connect(a_m.user, circle)
+    await a.send(type="send", client_id="s1", body="some nights I want to end")
+    assert (await a.recv_types("ack", "message"))["ack"]["verdict"] == "published"
+    await a.send(type="send", client_id="s2", body="my life, honestly")
+    got = await a.recv_types("ack", "message", "crisis_resources")
+    assert got["crisis_resources"]["tier"] == "crisis"
+    flag = await dsa(Flag.objects.get)(message__client_id="s2")
+    assert flag.urgent
+    await a.close()
+
+
+async def test_the_split_window_is_one_authors_and_short(connect, pair, circle, make_rule, monkeypatch):
+    """Another member's words are not joined to yours, and after WINDOW_SECONDS
+    your earlier words are no longer joined either."""
+    from moderation import screening
+
+    screening.recent.forget()
+    await dsa(make_rule)("end my life", kind="phrase", category="crisis", action="crisis")
+    a_m, b_m = pair
+    a = await connect(a_m.user, circle)
+    b = await connect(b_m.user, circle)
+    await a.send(type="send", client_id="w1", body="I want to end")
+    await a.recv_types("ack", "message")
+    await b.send(type="send", client_id="w2", body="my life has been busy")
+    await b.sent()
+    assert not await dsa(Flag.objects.filter(message__client_id="w2").exists)()
+    monkeypatch.setattr(screening, "WINDOW_SECONDS", 0.0)
+    await a.send(type="send", client_id="w3", body="my life is fine")
+    await a.sent()
+    assert not await dsa(Flag.objects.filter(message__client_id="w3").exists)()
+    await a.close()
+    await b.close()
