@@ -199,6 +199,16 @@ def test_phrase_hit_spans_the_whole_phrase():
     assert matched(compiled, "i'd k.i.l.l, my self tbh") == ["k.i.l.l, my self"]
 
 
+def test_ambiguous_reading_finds_a_phrase_whatever_the_other_reading_walks_into():
+    """With "1" read both ways ("fa1l": "fail" and "fall"), a phrase matching one
+    reading is found even when the other reading is only a prefix of another phrase."""
+    compiled = rules(("fail", "phrase"), ("fall down", "phrase"))
+    assert matched(compiled, "I will fa1l") == ["fa1l"]
+    assert matched(compiled, "I will fa1l down") == ["fa1l", "fa1l down"]
+    compiled = rules(("i will fail", "phrase"), ("i will fall", "phrase"))
+    assert [h.rule_id for h in compiled.match("i will fa1l")] == [1, 2]
+
+
 def test_every_occurrence_is_reported():
 
 
