@@ -13,7 +13,6 @@ message's forms and findings.  Nothing a call writes is shared, so one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
 from .detectors import DETECTORS
 from .folding import SQUEEZE, WORD, Folded, fold, glue, key, phrase_key, screen_form
 from .gates import gate
-from .validation import regex_flags, validate
+from .validation import compile_regex, regex_flags, validate
 
 
 @dataclass
@@ -101,7 +100,7 @@ class CompiledRules:
         self._words: dict[str, list[RuleSpec]] = {}
         self._phrases: dict[str, _PhraseEntry] = {}
         self._prefixes: set[str] = set()
-        self._regexes: list[tuple[RuleSpec, re.Pattern[str]]] = []
+        self._regexes: list[tuple[RuleSpec, object]] = []  # (rule, RE2 pattern)
         self._detectors: dict[str, list[RuleSpec]] = {}
         self._rules: dict[int, RuleSpec] = {}
         skipped: list[tuple[int, str]] = []
@@ -145,7 +144,7 @@ class CompiledRules:
         elif pattern in DETECTORS:
             self._detectors.setdefault(pattern, []).append(spec)
         else:
-            self._regexes.append((spec, re.compile(pattern, regex_flags(pattern))))
+            self._regexes.append((spec, compile_regex(pattern)))
         for exempt_key in exempt_keys:
             self._phrase_entry(exempt_key).exempt_for.append(spec.id)
         self._rules[spec.id] = spec
@@ -162,9 +161,9 @@ class CompiledRules:
         """Gate each regex rule by its required words; combine the rest into one pre-filter."""
         self._gates: dict[str, list[int]] = {}  # word key -> indices into self._regexes
         self._ungated: list[int] = []
-        self._prefilter: re.Pattern[str] | None = None
-        for index, (_spec, compiled) in enumerate(self._regexes):
-            words = gate(compiled.pattern, compiled.flags)
+        self._prefilter = None
+        for index, (spec, _compiled) in enumerate(self._regexes):
+            words = gate(spec.pattern, regex_flags(spec.pattern))
             if words is None:
                 self._ungated.append(index)
             else:
@@ -172,15 +171,13 @@ class CompiledRules:
                     self._gates.setdefault(word, []).append(index)
         parts = []
         for index in self._ungated:
-            compiled = self._regexes[index][1]
-            if compiled.groupindex or re.search(r"\\\d|\(\?P=", compiled.pattern):
-                return  # named groups or back-references cannot be combined: run each rule
-            flags = "i" if compiled.flags & re.IGNORECASE else "-i"
-            parts.append(f"(?{flags}:{compiled.pattern})")
+            pattern = self._regexes[index][0].pattern
+            flags = "i" if regex_flags(pattern) else "-i"
+            parts.append(f"(?{flags}:{pattern})")
         if parts:
             try:
-                self._prefilter = re.compile("|".join(parts))
-            except re.error:
+                self._prefilter = compile_regex("|".join(parts))
+            except PatternError:  # e.g. two rules naming the same group: run each rule
                 self._prefilter = None
 
     # --- matching ---

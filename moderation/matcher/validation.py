@@ -1,13 +1,16 @@
 """Refusing unusable rules at save time, with a sentence for a moderator.
 
 ``validate(kind, pattern)`` is what the admin, the rule pages and the pack
-loader call; ``regex_flags`` is how a regex rule is compiled (case-insensitive
-when written with capitals, since the screening form is lowercase).
+loader call; ``compile_regex`` is how a regex rule is compiled: with RE2, in
+linear time, case-insensitive when written with capitals (the screening form is
+lowercase).
 """
 
 from __future__ import annotations
 
 import re
+
+import re2
 
 from .base import BUILTINS, KINDS, MAX_PATTERN_LENGTH, PatternError
 from .detectors import DETECTORS
@@ -44,26 +47,14 @@ def _validate_regex(pattern: str) -> None:
         if pattern not in DETECTORS:
             raise PatternError(
                 f"Unknown built-in detector {pattern!r}: the built-ins are "
-                f"{' and '.join(BUILTINS)} (to match a literal '@', write \\@)."
+                f"{', '.join(BUILTINS)} (to match a literal '@', write \\@)."
             )
         return
-    try:
-        compiled = re.compile(pattern, regex_flags(pattern))
-    except re.error as err:
-        where = f" at position {err.pos}" if err.pos is not None else ""
-        raise PatternError(f"Invalid regular expression: {err.msg}{where}") from None
-    except (OverflowError, RecursionError, ValueError) as err:
-        raise PatternError(f"Invalid regular expression: {err}") from None
+    compiled = compile_regex(pattern)
     for probe in _PROBES:
         m = compiled.search(probe)
         if m is not None and m.start() == m.end():
             raise PatternError("The regular expression matches empty text, so it would match every message.")
-    position = _nested_repeat(pattern)
-    if position is not None:
-        raise PatternError(
-            "The regular expression repeats a group that itself repeats (like '(a+)+'), which can take "
-            f"exponential time on some messages: rewrite it without the nested repeat (position {position})."
-        )
     literal = re.sub(r"\\.|\[(?:\\.|[^\]])*\]", "", pattern)  # drop escapes and character classes
     if re.search(r"[^\W\d_]'[^\W\d_]", literal):
         raise PatternError(
@@ -78,65 +69,66 @@ def _validate_regex(pattern: str) -> None:
             )
 
 
-def regex_flags(pattern: str) -> int:
+# --- RE2: linear-time regular expressions ---------------------------------------
+#
+# Moderators' regular expressions run with RE2 (google-re2), whose matching time
+# is linear in the text whatever the pattern: "(a+)+$" on 50,000 "a"s takes
+# microseconds, where a backtracking engine takes longer than the universe's
+# age.  The price: RE2 has no back-references and no lookaround; such patterns
+# are refused when saved, with a sentence saying so.
+
+_BACKREF = re.compile(r"(?<!\\)(?:\\\\)*\\(?:[1-9]|g<)|\(\?P=")
+_LOOKAROUND = re.compile(r"(?<!\\)(?:\\\\)*\(\?<?[=!]")
+
+
+def _re2_options(pattern: str) -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is reported to the moderator, not to stderr
+    options.case_sensitive = not _has_capitals(pattern)
+    return options
+
+
+def compile_regex(pattern: str):
+    """A moderator's pattern compiled with RE2 (linear time), or ``PatternError``."""
+    if _BACKREF.search(pattern):
+        raise PatternError(
+            "Back-references (\\1, (?P=name)) are not supported: regular expressions run with RE2, which "
+            "guarantees linear time and so cannot match them. Rewrite the rule without the back-reference."
+        )
+    if _LOOKAROUND.search(pattern):
+        raise PatternError(
+            "Lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported: regular expressions run "
+            "with RE2, which guarantees linear time. Use \\b, or list the exceptions as exempt phrases."
+        )
+    try:
+        return re2.compile(pattern, _re2_options(pattern))
+    except re2.error as err:
+        raise PatternError(f"Invalid regular expression: {_explain(pattern, err)}") from None
+    except (OverflowError, RecursionError, ValueError, TypeError) as err:
+        raise PatternError(f"Invalid regular expression: {err}") from None
+
+
+def _explain(pattern: str, err: Exception) -> str:
+    """Python's wording of a syntax error (it names the position) when it has one."""
+    try:
+        re.compile(pattern)
+    except re.error as py_err:
+        where = f" at position {py_err.pos}" if py_err.pos is not None else ""
+        return f"{py_err.msg}{where}"
+    except (OverflowError, RecursionError, ValueError):
+        pass
+    message = err.args[0] if err.args else str(err)
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return f"{message} (RE2 syntax)"
+
+
+def _has_capitals(pattern: str) -> bool:
     # The screening form is lowercase; uppercase letters in a pattern (outside
     # escapes such as \S \W \D \B) ask for case-insensitive matching.
-    return re.IGNORECASE if re.search(r"[A-Z]", re.sub(r"\\.", "", pattern)) else 0
+    return re.search(r"[A-Z]", re.sub(r"\\.", "", pattern)) is not None
 
 
-def _nested_repeat(pattern: str) -> int | None:
-    """Position of a group with an unbounded repeat inside that is itself
-    repeated without bound ("(a+)+", "(\\w+\\s?)*"), or None.  A cheap scan,
-    not a proof: it catches the classic catastrophic shapes."""
-    stack = [False]  # per open group: does it contain an unbounded repeat?
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i += 1
-            if i < n and pattern[i] == "^":
-                i += 1
-            if i < n and pattern[i] == "]":
-                i += 1
-            while i < n and pattern[i] != "]":
-                i += 2 if pattern[i] == "\\" else 1
-            i += 1
-            continue
-        if c == "(":
-            stack.append(False)
-            i += 1
-            continue
-        if c == ")":
-            inner = stack.pop() if len(stack) > 1 else False
-            unbounded, length = _quantifier_at(pattern, i + 1)
-            possessive = length and i + 1 + length < n and pattern[i + 1 + length] == "+"
-            if inner and unbounded and not possessive:
-                return i + 1
-            stack[-1] = stack[-1] or inner or unbounded
-            i += 1 + length
-            continue
-        unbounded, length = _quantifier_at(pattern, i)
-        if unbounded:
-            stack[-1] = True
-        i += max(length, 1)
-    return None
-
-
-def _quantifier_at(pattern: str, i: int) -> tuple[bool, int]:
-    """(is it an unbounded repeat, its length) for the quantifier at ``i``."""
-    if i >= len(pattern):
-        return False, 0
-    c = pattern[i]
-    if c in "*+":
-        return True, 1
-    if c == "?":
-        return False, 1
-    if c == "{":
-        m = re.match(r"\{(\d*)(,?)(\d*)\}", pattern[i:])
-        if m:
-            return bool(m.group(2)) and not m.group(3), len(m.group(0))
-    return False, 0
+def regex_flags(pattern: str) -> int:
+    """The flags under which Python's parser reads the pattern (for gates)."""
+    return re.IGNORECASE if _has_capitals(pattern) else 0

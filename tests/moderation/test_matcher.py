@@ -314,12 +314,49 @@ def test_regex_gates_scale_past_many_rules():
     assert matched(compiled, "zqrax 42 and zqklx 7") == ["zqrax 42", "zqklx 7"]
 
 
-def test_regex_rules_with_back_references_still_work():
+def test_regex_rules_with_named_groups_still_work():
+    """Rules that cannot join the combined pre-filter (the same group name twice) still match."""
+    compiled = rules((r"(?P<w>so) tired", "regex"), (r"(?P<w>die)+ die", "regex"))
+    assert matched(compiled, "so tired, die die") == ["so tired", "die die"]
 
 
-    """Rules that cannot join the combined pre-filter (back-references) still match."""
-    compiled = rules((r"\b(\w+) \1\b", "regex"), (r"(?P<w>die) (?P=w)", "regex"))
-    assert matched(compiled, "so so tired, die die") == ["so so", "die die", "die die"]
+# --- regex rules run in linear time (RE2) -----------------------------------------------
+
+PATHOLOGICAL = [r"(a+)+$", r"(\d+)*x", r"(a|aa)+$", r"(.*a){20}", r"^(\w+\s?)+$", r"(x+x+)+y"]
+ADVERSARIAL = ["a" * 50_000 + "!", "1" * 50_000 + "!", "a" * 25_000 + " " + "1" * 25_000, "ab" * 25_000]
+
+
+@pytest.mark.parametrize("pattern", PATHOLOGICAL)
+def test_pathological_regexes_are_accepted_and_run_in_linear_time(pattern):
+    """Catastrophic-backtracking shapes can be saved: RE2 runs them in linear time, so 50,000
+    characters of adversarial input are screened in well under a second (a backtracking
+    engine would take longer than the age of the universe)."""
+    import time
+
+    validate("regex", pattern)
+    compiled = rules((pattern, "regex"))
+    start = time.perf_counter()
+    for text in ADVERSARIAL:
+        compiled.match(text)
+    assert time.perf_counter() - start < 2.0  # generous for a slow, shared machine; exponential never ends
+
+
+REFUSED_BY_RE2 = [
+    (r"\b(\w+) \1\b", "Back-references"),
+    (r"(?P<w>die) (?P=w)", "Back-references"),
+    (r"(?<!\d)\bkms\b", "Lookahead and lookbehind"),
+    (r"kill(?! time)", "Lookahead and lookbehind"),
+    (r"(?=kill)k", "Lookahead and lookbehind"),
+    (r"(?<=i )die", "Lookahead and lookbehind"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "message"), REFUSED_BY_RE2)
+def test_patterns_re2_cannot_run_are_refused_at_save(pattern, message):
+    """Back-references and lookaround are refused with a sentence naming RE2 and what to do."""
+    with pytest.raises(PatternError, match=message) as err:
+        validate("regex", pattern)
+    assert "RE2" in str(err.value)
 
 
 # --- validation ----------------------------------------------------------------------
@@ -332,9 +369,6 @@ INVALID = [
     ("regex", "a*", "matches empty text"),
     ("regex", "^", "matches empty text"),
     ("regex", "kill|", "matches empty text"),
-    ("regex", "(a+)+b", "repeats a group that itself repeats"),
-    ("regex", r"(\w+\s?)*x", "repeats a group that itself repeats"),
-    ("regex", r"(?:x*y)+z", "repeats a group that itself repeats"),
     ("regex", "@phonenumber", "Unknown built-in detector '@phonenumber'"),
     ("regex", r"\bdon't\b", "write dont, not don't"),
     ("regex", r"\bcafé\b", "write 'e' instead"),
@@ -368,7 +402,7 @@ VALID = [
     ("regex", r"\bi(?:\s+\w+){0,2}\s+die\b"),  # a bounded repeat of a repeat is fine
     ("regex", r"(?:a+)?b"),
     ("regex", r"\d{3}-\d{4}"),
-    ("regex", r"(?:a+)++b"),  # possessive: no backtracking
+    ("regex", r"(?:a+)+b"),  # a nested repeat: RE2 runs it in linear time
     ("regex", "@phone"),
     ("regex", "@email"),
     ("regex", r"\@everyone"),
@@ -416,7 +450,7 @@ def test_compile_can_skip_bad_rules_and_list_them():
 
     """on_error='skip' compiles the usable rules and lists the others."""
     compiled = compile_rules(
-        [RuleSpec(1, "kill", "word", "crisis", "crisis"), RuleSpec(2, "(a+)+", "regex", "spam", "flag")],
+        [RuleSpec(1, "kill", "word", "crisis", "crisis"), RuleSpec(2, "(a)\\1", "regex", "spam", "flag")],
         on_error="skip",
     )
     assert compiled.version_rules == 1
