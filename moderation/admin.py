@@ -9,7 +9,7 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     list_display = ("pattern", "kind", "category", "action", "circle", "enabled", "shadow", "updated_at")
     list_filter = ("category", "action", "kind", "enabled", "shadow")
     search_fields = ("pattern", "note")
-    readonly_fields = ("created_at", "updated_at", "updated_by", "source")
+    readonly_fields = ("created_at", "updated_at", "updated_by", "source", "pack_key", "pack_version", "pack_hash")
 
     def save_model(self, request, obj, form, change):
         # The service writes the audit entry and bumps the rule-set version.

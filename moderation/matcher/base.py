@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 KINDS = ("word", "phrase", "regex")
 CATEGORIES = ("crisis", "sourcing", "medical-advice", "harassment", "personal-info", "spam")
-ACTIONS = ("flag", "hold", "block", "redact", "crisis")
+ACTIONS = ("flag", "hold", "block", "redact", "crisis", "concern")
 BUILTINS = ("@email", "@phone")
 MAX_PATTERN_LENGTH = 500
 

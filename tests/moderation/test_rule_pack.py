@@ -17,7 +17,7 @@ from moderation.matcher import ACTIONS, CATEGORIES, KINDS, RuleSpec, compile_rul
 PACK_PATH = Path(__file__).resolve().parents[2] / "moderation" / "rulepacks" / "default.json"
 PACK = json.loads(PACK_PATH.read_text(encoding="utf-8"))
 RULES = PACK["rules"]
-REQUIRED = {"pattern": str, "kind": str, "category": str, "action": str, "exempt": list, "note": str,
+REQUIRED = {"key": str, "pattern": str, "kind": str, "category": str, "action": str, "exempt": list, "note": str,
             "catches": list, "spares": list}
 
 
