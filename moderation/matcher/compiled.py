@@ -16,11 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import language
 from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
 from .detectors import DETECTORS
-from .folding import SQUEEZE, WORD, Folded, fold, glue, key, phrase_key, screen_form
+from .folding import TOKEN, fold, glue, key, screen_form
 from .gates import gate
 from .validation import compile_regex, regex_flags, validate
+from .vocabulary import Vocabulary
+
+_CACHE_LIMIT = 100_000  # words remembered per rule set
+MAX_WORD = 30  # longer "words" (50,000 "a"s) get no typo or censoring readings: linear time
 
 
 @dataclass
@@ -30,30 +35,34 @@ class _PhraseEntry:
 
 
 class _Scan:
-    """One message being matched: its forms, its word keys, what was found.
+    """One message being matched: its forms, its words and their keys, what was found.
 
     Made by ``match`` for one call and dropped after it: never shared."""
 
-    __slots__ = ("text", "circle_id", "folded", "plain", "plain_starts", "plain_ends", "keys", "keyset",
-                 "_spans", "found", "exempt")
+    __slots__ = ("text", "circle_id", "folded", "plain", "plain_starts", "plain_ends", "words", "cands",
+                 "bounds", "keyset", "_spans", "found", "exempt")
 
     def __init__(self, text: str, circle_id: int | None):
         self.text = text
         self.circle_id = circle_id
         self.folded, self.plain, self.plain_starts, self.plain_ends = screen_form(text)
-        self.keys: list[str] = WORD.findall(SQUEEZE.sub(r"\1", self.folded.text))
-        self.keyset = set(self.keys)
+        self.words: list[str] = TOKEN.findall(self.folded.text)  # folded words, "*" kept inside
+        self.cands: list[tuple[str, ...]] = []  # per token: the keys it can stand for (set by the rules)
+        self.bounds: list[tuple[int, int]] | None = None  # per token: its first and last word, when merged
+        self.keyset: set[str] = set()  # squeezed surface keys of the words (regex gates, detectors)
         self._spans: list[tuple[int, int]] | None = None  # word spans in the folded text, made on demand
         self.found: list[tuple[RuleSpec, int, int]] = []  # (rule, original start, original end)
         self.exempt: dict[int, list[tuple[int, int]]] = {}  # rule id -> original spans of its exempt phrases
 
     def word_spans(self) -> list[tuple[int, int]]:
         if self._spans is None:
-            self._spans = [m.span() for m in WORD.finditer(self.folded.text)]
+            self._spans = [m.span() for m in TOKEN.finditer(self.folded.text)]
         return self._spans
 
     def span_of(self, first: int, last: int) -> tuple[int, int]:
-        """The original span from word ``first`` to word ``last`` (inclusive)."""
+        """The original span from token ``first`` to token ``last`` (inclusive)."""
+        if self.bounds is not None:
+            first, last = self.bounds[first][0], self.bounds[last][1]
         spans = self.word_spans()
         return self.folded.starts[spans[first][0]], self.folded.ends[spans[last][1] - 1]
 
@@ -66,7 +75,7 @@ class _Scan:
                 self.found.append((spec, start, end))
 
     def record_phrase(self, entry: _PhraseEntry, first: int, last: int) -> None:
-        """A phrase key matched words ``first``..``last``: its rules' hits, and the
+        """A phrase key matched tokens ``first``..``last``: its rules' hits, and the
         exempt-phrase occurrences it marks."""
         start, end = self.span_of(first, last)
         self.record(entry.rules, start, end)
@@ -91,18 +100,27 @@ class _Scan:
 
 class CompiledRules:
     """A rule set compiled once; ``match`` costs about the same for 10 or 10,000
-    word and phrase rules.  Immutable after construction; safe to share between
-    threads."""
+    word and phrase rules.  Immutable after construction (its bounded per-word
+    cache aside: single get/set on a dict, atomic under the GIL, values derived
+    from the word alone); safe to share between threads."""
 
     def __init__(self, specs: Iterable[RuleSpec], *, on_error: str = "raise"):
         if on_error not in ("raise", "skip"):
             raise ValueError("on_error must be 'raise' or 'skip'")
+        language.warm_up()
+        # Word and phrase keys: canonical (inflections, slang ...) and, for quoted
+        # patterns, exact (surface forms only: matched against surface keys alone).
         self._words: dict[str, list[RuleSpec]] = {}
         self._phrases: dict[str, _PhraseEntry] = {}
         self._prefixes: set[str] = set()
+        self._exact_words: dict[str, list[RuleSpec]] = {}
+        self._exact_phrases: dict[str, _PhraseEntry] = {}
+        self._exact_prefixes: set[str] = set()
         self._regexes: list[tuple[RuleSpec, object]] = []  # (rule, RE2 pattern)
         self._detectors: dict[str, list[RuleSpec]] = {}
         self._rules: dict[int, RuleSpec] = {}
+        self._vocabulary = Vocabulary()
+        self._cache: dict[str, tuple[str, ...]] = {}  # folded word -> its keys under these rules
         skipped: list[tuple[int, str]] = []
         for spec in specs:
             try:
@@ -113,6 +131,7 @@ class CompiledRules:
                 skipped.append((spec.id, str(err)))
         self.skipped: tuple[tuple[int, str], ...] = tuple(skipped)
         self.version_rules: int = len(self._rules)
+        self._vocabulary.freeze()
         self._build_regex_gates()
         # set.intersection walks its argument unless it is a set: keep set views to intersect with
         self._word_keys = frozenset(self._words)
@@ -132,29 +151,51 @@ class CompiledRules:
         validate(spec.kind, spec.pattern)
         exempt_keys = []
         for phrase in spec.exempt:
-            exempt_key = phrase_key(phrase)
-            if not exempt_key:
+            keys, exact = self._keys_of(phrase)
+            if not keys:
                 raise PatternError(f"The exempt phrase {phrase!r} has no letters or digits to match.")
-            exempt_keys.append(exempt_key)
+            exempt_keys.extend((k, exact) for k in keys)
         pattern = spec.pattern if spec.kind == "regex" else spec.pattern.strip()  # a regex is verbatim
-        if spec.kind == "word":
-            self._words.setdefault(key(WORD.findall(fold(pattern)[0])[0]), []).append(spec)
-        elif spec.kind == "phrase":
-            self._phrase_entry(phrase_key(pattern)).rules.append(spec)
+        if spec.kind in ("word", "phrase"):
+            keys, exact = self._keys_of(pattern)
+            if not keys:
+                raise PatternError("The pattern has no letters or digits to match.")
+            for k in keys:
+                if spec.kind == "word":
+                    (self._exact_words if exact else self._words).setdefault(k, []).append(spec)
+                else:
+                    self._phrase_entry(k, exact).rules.append(spec)
         elif pattern in DETECTORS:
             self._detectors.setdefault(pattern, []).append(spec)
         else:
             self._regexes.append((spec, compile_regex(pattern)))
-        for exempt_key in exempt_keys:
-            self._phrase_entry(exempt_key).exempt_for.append(spec.id)
+        for exempt_key, exact in dict.fromkeys(exempt_keys):
+            self._phrase_entry(exempt_key, exact).exempt_for.append(spec.id)
         self._rules[spec.id] = spec
 
-    def _phrase_entry(self, phrase: str) -> _PhraseEntry:
-        entry = self._phrases.get(phrase)
+    def _keys_of(self, pattern: str) -> tuple[tuple[str, ...], bool]:
+        """The keys a word or phrase pattern is indexed under, and whether they are
+        exact: its canonical key (inflections, slang, inner articles optional) and
+        its surface key (the words glued as written); only the surface key, exact,
+        when the pattern is quoted ("killed myself")."""
+        text = pattern.strip()
+        exact = len(text) >= 2 and text[0] == text[-1] == '"'
+        words = TOKEN.findall(fold(text.strip('"') if exact else text)[0])
+        surface = ""
+        for word in words:
+            surface = glue(surface, key(word))
+            self._vocabulary.add(word)
+        if exact:
+            return ((surface,) if surface else ()), True
+        return tuple(k for k in dict.fromkeys((language.phrase_canonical(words), surface)) if k), False
+
+    def _phrase_entry(self, phrase: str, exact: bool = False) -> _PhraseEntry:
+        phrases, prefixes = (self._exact_phrases, self._exact_prefixes) if exact else (self._phrases, self._prefixes)
+        entry = phrases.get(phrase)
         if entry is None:
-            entry = self._phrases[phrase] = _PhraseEntry([], [])
+            entry = phrases[phrase] = _PhraseEntry([], [])
             for end in range(1, len(phrase) + 1):
-                self._prefixes.add(phrase[:end])
+                prefixes.add(phrase[:end])
         return entry
 
     def _build_regex_gates(self) -> None:
@@ -187,62 +228,91 @@ class CompiledRules:
         if not text:
             return []
         scan = _Scan(text, circle_id)
-        if scan.folded.alt:
-            self._match_words_with_variants(scan)
-        else:
-            self._match_words(scan)
+        self._read_words(scan)
+        self._match_words(scan)
         self._match_regexes(scan)
         self._run_detectors(scan)
         return scan.hits()
 
-    def _match_words(self, scan: _Scan) -> None:
-        """Word and phrase rules (and exempt phrases), one key per word."""
-        words, phrases, prefixes = self._words, self._phrases, self._prefixes
-        keys, keyset = scan.keys, scan.keyset
-        word_keys = keyset.intersection(self._word_keys)
-        start_keys = keyset.intersection(prefixes)
-        if not word_keys and not start_keys:
-            return
-        n = len(keys)
-        for i in range(n):
-            glued = keys[i]
-            if glued in word_keys:
-                scan.record(words[glued], *scan.span_of(i, i))
-            if glued not in start_keys:
-                continue
-            # phrases: glue words from i on while the glued key is a prefix of some phrase
-            j = i
-            while True:
-                entry = phrases.get(glued)
-                if entry is not None:
-                    scan.record_phrase(entry, i, j)
-                j += 1
-                if j == n:
-                    break
-                glued = glue(glued, keys[j])
-                if glued not in prefixes:
-                    break
+    def _keys(self, word: str) -> tuple[str, ...]:
+        """Every key a folded word can stand for under these rules: surface,
+        canonical (lemma or slang), readings, typo and censoring readings."""
+        found = self._cache.get(word)
+        if found is not None:
+            return found
+        if "*" in word:
+            keys: tuple[str, ...] = (key(word), *(self._vocabulary.wildcard(word) if len(word) <= MAX_WORD else ()))
+        else:
+            keys = language.analyse(word)
+            if 3 <= len(word) <= MAX_WORD and keys[0] == keys[1] and word.isalpha() and not language.is_known(word):
+                keys = keys + self._vocabulary.typos(word)
+        found = tuple(dict.fromkeys(keys))
+        if len(self._cache) < _CACHE_LIMIT:
+            self._cache[word] = found
+        return found
 
-    def _match_words_with_variants(self, scan: _Scan) -> None:
-        """As ``_match_words``, trying both readings of ambiguous "1" and "|"."""
-        words, phrases, prefixes = self._words, self._phrases, self._prefixes
-        variants = _variants(scan.folded, scan.word_spans(), scan.keys)
-        n = len(scan.keys)
-        for i in range(n):
-            for word in variants[i]:
-                if word in words:
-                    scan.record(words[word], *scan.span_of(i, i))
-            frontier = [word for word in variants[i] if word in prefixes]
-            j = i
-            while frontier:
-                for glued in frontier:  # every reading that is a whole phrase counts
-                    entry = phrases.get(glued)
-                    if entry is not None:
-                        scan.record_phrase(entry, i, j)
-                j += 1
-                if j == n:
-                    break
-                frontier = [g for glued in frontier for word in variants[j] if (g := glue(glued, word)) in prefixes]
+    def _read_words(self, scan: _Scan) -> None:
+        """The keys of every word of the message (``scan.cands``), two-word slang
+        merged into one token, both readings of an ambiguous "1" or "|"."""
+        words = scan.words
+        cands = [self._keys(w) for w in words]
+        scan.keyset = {c[0] for c in cands}
+        if language.UNITS.intersection(words):  # "5 kms" is a distance, not "kill myself"
+            for i in range(1, len(words)):
+                if words[i] in language.UNITS and words[i - 1].isdigit():
+                    cands[i] = cands[i][:1]
+        if scan.folded.alt:
+            self._add_other_readings(scan, cands)
+        if language.MULTI_FIRST.intersection(words):
+            cands = self._merge_slang(scan, cands)
+        scan.cands = cands
+
+    def _add_other_readings(self, scan: _Scan, cands: list[tuple[str, ...]]) -> None:
+        alt, text = scan.folded.alt, scan.folded.text
+        for index, (a, b) in enumerate(scan.word_spans()):
+            positions = [k for k in range(a, b) if k in alt]
+            if positions:
+                chars = list(text[a:b])
+                for k in positions:
+                    chars[k - a] = alt[k]
+                cands[index] = tuple(dict.fromkeys((*cands[index], *self._keys("".join(chars)))))
+
+    def _merge_slang(self, scan: _Scan, cands: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        words = scan.words
+        merged: list[tuple[str, ...]] = []
+        bounds: list[tuple[int, int]] = []
+        i, n = 0, len(words)
+        while i < n:
+            if words[i] in language.MULTI_FIRST:
+                for length in language.MULTI_LENGTHS:
+                    readings = language.multi_readings(tuple(words[i:i + length])) if i + length <= n else None
+                    if readings:
+                        surface = ""
+                        for w in words[i:i + length]:
+                            surface = glue(surface, key(w))
+                        merged.append((surface, *readings))
+                        bounds.append((i, i + length - 1))
+                        i += length
+                        break
+                else:
+                    merged.append(cands[i])
+                    bounds.append((i, i))
+                    i += 1
+                continue
+            merged.append(cands[i])
+            bounds.append((i, i))
+            i += 1
+        if len(merged) != n:
+            scan.bounds = bounds
+        return merged
+
+    def _match_words(self, scan: _Scan) -> None:
+        """Word and phrase rules (and exempt phrases), on every key of every token;
+        quoted rules on the surface keys alone."""
+        if self._words or self._phrases:
+            _walk(scan, scan.cands, self._words, self._phrases, self._prefixes)
+        if self._exact_words or self._exact_phrases:
+            _walk(scan, [c[:1] for c in scan.cands], self._exact_words, self._exact_phrases, self._exact_prefixes)
 
     def _match_regexes(self, scan: _Scan) -> None:
         """Regex rules whose gate word the message holds, and the ungated ones if
@@ -274,21 +344,41 @@ class CompiledRules:
                         scan.found.append((spec, ps[a], pe[b - 1]))
 
 
-def _variants(folded: Folded, spans: list[tuple[int, int]], keys: list[str]) -> list[tuple[str, ...]]:
-    """Per word: its key, plus the key with the other reading of "1"/"|"."""
-    out: list[tuple[str, ...]] = []
-    alt = folded.alt
-    for (a, b), word_key in zip(spans, keys):
-        positions = [k for k in range(a, b) if k in alt]
-        if not positions:
-            out.append((word_key,))
-            continue
-        chars = list(folded.text[a:b])
-        for k in positions:
-            chars[k - a] = alt[k]
-        other = key("".join(chars))
-        out.append((word_key, other) if other != word_key else (word_key,))
-    return out
+def _walk(scan: _Scan, cands: list[tuple[str, ...]], words: dict, phrases: dict, prefixes: set) -> None:
+    """From each token, glue the next tokens' keys on while the glued key is a
+    prefix of some phrase.  A token may stand for several keys (surface, lemma,
+    slang ...); an article may also stand for nothing ("") -- phrases skip it,
+    but never start or end on it."""
+    n = len(cands)
+    for i in range(n):
+        frontier: dict[str, bool] | None = None  # glued key -> did it end by skipping an article?
+        for k in cands[i]:
+            if k in words:
+                scan.record(words[k], *scan.span_of(i, i))
+            if k in prefixes:
+                if frontier is None:
+                    frontier = {}
+                frontier[k] = False
+        j = i
+        while frontier:
+            for glued, skipped in frontier.items():
+                if not skipped:
+                    entry = phrases.get(glued)
+                    if entry is not None:
+                        scan.record_phrase(entry, i, j)
+            j += 1
+            if j == n:
+                break
+            following: dict[str, bool] = {}
+            for glued, skipped in frontier.items():
+                for k in cands[j]:
+                    if not k:
+                        following[glued] = following.get(glued, True)
+                        continue
+                    g = glue(glued, k)
+                    if g in prefixes:
+                        following[g] = False
+            frontier = following
 
 
 def compile_rules(specs: Iterable[RuleSpec], *, on_error: str = "raise") -> CompiledRules:

@@ -21,7 +21,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from anyascii import anyascii
+from emoji import EMOJI_DATA
+
 from .confusables import CHAR_MAP as _CHAR_MAP
+from .display import displayed
 
 # ASCII: lowercase, control characters (tab, newline ...) become spaces.
 _ASCII_TABLE = {i: " " for i in range(32)}
@@ -49,17 +53,36 @@ def fold_char(ch: str) -> str:
                 out = ""
             elif cat in ("Cc", "Zs", "Zl", "Zp"):
                 out = " "
+            elif 0x1F1E6 <= ord(ch) <= 0x1F1FF:  # regional indicator letters: 🇰🇮🇱🇱 -> kill
+                out = chr(ord("a") + ord(ch) - 0x1F1E6)
+            elif cat in ("So", "Sk") and (name := _emoji_name(ch)) is not None:
+                out = name
             else:
                 pieces = []
                 for c in unicodedata.normalize("NFKD", ch):
                     if unicodedata.combining(c):
                         continue
                     for cc in c.casefold():
-                        pieces.append(_CHAR_MAP.get(cc, cc))
+                        cc = _CHAR_MAP.get(cc, cc)
+                        if not cc.isascii() and cc.isalpha():  # a letter the tables miss: transliterate
+                            cc = anyascii(cc).lower()
+                        pieces.append(cc)
                 out = "".join(pieces)
     if len(_FOLD_CACHE) < _FOLD_CACHE_LIMIT:
         _FOLD_CACHE[ch] = out
     return out
+
+
+def _emoji_name(ch: str) -> str | None:
+    """An emoji as one word of its name (the ``emoji`` package's English names):
+    "🔪" -> " kitchenknife ", "💊" -> " pill "; skin-tone modifiers vanish."""
+    data = EMOJI_DATA.get(ch) or EMOJI_DATA.get(ch + "\ufe0f")
+    if data is None:
+        return None
+    name = data["en"].strip(":").lower()
+    if name.endswith("skin_tone"):
+        return ""
+    return " " + re.sub(r"[^a-z0-9]", "", name) + " "
 
 
 def plain_form(text: str) -> tuple[str, list[int], list[int]]:
@@ -97,6 +120,33 @@ def plain_form(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
+# Letters drawn with several symbols: "|<ill" -> "kill", "|\/|" -> "m".
+_SYMBOL_LETTERS = {"|<": "k", "|{": "k", "|\\/|": "m", "|\\|": "n", "|-|": "h", "\\/\\/": "w", "\\/": "v"}
+_SYMBOL_LETTER = re.compile("|".join(re.escape(k) for k in sorted(_SYMBOL_LETTERS, key=len, reverse=True)))
+
+
+def _symbol_letters(plain: str, starts, ends) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    pos = 0
+    for m in _SYMBOL_LETTER.finditer(plain):
+        a, b = m.span()
+        out.append(plain[pos:a])
+        new_starts.extend(starts[pos:a])
+        new_ends.extend(ends[pos:a])
+        out.append(_SYMBOL_LETTERS[m.group()])
+        new_starts.append(starts[a])
+        new_ends.append(ends[b - 1])
+        pos = b
+    if not out:
+        return plain, starts, ends
+    out.append(plain[pos:])
+    new_starts.extend(starts[pos:])
+    new_ends.extend(ends[pos:])
+    return "".join(out), new_starts, new_ends
+
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -113,6 +163,9 @@ _QUANTITY = re.compile(
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
 _LEET_ALT = {"1": "l", "|": "i"}  # the other reading of an ambiguous character
 WORD = re.compile(r"[^\W_]+")
+# A word as word and phrase rules see it: letters and digits, and "*" standing
+# for censored letters inside it ("k*ll", "f**k") or at its end ("f***").
+TOKEN = re.compile(r"[^\W_]+(?:\*+[^\W_]+)*(?:\*\*+)?")
 SQUEEZE = re.compile(r"([^\W\d_])\1+")
 _TRIPLE = re.compile(r"([^\W\d_])\1\1")
 _WORD_SYMBOLS = "'@$!|"
@@ -189,12 +242,32 @@ def _emit_word(
 
 
 def screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
-    """(screening form, plain form, plain starts, plain ends) of ``text``.
+    """(screening form, plain form, plain starts, plain ends) of ``text``, every
+    map pointing into ``text``.
+
+    The text is first taken as readers see it (``display``: Markdown rendered to
+    plain text, HTML entities decoded) when it holds any markup."""
+    shown = displayed(text)
+    if shown is None:
+        return _screen_form(text)
+    shown_text, shown_starts, shown_ends = shown
+    folded, plain, ps, pe = _screen_form(shown_text)
+    starts = [shown_starts[i] for i in folded.starts]
+    ends = [shown_ends[i - 1] for i in folded.ends]
+    ps = [shown_starts[i] for i in ps]
+    pe = [shown_ends[i - 1] for i in pe]
+    return Folded(folded.text, starts, ends, folded.alt), plain, ps, pe
+
+
+def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
+    """``screen_form`` of text already as displayed.
 
     Most words need no change: one search finds the spots that might (digits,
     look-alike symbols, apostrophes, 3+ repeats, two single characters in a
     row), and the plain form is copied in slices around the words there."""
     plain, ps, pe = plain_form(text)
+    if "|" in plain or "\\" in plain:
+        plain, ps, pe = _symbol_letters(plain, ps, pe)
     search = _INTERESTING.search
     m = search(plain)
     if m is None:

@@ -143,7 +143,9 @@ WORD_CASES = [
     ("die", "diieee", True),
     ("die", "diet", False),
     ("die", "d i e", True),
-    ("die", "died", False),
+    ("die", "died", True),  # inflections: a word rule names a word once
+    ('"die"', "died", False),  # quoted: only the form written
+    ('"die"', "DIE", True),
     ("kys", "k.y.s", True),
     ("kys", "keys", False),
     ("plug", "unplug it", False),
@@ -177,7 +179,9 @@ PHRASE_CASES = [
     ("kill myself", "kill yourself", False),
     ("kill myself", "myself kill", False),
     ("want to die", "I want to... die", True),
-    ("want to die", "I wanted to die", False),
+    ("want to die", "I wanted to die", True),  # inflections
+    ('"want to die"', "I wanted to die", False),  # quoted: only the forms written
+    ('"want to die"', "I want to... die", True),
     ("want to die", "I want to diet", False),
     ("don't want to be here", "I dont want to be here", True),
     ("don't want to be here", "I don’t want to be here", True),
@@ -510,8 +514,8 @@ def test_hits_are_in_text_order():
 
 
     """Hits come in text order (start, end, rule id)."""
-    compiled = rules(("b", "word"), ("a", "word"), ("a b", "phrase"))
-    assert [(h.start, h.rule_id) for h in compiled.match("a b")] == [(0, 2), (0, 3), (2, 1)]
+    compiled = rules(("d", "word"), ("c", "word"), ("c d", "phrase"))
+    assert [(h.start, h.rule_id) for h in compiled.match("c d")] == [(0, 2), (0, 3), (2, 1)]
 
 
 def test_version_rules_counts_the_rules():
