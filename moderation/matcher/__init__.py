@@ -114,6 +114,7 @@ from dataclasses import dataclass
 
 from .base import ACTIONS, BUILTINS, CATEGORIES, KINDS, MAX_PATTERN_LENGTH, Hit, PatternError, RuleSpec
 from .compiled import CompiledRules, compile_rules
+from .decision import Decision, decide
 from .folding import fold
 from .redaction import redact
 from .validation import validate
@@ -125,10 +126,12 @@ __all__ = [
     "KINDS",
     "MAX_PATTERN_LENGTH",
     "CompiledRules",
+    "Decision",
     "Hit",
     "PatternError",
     "RuleSpec",
     "compile_rules",
+    "decide",
     "fold",
     "redact",
     "validate",

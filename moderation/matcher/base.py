@@ -8,7 +8,7 @@ from dataclasses import dataclass
 KINDS = ("word", "phrase", "regex")
 CATEGORIES = ("crisis", "sourcing", "medical-advice", "harassment", "personal-info", "spam")
 ACTIONS = ("flag", "hold", "block", "redact", "crisis", "concern")
-BUILTINS = ("@email", "@phone")
+BUILTINS = ("@address", "@email", "@handle", "@identity", "@phone")
 MAX_PATTERN_LENGTH = 500
 
 

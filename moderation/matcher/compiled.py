@@ -339,7 +339,7 @@ class CompiledRules:
         for name, specs in self._detectors.items():
             active = [spec for spec in specs if scan.applies(spec)]
             if active:
-                for a, b in DETECTORS[name](scan.plain, scan.keyset):
+                for a, b in DETECTORS[name](scan):
                     for spec in active:
                         scan.found.append((spec, ps[a], pe[b - 1]))
 
