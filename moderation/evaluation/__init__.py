@@ -44,6 +44,18 @@ class Message:
     source: str  # "file:line"
 
 
+def pack_specs(name: str = "default") -> list[RuleSpec]:
+    """A shipped pack's enabled rules as the matcher sees them (ids 1..n, in pack order)."""
+    from moderation import rulepack  # pure: reads the JSON file
+
+    return [
+        RuleSpec(n, e["pattern"], e["kind"], e["category"], e["action"], tuple(e.get("exempt", ())),
+                 shadow=e.get("shadow", False))
+        for n, e in enumerate(rulepack.read_pack(name)["rules"], start=1)
+        if e.get("enabled", True)
+    ]
+
+
 def read_messages(path: Path | str) -> list[Message]:
     path = Path(path)
     out = []

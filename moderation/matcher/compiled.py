@@ -14,7 +14,9 @@ message's forms and findings.  Nothing a call writes is shared, so one
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+import bisect
+import re
+from dataclasses import dataclass, field
 
 from . import language
 from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
@@ -24,6 +26,8 @@ from .gates import gate
 from .validation import compile_regex, regex_flags, validate
 from .vocabulary import Vocabulary
 
+_SENTENCE_END = re.compile(r"[.!?;\n]+(?:\s|$)|\n")
+SENTENCE_PREFIX = "sentence:"  # an exempt phrase that exempts hits anywhere in its sentence
 _CACHE_LIMIT = 100_000  # words remembered per rule set
 MAX_WORD = 30  # longer "words" (50,000 "a"s) get no typo or censoring readings: linear time
 
@@ -32,6 +36,7 @@ MAX_WORD = 30  # longer "words" (50,000 "a"s) get no typo or censoring readings:
 class _PhraseEntry:
     rules: list[RuleSpec]
     exempt_for: list[int]  # ids of the rules that list this phrase as exempt
+    sentence_exempt_for: list[int] = field(default_factory=list)  # ... as exempt anywhere in the sentence
 
 
 class _Scan:
@@ -40,7 +45,7 @@ class _Scan:
     Made by ``match`` for one call and dropped after it: never shared."""
 
     __slots__ = ("text", "circle_id", "folded", "plain", "plain_starts", "plain_ends", "words", "cands",
-                 "bounds", "keyset", "_spans", "found", "exempt")
+                 "bounds", "starts", "keyset", "_spans", "found", "exempt", "sentence_exempt")
 
     def __init__(self, text: str, circle_id: int | None):
         self.text = text
@@ -49,10 +54,12 @@ class _Scan:
         self.words: list[str] = TOKEN.findall(self.folded.text)  # folded words, "*" kept inside
         self.cands: list[tuple[str, ...]] = []  # per token: the keys it can stand for (set by the rules)
         self.bounds: list[tuple[int, int]] | None = None  # per token: its first and last word, when merged
+        self.starts: list[tuple[str, ...]] | None = None  # per token: where a phrase may start inside it
         self.keyset: set[str] = set()  # squeezed surface keys of the words (regex gates, detectors)
         self._spans: list[tuple[int, int]] | None = None  # word spans in the folded text, made on demand
         self.found: list[tuple[RuleSpec, int, int]] = []  # (rule, original start, original end)
         self.exempt: dict[int, list[tuple[int, int]]] = {}  # rule id -> original spans of its exempt phrases
+        self.sentence_exempt: dict[int, list[int]] = {}  # rule id -> original starts of its sentence-wide ones
 
     def word_spans(self) -> list[tuple[int, int]]:
         if self._spans is None:
@@ -81,16 +88,25 @@ class _Scan:
         self.record(entry.rules, start, end)
         for rule_id in entry.exempt_for:
             self.exempt.setdefault(rule_id, []).append((start, end))
+        for rule_id in entry.sentence_exempt_for:
+            self.sentence_exempt.setdefault(rule_id, []).append(start)
 
     def hits(self) -> list[Hit]:
         """The findings minus exempted ones, one hit per (rule, span), in text order."""
         if not self.found:
             return []
-        text, exempt = self.text, self.exempt
+        text, exempt, sentence_exempt = self.text, self.exempt, self.sentence_exempt
+        ends: list[int] | None = None  # where each sentence of the text ends, made on demand
         hits: dict[tuple[int, int, int], Hit] = {}
         for spec, start, end in self.found:
             if any(s < end and start < e for s, e in exempt.get(spec.id, ())):
                 continue
+            if spec.id in sentence_exempt:
+                if ends is None:
+                    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+                sentence = bisect.bisect_right(ends, start)
+                if any(bisect.bisect_right(ends, s) == sentence for s in sentence_exempt[spec.id]):
+                    continue
             hits.setdefault(
                 (spec.id, start, end),
                 Hit(spec.id, spec.category, spec.action, spec.shadow, start, end, text[start:end]),
@@ -151,10 +167,11 @@ class CompiledRules:
         validate(spec.kind, spec.pattern)
         exempt_keys = []
         for phrase in spec.exempt:
-            keys, exact = self._keys_of(phrase)
+            sentence_wide = phrase.strip().lower().startswith(SENTENCE_PREFIX)
+            keys, exact = self._keys_of(phrase.strip()[len(SENTENCE_PREFIX):] if sentence_wide else phrase)
             if not keys:
                 raise PatternError(f"The exempt phrase {phrase!r} has no letters or digits to match.")
-            exempt_keys.extend((k, exact) for k in keys)
+            exempt_keys.extend((k, exact, sentence_wide) for k in keys)
         pattern = spec.pattern if spec.kind == "regex" else spec.pattern.strip()  # a regex is verbatim
         if spec.kind in ("word", "phrase"):
             keys, exact = self._keys_of(pattern)
@@ -169,8 +186,9 @@ class CompiledRules:
             self._detectors.setdefault(pattern, []).append(spec)
         else:
             self._regexes.append((spec, compile_regex(pattern)))
-        for exempt_key, exact in dict.fromkeys(exempt_keys):
-            self._phrase_entry(exempt_key, exact).exempt_for.append(spec.id)
+        for exempt_key, exact, sentence_wide in dict.fromkeys(exempt_keys):
+            entry = self._phrase_entry(exempt_key, exact)
+            (entry.sentence_exempt_for if sentence_wide else entry.exempt_for).append(spec.id)
         self._rules[spec.id] = spec
 
     def _keys_of(self, pattern: str) -> tuple[tuple[str, ...], bool]:
@@ -263,6 +281,8 @@ class CompiledRules:
                     cands[i] = cands[i][:1]
         if scan.folded.alt:
             self._add_other_readings(scan, cands)
+        if language.SLANG_WORDS.intersection(words):
+            scan.starts = [language.inner_starts(w) for w in words]
         if language.MULTI_FIRST.intersection(words):
             cands = self._merge_slang(scan, cands)
         scan.cands = cands
@@ -281,6 +301,7 @@ class CompiledRules:
         words = scan.words
         merged: list[tuple[str, ...]] = []
         bounds: list[tuple[int, int]] = []
+        starts: list[tuple[str, ...]] = []
         i, n = 0, len(words)
         while i < n:
             if words[i] in language.MULTI_FIRST:
@@ -292,25 +313,33 @@ class CompiledRules:
                             surface = glue(surface, key(w))
                         merged.append((surface, *readings))
                         bounds.append((i, i + length - 1))
+                        if scan.starts is not None:
+                            starts.append(())
                         i += length
                         break
                 else:
                     merged.append(cands[i])
                     bounds.append((i, i))
+                    if scan.starts is not None:
+                        starts.append(scan.starts[i])
                     i += 1
                 continue
             merged.append(cands[i])
             bounds.append((i, i))
+            if scan.starts is not None:
+                starts.append(scan.starts[i])
             i += 1
         if len(merged) != n:
             scan.bounds = bounds
+            if scan.starts is not None:
+                scan.starts = starts
         return merged
 
     def _match_words(self, scan: _Scan) -> None:
         """Word and phrase rules (and exempt phrases), on every key of every token;
         quoted rules on the surface keys alone."""
         if self._words or self._phrases:
-            _walk(scan, scan.cands, self._words, self._phrases, self._prefixes)
+            _walk(scan, scan.cands, self._words, self._phrases, self._prefixes, scan.starts)
         if self._exact_words or self._exact_phrases:
             _walk(scan, [c[:1] for c in scan.cands], self._exact_words, self._exact_phrases, self._exact_prefixes)
 
@@ -344,7 +373,8 @@ class CompiledRules:
                         scan.found.append((spec, ps[a], pe[b - 1]))
 
 
-def _walk(scan: _Scan, cands: list[tuple[str, ...]], words: dict, phrases: dict, prefixes: set) -> None:
+def _walk(scan: _Scan, cands: list[tuple[str, ...]], words: dict, phrases: dict, prefixes: set,
+          starts: list[tuple[str, ...]] | None = None) -> None:
     """From each token, glue the next tokens' keys on while the glued key is a
     prefix of some phrase.  A token may stand for several keys (surface, lemma,
     slang ...); an article may also stand for nothing ("") -- phrases skip it,
@@ -359,6 +389,12 @@ def _walk(scan: _Scan, cands: list[tuple[str, ...]], words: dict, phrases: dict,
                 if frontier is None:
                     frontier = {}
                 frontier[k] = False
+        if starts is not None:
+            for k in starts[i]:  # a phrase starting inside a multi-word reading ("do [not] wake up")
+                if k in prefixes:
+                    if frontier is None:
+                        frontier = {}
+                    frontier[k] = False
         j = i
         while frontier:
             for glued, skipped in frontier.items():

@@ -46,6 +46,9 @@ SLANG: dict[str, tuple[str, ...]] = {
     "gotta": ("got to",), "tryna": ("trying to",), "hafta": ("have to",), "needa": ("need to",),
     "lemme": ("let me",), "gimme": ("give me",), "kinda": ("kind of",), "sorta": ("sort of",),
     "outta": ("out of",), "lotta": ("lot of",),
+    "youll": ("you will",), "itll": ("it will",), "theyll": ("they will",), "theyd": ("they would",),
+    "youd": ("you would",), "itd": ("it would",), "id": ("i would",), "whats": ("what is",),
+    "thats": ("that is",), "theres": ("there is",), "hows": ("how is",), "whered": ("where did",),
     "im": ("i am",), "ima": ("i am going to",), "imma": ("i am going to",), "iam": ("i am",),
     "ive": ("i have",), "ill": ("i will",), "youre": ("you are",), "ur": ("you are", "your"),
     "u": ("you",), "ya": ("you",), "yall": ("you all",), "r": ("are",), "urself": ("yourself",),
@@ -85,8 +88,22 @@ MULTI_SLANG: dict[tuple[str, ...], tuple[str, ...]] = {
     ("horse", "tranquilizer"): ("ketamine",),
     ("cat", "valium"): ("ketamine",),
     ("k", "hole"): ("khole",),
+    ("horseface", "tranq"): ("ketamine",),
+    ("horse", "tranquilizers"): ("ketamine",),
 }
 ARTICLES = frozenset({"a", "an", "the"})
+# Where simplemma's English dictionary gives a surprising lemma, or none.
+LEMMA_FIXES = {
+    "i": "i", "me": "me", "my": "my", "mine": "mine", "myself": "myself", "you": "you", "your": "your",
+    "yours": "yours", "yourself": "yourself", "we": "we", "us": "us", "our": "our", "he": "he", "him": "him",
+    "his": "his", "she": "she", "her": "her", "they": "they", "them": "them", "their": "their", "it": "it",
+    "its": "its", "thinking": "think", "gone": "go", "felt": "feel", "dying": "die", "lying": "lie",
+    "better": "better", "worse": "worse", "best": "best", "worst": "worst", "left": "left", "saw": "see",
+    "leaves": "leave", "does": "do", "did": "do", "done": "do", "doing": "do", "was": "be", "were": "be",
+    "been": "be", "being": "be", "am": "be", "is": "be", "are": "be", "has": "have", "had": "have",
+    "having": "have", "kms": "kms", "ending": "end", "hanging": "hang", "cutting": "cut", "selling": "sell",
+    "buying": "buy", "writing": "write", "feeling": "feel", "feelings": "feeling", "ketamine": "ketamine",
+}
 UNITS = frozenset({"kms", "km", "mg", "mgs", "ml"})  # after a number these are units: no slang reading
 
 # Emoji become their names (folding: "🔪" -> "kitchenknife"); some stand for a word.
@@ -127,7 +144,10 @@ def lemma(word: str) -> str:
     """The dictionary form of one lowercase word (unsqueezed), or the word."""
     if not word.isalpha() or len(word) > MAX_LEMMA_WORD:
         return word
-    out = simplemma.lemmatize(word, lang="en")
+    fixed = LEMMA_FIXES.get(word)
+    if fixed is not None:
+        return fixed
+    out = simplemma.lemmatize(word, lang="en").lower()
     if out != word:
         return out
     if len(word) > 5 and word.endswith("ing"):  # "ending", "hanging", "cutting", "writing"
@@ -182,13 +202,32 @@ def analyse(word: str) -> tuple[str, ...]:
         canon, *rest = (_reading_key(r) for r in SLANG[word])
         more = tuple(rest)
     elif word in EMOJI_READINGS:
-        canon, more = surface, EMOJI_READINGS[word]
+        canon, more = surface, tuple(_reading_key(r) for r in EMOJI_READINGS[word])
     else:
         canon = squeeze(lemma(word))
     out = (surface, canon, *(k for k in dict.fromkeys(more) if k not in (surface, canon)))
     if len(_CACHE) < _CACHE_LIMIT:
         _CACHE[word] = out
     return out
+
+
+_STARTS: dict[str, tuple[str, ...]] = {}
+
+
+def inner_starts(word: str) -> tuple[str, ...]:
+    """Keys a phrase may start with inside a word's multi-word reading: "dont"
+    reads "do not", so a phrase "not wake up" may start at its "not"."""
+    found = _STARTS.get(word)
+    if found is None:
+        readings = SLANG.get(word, ())
+        found = tuple(dict.fromkeys(
+            _reading_key(" ".join(parts[k:]))
+            for parts in (r.split() for r in readings)
+            for k in range(1, len(parts))
+        ))
+        if len(_STARTS) < _CACHE_LIMIT:
+            _STARTS[word] = found
+    return found
 
 
 def canonical(word: str) -> str:
@@ -202,6 +241,7 @@ def multi_readings(words: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(_reading_key(r) for r in readings)
 
 
+SLANG_WORDS = frozenset(word for word, readings in SLANG.items() if any(" " in r for r in readings))
 MULTI_FIRST = frozenset(words[0] for words in MULTI_SLANG)
 MULTI_LENGTHS = sorted({len(words) for words in MULTI_SLANG}, reverse=True)
 

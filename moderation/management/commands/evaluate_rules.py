@@ -14,21 +14,11 @@ FILE is ``label<TAB>text`` per line (see moderation/evaluation/__init__.py).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation import evaluation, rulepack
+from moderation import evaluation
 from moderation.matcher import ACTIONS, CATEGORIES, KINDS, PatternError, RuleSpec, compile_rules, validate
 from moderation.models import KeywordRule
 
 DRAFT_ID = -1
-
-
-def pack_specs(name: str = "default") -> list[RuleSpec]:
-    """The pack's rules as the matcher sees them (ids 1..n, in pack order)."""
-    return [
-        RuleSpec(n, e["pattern"], e["kind"], e["category"], e["action"], tuple(e.get("exempt", ())),
-                 shadow=e.get("shadow", False))
-        for n, e in enumerate(rulepack.read_pack(name)["rules"], start=1)
-        if e.get("enabled", True)
-    ]
 
 
 def db_specs() -> list[RuleSpec]:
@@ -54,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--summary", action="store_true", help="figures only, no list of misses")
 
     def handle(self, *args, **options):
-        specs = pack_specs(options["pack"]) if options["rules_from"] == "pack" else db_specs()
+        specs = evaluation.pack_specs(options["pack"]) if options["rules_from"] == "pack" else db_specs()
         draft = None
         if options["draft_pattern"]:
             try:

@@ -93,10 +93,12 @@ def find_phones(scan) -> Iterable[tuple[int, int]]:
         for a, b in sorted(spans):
             if _looks_like_phone(plain[a:b]) and not public(plain, a, b):
                 yield a, b
-    if digits + len(_WORD_COUNT.findall(plain)) >= 7 and _WORD_COUNT.search(plain):
-        for m in _SPELLED.finditer(plain):
-            spelled = "".join(_NUMBER_WORDS.get(w, w) for w in re.findall(r"[a-z]+|\d", m.group()))
-            if 7 <= len(spelled) <= 15 and spelled.isdigit() and not public(plain, *m.span()):
+    if digits + len(_WORD_COUNT.findall(plain)) >= 7:
+        for m in _SPELLED.finditer(plain):  # "five five five ...", "5 5 5 8 6 7 ..."
+            pieces = re.findall(r"[a-z]+|\d+", m.group())
+            spelled = "".join(_NUMBER_WORDS.get(w, w) for w in pieces)
+            words_or_single = all(not p.isdigit() or len(p) == 1 for p in pieces)
+            if words_or_single and 7 <= len(spelled) <= 15 and spelled.isdigit() and not public(plain, *m.span()):
                 yield m.span()
 
 
