@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from . import language
 from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
 from .detectors import DETECTORS
-from .folding import TOKEN, fold, glue, key, screen_form
-from .gates import gate
-from .validation import compile_regex, regex_flags, validate
+from .folding import TOKEN, WORD, fold, glue, key, screen_form
+from .validation import compile_regex, regex_set, validate
 from .vocabulary import Vocabulary
 
 _SENTENCE_END = re.compile(r"[.!?;\n]+(?:\s|$)|\n")
@@ -39,31 +38,68 @@ class _PhraseEntry:
     sentence_exempt_for: list[int] = field(default_factory=list)  # ... as exempt anywhere in the sentence
 
 
+class _Index:
+    """Word and phrase keys of one kind: ``words`` (a key -> its word rules),
+    ``phrases`` (a glued key -> its entry), ``prefixes`` (every prefix of a phrase
+    key: a walk goes on while the glued key is one) and ``starts`` (the prefixes
+    that end at a word of the phrase: a walk begins only at a token whose key is
+    one of these)."""
+
+    __slots__ = ("words", "phrases", "prefixes", "starts", "hot")
+
+    def __init__(self) -> None:
+        self.words: dict[str, list[RuleSpec]] = {}
+        self.phrases: dict[str, _PhraseEntry] = {}
+        self.prefixes: set[str] = set()
+        self.starts: set[str] = set()
+        self.hot: frozenset[str] = frozenset()  # starts and word keys: what makes a token worth a look
+
+    def freeze(self) -> None:
+        self.hot = frozenset(self.starts) | frozenset(self.words)
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.phrases)
+
+    def entry(self, keys: tuple[str, ...]) -> _PhraseEntry:
+        """The entry of the phrase whose word-by-word glued keys are ``keys``."""
+        phrase = keys[-1]
+        found = self.phrases.get(phrase)
+        if found is None:
+            found = self.phrases[phrase] = _PhraseEntry([], [])
+            for end in range(1, len(phrase) + 1):
+                self.prefixes.add(phrase[:end])
+        self.starts.update(keys)
+        return found
+
+
 class _Scan:
     """One message being matched: its forms, its words and their keys, what was found.
 
     Made by ``match`` for one call and dropped after it: never shared."""
 
     __slots__ = ("text", "circle_id", "folded", "plain", "plain_starts", "plain_ends", "words", "cands",
-                 "bounds", "starts", "keyset", "_spans", "found", "exempt", "sentence_exempt")
+                 "bounds", "starts", "keyset", "_spans", "found", "exempt", "sentence_exempt", "pending")
 
     def __init__(self, text: str, circle_id: int | None):
         self.text = text
         self.circle_id = circle_id
         self.folded, self.plain, self.plain_starts, self.plain_ends = screen_form(text)
-        self.words: list[str] = TOKEN.findall(self.folded.text)  # folded words, "*" kept inside
+        ftext = self.folded.text
+        self.words: list[str] = (TOKEN if "*" in ftext else WORD).findall(ftext)  # folded words, "*" kept inside
         self.cands: list[tuple[str, ...]] = []  # per token: the keys it can stand for (set by the rules)
         self.bounds: list[tuple[int, int]] | None = None  # per token: its first and last word, when merged
         self.starts: list[tuple[str, ...]] | None = None  # per token: where a phrase may start inside it
-        self.keyset: set[str] = set()  # squeezed surface keys of the words (regex gates, detectors)
+        self.keyset: set[str] = set()  # the folded words, as a set (detectors' cheap gates)
         self._spans: list[tuple[int, int]] | None = None  # word spans in the folded text, made on demand
         self.found: list[tuple[RuleSpec, int, int]] = []  # (rule, original start, original end)
         self.exempt: dict[int, list[tuple[int, int]]] = {}  # rule id -> original spans of its exempt phrases
         self.sentence_exempt: dict[int, list[int]] = {}  # rule id -> original starts of its sentence-wide ones
+        self.pending: list[tuple[_PhraseEntry, int, int]] = []  # exempt-only phrase occurrences, placed if needed
 
     def word_spans(self) -> list[tuple[int, int]]:
         if self._spans is None:
-            self._spans = [m.span() for m in TOKEN.finditer(self.folded.text)]
+            ftext = self.folded.text
+            self._spans = [m.span() for m in (TOKEN if "*" in ftext else WORD).finditer(ftext)]
         return self._spans
 
     def span_of(self, first: int, last: int) -> tuple[int, int]:
@@ -83,18 +119,35 @@ class _Scan:
 
     def record_phrase(self, entry: _PhraseEntry, first: int, last: int) -> None:
         """A phrase key matched tokens ``first``..``last``: its rules' hits, and the
-        exempt-phrase occurrences it marks."""
+        exempt-phrase occurrences it marks (placed in the text only if some rule
+        they exempt has a hit: most messages have none)."""
+        if not entry.rules:
+            self.pending.append((entry, first, last))
+            return
         start, end = self.span_of(first, last)
         self.record(entry.rules, start, end)
+        if entry.exempt_for or entry.sentence_exempt_for:
+            self._mark_exempt(entry, start, end)
+
+    def _mark_exempt(self, entry: _PhraseEntry, start: int, end: int) -> None:
         for rule_id in entry.exempt_for:
             self.exempt.setdefault(rule_id, []).append((start, end))
         for rule_id in entry.sentence_exempt_for:
             self.sentence_exempt.setdefault(rule_id, []).append(start)
 
+    def _place_pending(self) -> None:
+        hit_rules = {spec.id for spec, _start, _end in self.found}
+        for entry, first, last in self.pending:
+            if hit_rules.intersection(entry.exempt_for) or hit_rules.intersection(entry.sentence_exempt_for):
+                self._mark_exempt(entry, *self.span_of(first, last))
+        self.pending = []
+
     def hits(self) -> list[Hit]:
         """The findings minus exempted ones, one hit per (rule, span), in text order."""
         if not self.found:
             return []
+        if self.pending:
+            self._place_pending()
         text, exempt, sentence_exempt = self.text, self.exempt, self.sentence_exempt
         ends: list[int] | None = None  # where each sentence of the text ends, made on demand
         hits: dict[tuple[int, int, int], Hit] = {}
@@ -125,18 +178,22 @@ class CompiledRules:
             raise ValueError("on_error must be 'raise' or 'skip'")
         language.warm_up()
         # Word and phrase keys: canonical (inflections, slang ...) and, for quoted
-        # patterns, exact (surface forms only: matched against surface keys alone).
-        self._words: dict[str, list[RuleSpec]] = {}
-        self._phrases: dict[str, _PhraseEntry] = {}
-        self._prefixes: set[str] = set()
-        self._exact_words: dict[str, list[RuleSpec]] = {}
-        self._exact_phrases: dict[str, _PhraseEntry] = {}
-        self._exact_prefixes: set[str] = set()
+        # patterns, exact (surface forms only: matched against surface keys alone);
+        # the rules' own, and their exempt phrases' (walked only when a rule hit).
+        self._rules_index, self._rules_exact = _Index(), _Index()
+        self._exempt_index, self._exempt_exact = _Index(), _Index()
         self._regexes: list[tuple[RuleSpec, object]] = []  # (rule, RE2 pattern)
         self._detectors: dict[str, list[RuleSpec]] = {}
         self._rules: dict[int, RuleSpec] = {}
+        self._with_exempts: set[int] = set()  # ids of rules that list exempt phrases
         self._vocabulary = Vocabulary()
         self._cache: dict[str, tuple[str, ...]] = {}  # folded word -> its keys under these rules
+        self._hot_words: set[str] = set()  # folded words (seen so far) a rule phrase may start at
+        self._hot_exempt_words: set[str] = set()  # ... an exempt phrase may start at
+        self._hot_overflow = False
+        self._hot_sets = [(self._rules_index, False, self._hot_words), (self._rules_exact, True, self._hot_words),
+                          (self._exempt_index, False, self._hot_exempt_words),
+                          (self._exempt_exact, True, self._hot_exempt_words)]
         skipped: list[tuple[int, str]] = []
         for spec in specs:
             try:
@@ -148,10 +205,10 @@ class CompiledRules:
         self.skipped: tuple[tuple[int, str], ...] = tuple(skipped)
         self.version_rules: int = len(self._rules)
         self._vocabulary.freeze()
-        self._build_regex_gates()
-        # set.intersection walks its argument unless it is a set: keep set views to intersect with
-        self._word_keys = frozenset(self._words)
-        self._gate_keys = frozenset(self._gates)
+        self._build_regex_set()
+        for index in (self._rules_index, self._rules_exact, self._exempt_index, self._exempt_exact):
+            index.freeze()
+        self._detector_list = [(DETECTORS[name], specs) for name, specs in self._detectors.items()]
 
     @property
     def rules(self) -> dict[int, RuleSpec]:
@@ -177,67 +234,50 @@ class CompiledRules:
             keys, exact = self._keys_of(pattern)
             if not keys:
                 raise PatternError("The pattern has no letters or digits to match.")
+            index = self._rules_exact if exact else self._rules_index
             for k in keys:
                 if spec.kind == "word":
-                    (self._exact_words if exact else self._words).setdefault(k, []).append(spec)
+                    index.words.setdefault(k[-1], []).append(spec)
                 else:
-                    self._phrase_entry(k, exact).rules.append(spec)
+                    index.entry(k).rules.append(spec)
         elif pattern in DETECTORS:
             self._detectors.setdefault(pattern, []).append(spec)
         else:
             self._regexes.append((spec, compile_regex(pattern)))
-        for exempt_key, exact, sentence_wide in dict.fromkeys(exempt_keys):
-            entry = self._phrase_entry(exempt_key, exact)
+        for k, exact, sentence_wide in dict.fromkeys(exempt_keys):
+            entry = (self._exempt_exact if exact else self._exempt_index).entry(k)
             (entry.sentence_exempt_for if sentence_wide else entry.exempt_for).append(spec.id)
+        if spec.exempt:
+            self._with_exempts.add(spec.id)
         self._rules[spec.id] = spec
 
-    def _keys_of(self, pattern: str) -> tuple[tuple[str, ...], bool]:
-        """The keys a word or phrase pattern is indexed under, and whether they are
-        exact: its canonical key (inflections, slang, inner articles optional) and
-        its surface key (the words glued as written); only the surface key, exact,
+    def _keys_of(self, pattern: str) -> tuple[list[tuple[str, ...]], bool]:
+        """The keys a word or phrase pattern is indexed under, each as its glued
+        keys word by word (the last is the whole), and whether they are exact: its
+        canonical keys (inflections, slang, inner articles optional) and its
+        surface keys (the words glued as written); only the surface keys, exact,
         when the pattern is quoted ("killed myself")."""
         text = pattern.strip()
         exact = len(text) >= 2 and text[0] == text[-1] == '"'
         words = TOKEN.findall(fold(text.strip('"') if exact else text)[0])
-        surface = ""
+        surface: list[str] = []
         for word in words:
-            surface = glue(surface, key(word))
+            surface.append(glue(surface[-1] if surface else "", key(word)))
             self._vocabulary.add(word)
-        if exact:
-            return ((surface,) if surface else ()), True
-        return tuple(k for k in dict.fromkeys((language.phrase_canonical(words), surface)) if k), False
+        variants = [tuple(surface)] if exact else [language.phrase_canonical_steps(words), tuple(surface)]
+        out: list[tuple[str, ...]] = []
+        for steps in variants:
+            steps = tuple(k for k in dict.fromkeys(steps) if k)
+            if steps and steps not in out:
+                out.append(steps)
+        return out, exact
 
-    def _phrase_entry(self, phrase: str, exact: bool = False) -> _PhraseEntry:
-        phrases, prefixes = (self._exact_phrases, self._exact_prefixes) if exact else (self._phrases, self._prefixes)
-        entry = phrases.get(phrase)
-        if entry is None:
-            entry = phrases[phrase] = _PhraseEntry([], [])
-            for end in range(1, len(phrase) + 1):
-                prefixes.add(phrase[:end])
-        return entry
-
-    def _build_regex_gates(self) -> None:
-        """Gate each regex rule by its required words; combine the rest into one pre-filter."""
-        self._gates: dict[str, list[int]] = {}  # word key -> indices into self._regexes
-        self._ungated: list[int] = []
-        self._prefilter = None
-        for index, (spec, _compiled) in enumerate(self._regexes):
-            words = gate(spec.pattern, regex_flags(spec.pattern))
-            if words is None:
-                self._ungated.append(index)
-            else:
-                for word in words:
-                    self._gates.setdefault(word, []).append(index)
-        parts = []
-        for index in self._ungated:
-            pattern = self._regexes[index][0].pattern
-            flags = "i" if regex_flags(pattern) else "-i"
-            parts.append(f"(?{flags}:{pattern})")
-        if parts:
-            try:
-                self._prefilter = compile_regex("|".join(parts))
-            except PatternError:  # e.g. two rules naming the same group: run each rule
-                self._prefilter = None
+    def _build_regex_set(self) -> None:
+        """All regex rules in one RE2 set: one linear pass over a message tells which
+        rules match in it; only those are then searched for their spans."""
+        self._regex_set = None
+        if self._regexes:
+            self._regex_set = regex_set([spec.pattern for spec, _compiled in self._regexes])
 
     # --- matching ---
 
@@ -250,6 +290,9 @@ class CompiledRules:
         self._match_words(scan)
         self._match_regexes(scan)
         self._run_detectors(scan)
+        if scan.found and self._with_exempts:  # exempt phrases matter only now, for rules that have some
+            if any(spec.id in self._with_exempts for spec, _start, _end in scan.found):
+                self._match_exempt_phrases(scan)
         return scan.hits()
 
     def _keys(self, word: str) -> tuple[str, ...]:
@@ -265,6 +308,13 @@ class CompiledRules:
             if 3 <= len(word) <= MAX_WORD and keys[0] == keys[1] and word.isalpha() and not language.is_known(word):
                 keys = keys + self._vocabulary.typos(word)
         found = tuple(dict.fromkeys(keys))
+        inner = language.INNER_STARTS.get(word, ())
+        for index, exact, hot_words in self._hot_sets:
+            if not index.hot.isdisjoint(found[:1] if exact else found) or (not exact and not index.hot.isdisjoint(inner)):
+                if len(hot_words) < _CACHE_LIMIT:
+                    hot_words.add(word)  # set.add: atomic under the GIL; only ever grows
+                else:
+                    self._hot_overflow = True  # from now on every word is visited (still correct)
         if len(self._cache) < _CACHE_LIMIT:
             self._cache[word] = found
         return found
@@ -273,8 +323,9 @@ class CompiledRules:
         """The keys of every word of the message (``scan.cands``), two-word slang
         merged into one token, both readings of an ambiguous "1" or "|"."""
         words = scan.words
-        cands = [self._keys(w) for w in words]
-        scan.keyset = {c[0] for c in cands}
+        known = self._cache.get
+        cands = [known(w) or self._keys(w) for w in words]
+        scan.keyset = set(words)
         if language.UNITS.intersection(words):  # "5 kms" is a distance, not "kill myself"
             for i in range(1, len(words)):
                 if words[i] in language.UNITS and words[i - 1].isdigit():
@@ -282,7 +333,8 @@ class CompiledRules:
         if scan.folded.alt:
             self._add_other_readings(scan, cands)
         if language.SLANG_WORDS.intersection(words):
-            scan.starts = [language.inner_starts(w) for w in words]
+            inner = language.INNER_STARTS.get
+            scan.starts = [inner(w, ()) for w in words]
         if language.MULTI_FIRST.intersection(words):
             cands = self._merge_slang(scan, cands)
         scan.cands = cands
@@ -336,26 +388,49 @@ class CompiledRules:
         return merged
 
     def _match_words(self, scan: _Scan) -> None:
-        """Word and phrase rules (and exempt phrases), on every key of every token;
-        quoted rules on the surface keys alone."""
-        if self._words or self._phrases:
-            _walk(scan, scan.cands, self._words, self._phrases, self._prefixes, scan.starts)
-        if self._exact_words or self._exact_phrases:
-            _walk(scan, [c[:1] for c in scan.cands], self._exact_words, self._exact_phrases, self._exact_prefixes)
+        """Word and phrase rules on every key of every token, quoted rules on the
+        surface keys alone; then, only if some rule hit, the exempt phrases.
+
+        Most messages hold no word any rule phrase starts with: ``_hot_words``
+        (words seen so far whose keys start a rule phrase or are a word rule) tells
+        in one set intersection, and the walk visits only those words."""
+        positions = self._hot_positions(scan, self._hot_words)
+        if positions is not None and not positions:
+            return
+        if self._rules_index:
+            _walk(scan, scan.cands, self._rules_index, scan.starts, positions)
+        if self._rules_exact:
+            _walk(scan, [c[:1] for c in scan.cands], self._rules_exact, None, positions)
+
+    def _match_exempt_phrases(self, scan: _Scan) -> None:
+        positions = self._hot_positions(scan, self._hot_exempt_words)
+        if positions is not None and not positions:
+            return
+        if self._exempt_index:
+            _walk(scan, scan.cands, self._exempt_index, scan.starts, positions)
+        if self._exempt_exact:
+            _walk(scan, [c[:1] for c in scan.cands], self._exempt_exact, None, positions)
+
+    def _hot_positions(self, scan: _Scan, hot_words: set[str]) -> list[int] | None:
+        """The tokens a walk must start from, or None for "all of them" (merged slang,
+        ambiguous readings, or a full hot-word set)."""
+        if scan.bounds is not None or scan.folded.alt or self._hot_overflow:
+            return None
+        hot = hot_words.intersection(scan.words)
+        return [i for i, w in enumerate(scan.words) if w in hot] if hot else []
 
     def _match_regexes(self, scan: _Scan) -> None:
-        """Regex rules whose gate word the message holds, and the ungated ones if
-        the combined pre-filter finds anything."""
+        """Regex rules: the set says which match somewhere; those are searched."""
         if not self._regexes:
             return
-        to_run = set()
-        for word in scan.keyset.intersection(self._gate_keys):
-            to_run.update(self._gates[word])
         ftext = scan.folded.text
-        if self._ungated and (self._prefilter is None or self._prefilter.search(ftext)):
-            to_run.update(self._ungated)
+        indices = self._regex_set.Match(ftext) if self._regex_set is not None else None
+        if indices is None:  # the set could not run (memory): search every rule, still in linear time
+            indices = range(len(self._regexes))
+        elif not indices:
+            return
         starts, ends = scan.folded.starts, scan.folded.ends
-        for index in sorted(to_run):
+        for index in sorted(indices):
             spec, compiled = self._regexes[index]
             if scan.applies(spec):
                 for m in compiled.finditer(ftext):
@@ -363,58 +438,60 @@ class CompiledRules:
                         scan.found.append((spec, starts[m.start()], ends[m.end() - 1]))
 
     def _run_detectors(self, scan: _Scan) -> None:
-        """Built-in detectors on the plain form."""
+        """Built-in detectors on the plain form (each gates itself cheaply)."""
         ps, pe = scan.plain_starts, scan.plain_ends
-        for name, specs in self._detectors.items():
-            active = [spec for spec in specs if scan.applies(spec)]
+        circle_id = scan.circle_id
+        for detect, specs in self._detector_list:
+            active = [spec for spec in specs if spec.circle_id is None or spec.circle_id == circle_id]
             if active:
-                for a, b in DETECTORS[name](scan):
+                for a, b in detect(scan):
                     for spec in active:
                         scan.found.append((spec, ps[a], pe[b - 1]))
 
 
-def _walk(scan: _Scan, cands: list[tuple[str, ...]], words: dict, phrases: dict, prefixes: set,
-          starts: list[tuple[str, ...]] | None = None) -> None:
-    """From each token, glue the next tokens' keys on while the glued key is a
-    prefix of some phrase.  A token may stand for several keys (surface, lemma,
-    slang ...); an article may also stand for nothing ("") -- phrases skip it,
-    but never start or end on it."""
+def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[tuple[str, ...]] | None = None,
+          positions: Iterable[int] | None = None) -> None:
+    """From each token whose key starts a phrase, glue the next tokens' keys on
+    while the glued key is a prefix of some phrase.  A token may stand for several
+    keys (surface, lemma, slang ...); an article may also stand for nothing ("") --
+    phrases skip it, but never start or end on it.  ``inner``: keys a phrase may
+    start with inside a token's multi-word reading ("do [not] wake up").
+    ``positions``: the only tokens worth starting from, when known."""
+    words, phrases, prefixes, starts = index.words, index.phrases, index.prefixes, index.starts
+    get_phrase = phrases.get
     n = len(cands)
-    for i in range(n):
-        frontier: dict[str, bool] | None = None  # glued key -> did it end by skipping an article?
+    for i in range(n) if positions is None else positions:
+        frontier = [k for k in cands[i] if k in starts]
         for k in cands[i]:
             if k in words:
                 scan.record(words[k], *scan.span_of(i, i))
-            if k in prefixes:
-                if frontier is None:
-                    frontier = {}
-                frontier[k] = False
-        if starts is not None:
-            for k in starts[i]:  # a phrase starting inside a multi-word reading ("do [not] wake up")
-                if k in prefixes:
-                    if frontier is None:
-                        frontier = {}
-                    frontier[k] = False
+        if inner is not None and inner[i]:
+            frontier.extend(k for k in inner[i] if k in starts)
+        skipped: list[str] = []  # glued keys whose last token was a skipped article
         j = i
-        while frontier:
-            for glued, skipped in frontier.items():
-                if not skipped:
-                    entry = phrases.get(glued)
-                    if entry is not None:
-                        scan.record_phrase(entry, i, j)
+        while frontier or skipped:
+            for glued in frontier:
+                entry = get_phrase(glued)
+                if entry is not None:
+                    scan.record_phrase(entry, i, j)
             j += 1
             if j == n:
                 break
-            following: dict[str, bool] = {}
-            for glued, skipped in frontier.items():
-                for k in cands[j]:
+            following: list[str] = []
+            following_skipped: list[str] = []
+            keys = cands[j]
+            for glued in (frontier + skipped) if skipped else frontier:
+                last = glued[-1]
+                for k in keys:
                     if not k:
-                        following[glued] = following.get(glued, True)
+                        following_skipped.append(glued)
                         continue
-                    g = glue(glued, k)
+                    # glue(glued, k), inlined: keys hold letters and digits only, and
+                    # a letter repeated across the seam is squeezed
+                    g = glued + k[1:] if k[0] == last and last > "9" else glued + k
                     if g in prefixes:
-                        following[g] = False
-            frontier = following
+                        following.append(g)
+            frontier, skipped = following, following_skipped
 
 
 def compile_rules(specs: Iterable[RuleSpec], *, on_error: str = "raise") -> CompiledRules:

@@ -87,8 +87,8 @@ def _emoji_name(ch: str) -> str | None:
 
 def plain_form(text: str) -> tuple[str, list[int], list[int]]:
     """Plain form + for each of its characters the original span [start, end)."""
-    if text.isascii():
-        return text.translate(_ASCII_TABLE), list(range(len(text))), list(range(1, len(text) + 1))
+    if text.isascii():  # the maps are the identity: ranges, not lists (they are only read)
+        return text.translate(_ASCII_TABLE), range(len(text)), range(1, len(text) + 1)
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -173,6 +173,17 @@ _WORD_SYMBOLS = "'@$!|"
 # symbols, apostrophes, 3+ repeated letters, two single characters in a row.
 _INTERESTING = re.compile(
     r"[\d'@$!|]|([^\W\d_])\1\1|(?<![^\W_])[^\W_][\s.\-_*/\\,+~:;'\"]{1,3}[^\W_](?![^\W_])"
+)
+# The same for ASCII text (most messages): simpler classes, and digits only where
+# they touch a letter (a number alone is never changed).
+_INTERESTING_ASCII = re.compile(
+    r"[a-z][0-9]|[0-9][a-z]|['@$!|]|([a-z])\1\1|(?<![a-z0-9])[a-z0-9][\s.\-_*/\\,+~:;'\"]{1,3}[a-z0-9](?![a-z0-9])"
+)
+# Everything above but an apostrophe inside a word: when only those are found
+# ("don't", "I'm" -- most messages that change at all), they are simply dropped.
+_RARE_ASCII = re.compile(
+    r"[a-z][0-9]|[0-9][a-z]|[@$!|]|([a-z])\1\1|(?<![a-z0-9])[a-z0-9][\s.\-_*/\\,+~:;\"]{1,3}[a-z0-9](?![a-z0-9])"
+    r"|(?<![a-z])'|'(?![a-z])"
 )
 _SIMPLE_WORD = re.compile(r"[^\W\d_]+")  # letters only: nothing to fold
 _NUMBER = re.compile(r"\d+")
@@ -268,7 +279,14 @@ def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
     plain, ps, pe = plain_form(text)
     if "|" in plain or "\\" in plain:
         plain, ps, pe = _symbol_letters(plain, ps, pe)
-    search = _INTERESTING.search
+    if plain.isascii():
+        if _RARE_ASCII.search(plain) is None:
+            if "'" not in plain:
+                return Folded(plain, ps, pe, {}), plain, ps, pe
+            return _without_inner_apostrophes(plain, ps, pe)
+        search = _INTERESTING_ASCII.search
+    else:
+        search = _INTERESTING.search
     m = search(plain)
     if m is None:
         return Folded(plain, ps, pe, {}), plain, ps, pe
@@ -317,6 +335,31 @@ def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
     return Folded("".join(out), starts, ends, alt), plain, ps, pe
 
 
+def _without_inner_apostrophes(plain: str, ps, pe) -> tuple[Folded, str, list[int], list[int]]:
+    """The screening form of ASCII text whose only change is dropping apostrophes
+    inside words (each one's span joins the letter before it, as in ``_emit_word``)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    prev = 0
+    for k in _all_positions(plain, "'"):
+        starts.extend(ps[prev:k])
+        ends.extend(pe[prev:k])
+        ends[-1] = pe[k]
+        prev = k + 1
+    starts.extend(ps[prev:])
+    ends.extend(pe[prev:])
+    return Folded(plain.replace("'", ""), starts, ends, {}), plain, ps, pe
+
+
+def _all_positions(text: str, ch: str) -> list[int]:
+    out = []
+    k = text.find(ch)
+    while k >= 0:
+        out.append(k)
+        k = text.find(ch, k + 1)
+    return out
+
+
 def _single_char_run(plain: str, a: int) -> list[int] | None:
     """Plain-form indices of the spaced-out word starting at the single character ``a``.
 
@@ -361,7 +404,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     This is the string regex rules are searched in (see the package docstring).
     """
     folded = screen_form(text)[0]
-    return folded.text, folded.starts
+    return folded.text, list(folded.starts)
 
 
 def key(word: str) -> str:

@@ -182,6 +182,18 @@ def phrase_canonical(words: list[str]) -> str:
     return out
 
 
+def phrase_canonical_steps(words: list[str]) -> tuple[str, ...]:
+    """``phrase_canonical`` word by word: the canonical key after each word."""
+    out = ""
+    steps = []
+    last = len(words) - 1
+    for index, word in enumerate(words):
+        keys = analyse(word)
+        out = glue(out, keys[0] if word in ARTICLES and index in (0, last) else keys[1])
+        steps.append(out)
+    return tuple(steps)
+
+
 def _reading_key(reading: str) -> str:
     out = ""
     for word in reading.split():
@@ -242,10 +254,18 @@ def multi_readings(words: tuple[str, ...]) -> tuple[str, ...] | None:
 
 
 SLANG_WORDS = frozenset(word for word, readings in SLANG.items() if any(" " in r for r in readings))
+INNER_STARTS: dict[str, tuple[str, ...]] = {}  # filled below, once: the slang table is fixed
 MULTI_FIRST = frozenset(words[0] for words in MULTI_SLANG)
 MULTI_LENGTHS = sorted({len(words) for words in MULTI_SLANG}, reverse=True)
+
+
+def _fill_inner_starts() -> None:
+    for word in SLANG_WORDS:
+        INNER_STARTS[word] = inner_starts(word)
 
 
 def warm_up() -> None:
     """Load the lemma dictionary now (about 0.2 s), not on the first message."""
     lemma("warming")
+    if not INNER_STARTS:
+        _fill_inner_starts()

@@ -108,6 +108,44 @@ def compile_regex(pattern: str):
         raise PatternError(f"Invalid regular expression: {err}") from None
 
 
+class _Unavailable:
+    """Stands in for a set RE2 could not build: ``Match`` says "run every rule"."""
+
+    @staticmethod
+    def Match(text: str):  # noqa: N802 - RE2's name
+        return None
+
+
+def regex_set(patterns: list[str]):
+    """One RE2 ``Set`` of already validated patterns; ``Match(text)`` lists the
+    indices of those that match somewhere in ``text`` (one linear pass)."""
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    found = re2.Set.SearchSet(options)
+    try:
+        for index, pattern in enumerate(patterns):
+            if found.Add(f"(?i:{pattern})" if _has_capitals(pattern) else pattern) != index:
+                return _Unavailable()
+        found.Compile()
+    except (re2.error, ValueError, TypeError):
+        return _Unavailable()
+    return _SafeSet(found)
+
+
+class _SafeSet:
+    __slots__ = ("_set",)
+
+    def __init__(self, compiled_set):
+        self._set = compiled_set
+
+    def Match(self, text: str):  # noqa: N802 - RE2's name
+        try:
+            return self._set.Match(text) or ()  # the wrapper gives None for "no rule matches"
+        except (re2.error, ValueError, TypeError, MemoryError):
+            return None
+
+
 def _explain(pattern: str, err: Exception) -> str:
     """Python's wording of a syntax error (it names the position) when it has one."""
     try:
@@ -127,8 +165,3 @@ def _has_capitals(pattern: str) -> bool:
     # The screening form is lowercase; uppercase letters in a pattern (outside
     # escapes such as \S \W \D \B) ask for case-insensitive matching.
     return re.search(r"[A-Z]", re.sub(r"\\.", "", pattern)) is not None
-
-
-def regex_flags(pattern: str) -> int:
-    """The flags under which Python's parser reads the pattern (for gates)."""
-    return re.IGNORECASE if _has_capitals(pattern) else 0

@@ -39,7 +39,17 @@ _NEEDS = {"AddressNumber", "StreetName"}
 _TYPES = {"StreetNamePostType", "StreetNamePreType"}
 
 
+_TYPE_WORDS = frozenset(_STREET_TYPES.split("|"))
+
+
 def find_addresses(scan) -> Iterable[tuple[int, int]]:
+    plain = scan.plain
+    if _TYPE_WORDS.isdisjoint(scan.keyset) or not any(d in plain for d in "0123456789"):
+        return ()
+    return list(_addresses(scan))
+
+
+def _addresses(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
     for m in _CANDIDATE.finditer(plain):
         a, b = m.span()

@@ -33,6 +33,5 @@ def find_emails(scan) -> Iterable[tuple[int, int]]:
     plain, words = scan.plain, scan.keyset
     # "@", or a spelled-out "at" with a "dot" or a ".com"-like ending
     if "@" not in plain and not ("at" in words and ("dot" in words or _DOTTED_TLD.search(plain))):
-        return
-    for m in _EMAIL.finditer(plain):
-        yield m.start(), m.end()
+        return ()
+    return [m.span() for m in _EMAIL.finditer(plain)]

@@ -42,7 +42,11 @@ _PATTERNS = [
     re.compile(r"\b(?:instagram|facebook|fb|tiktok|twitter|x|linkedin|snapchat|threads)\.(?:com|net)/[^\s]+"),
     re.compile(r"\b(?:t|wa)\.me/[^\s]+|\bdiscord\.gg/[^\s]+"),
 ]
-_PREFILTER = re.compile(rf"@|{_PLATFORM}|\b(?:handle|username|user\s?name|gamertag)\b|\.(?:com|net|me|gg)/")
+# Cheap gate: an "@", a "/" (links), or one of these words among the message's (squeezed) word keys.
+_GATE_WORDS = frozenset((  # folded words
+    "insta instagram ig snap snapchat telegram tg signal whatsapp whats discord tiktok tik twitter facebook fb "
+    "messenger kik reddit threads bluesky bsky linkedin skype wechat viber onlyfans tumblr handle username user "
+    "gamertag".split()))
 
 
 _REQUIRED = {"h2", "h3", "h5", "h6"}  # these shapes are only a handle if a handle-like word follows
@@ -50,8 +54,13 @@ _REQUIRED = {"h2", "h3", "h5", "h6"}  # these shapes are only a handle if a hand
 
 def find_handles(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
-    if not _PREFILTER.search(plain):
-        return
+    if "@" not in plain and "/" not in plain and _GATE_WORDS.isdisjoint(scan.keyset):
+        return ()
+    return list(_handles(scan))
+
+
+def _handles(scan) -> Iterable[tuple[int, int]]:
+    plain = scan.plain
     for pattern in _PATTERNS:
         names = list(pattern.groupindex)
         for m in pattern.finditer(plain):

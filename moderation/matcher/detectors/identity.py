@@ -36,10 +36,21 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Gates: an introduction in the plain form, and a capital inside a sentence of the original
+# ("I" aside) -- substring tests and one short regex.
+_INTROS = (" name", "i'm ", "im ", "i am ", "this is ", "call me ")
+_INNER_CAPITAL = re.compile(r"[a-z,;:'’]\s+(?!I\b)[A-Z]")
+
+
 def find_identity(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
-    if " name" not in plain and "i" not in scan.keyset and "im" not in scan.keyset:
-        return
+    if not any(intro in plain for intro in _INTROS) or not _INNER_CAPITAL.search(scan.text):
+        return ()
+    return list(_identity(scan))
+
+
+def _identity(scan) -> Iterable[tuple[int, int]]:
+    plain = scan.plain
     names = [m for m in _NAME_INTRO.finditer(plain) if _is_name(scan, m)]
     if not names:
         return

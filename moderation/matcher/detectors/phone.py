@@ -80,12 +80,20 @@ _NUMBER_WORDS = {
 }
 _NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
 _SPELLED = re.compile(rf"\b{_NUMBER_WORD}(?:[\s,.\-/]{{1,3}}(?:{_NUMBER_WORD}|o\b))+\b")
+_NUMBER_KEYS = frozenset(w for w in _NUMBER_WORDS if len(w) > 1)
 _WORD_COUNT = re.compile(r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
 
 
 def find_phones(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
-    digits = len(_DIGIT.findall(plain))
+    digits = sum(map(plain.count, "0123456789"))
+    spelled = not _NUMBER_KEYS.isdisjoint(scan.keyset)
+    if digits < 7 and not spelled:
+        return ()
+    return list(_phones(scan, plain, digits, spelled))
+
+
+def _phones(scan, plain: str, digits: int, spelled: bool) -> Iterable[tuple[int, int]]:
     if digits >= 7:
         spans = {_trim(plain, m.start(), m.start() + len(m.group("number").rstrip(" .-"))) for m in _PHONE.finditer(plain)}
         for m in PhoneNumberMatcher(plain, "US", leniency=Leniency.POSSIBLE):
@@ -93,7 +101,7 @@ def find_phones(scan) -> Iterable[tuple[int, int]]:
         for a, b in sorted(spans):
             if _looks_like_phone(plain[a:b]) and not public(plain, a, b):
                 yield a, b
-    if digits + len(_WORD_COUNT.findall(plain)) >= 7:
+    if (spelled and digits + len(_WORD_COUNT.findall(plain)) >= 7) or digits >= 7:
         for m in _SPELLED.finditer(plain):  # "five five five ...", "5 5 5 8 6 7 ..."
             pieces = re.findall(r"[a-z]+|\d+", m.group())
             spelled = "".join(_NUMBER_WORDS.get(w, w) for w in pieces)
