@@ -50,7 +50,7 @@ class _Index:
     def __init__(self) -> None:
         self.words: dict[str, list[RuleSpec]] = {}
         self.phrases: dict[str, _PhraseEntry] = {}
-        self.prefixes: set[str] = set()
+        self.prefixes: dict[str, _PhraseEntry | None] = {}  # every prefix -> its entry if it is a whole phrase
         self.starts: set[str] = set()
         self.hot: frozenset[str] = frozenset()  # starts and word keys: what makes a token worth a look
 
@@ -66,8 +66,9 @@ class _Index:
         found = self.phrases.get(phrase)
         if found is None:
             found = self.phrases[phrase] = _PhraseEntry([], [])
-            for end in range(1, len(phrase) + 1):
-                self.prefixes.add(phrase[:end])
+            for end in range(1, len(phrase)):
+                self.prefixes.setdefault(phrase[:end], None)
+            self.prefixes[phrase] = found
         self.starts.update(keys)
         return found
 
@@ -78,7 +79,7 @@ class _Scan:
     Made by ``match`` for one call and dropped after it: never shared."""
 
     __slots__ = ("text", "circle_id", "folded", "plain", "plain_starts", "plain_ends", "words", "cands",
-                 "bounds", "starts", "keyset", "_spans", "found", "exempt", "sentence_exempt", "pending")
+                 "surfaces", "bounds", "starts", "keyset", "_spans", "found", "exempt", "sentence_exempt", "pending")
 
     def __init__(self, text: str, circle_id: int | None):
         self.text = text
@@ -86,7 +87,8 @@ class _Scan:
         self.folded, self.plain, self.plain_starts, self.plain_ends = screen_form(text)
         ftext = self.folded.text
         self.words: list[str] = (TOKEN if "*" in ftext else WORD).findall(ftext)  # folded words, "*" kept inside
-        self.cands: list[tuple[str, ...]] = []  # per token: the keys it can stand for (set by the rules)
+        self.cands: list[tuple[str, ...]] = []  # per token: the canonical keys it can stand for (set by the rules)
+        self.surfaces: list[str] = []  # per token: its surface key (for quoted rules)
         self.bounds: list[tuple[int, int]] | None = None  # per token: its first and last word, when merged
         self.starts: list[tuple[str, ...]] | None = None  # per token: where a phrase may start inside it
         self.keyset: set[str] = set()  # the folded words, as a set (detectors' cheap gates)
@@ -252,11 +254,11 @@ class CompiledRules:
         self._rules[spec.id] = spec
 
     def _keys_of(self, pattern: str) -> tuple[list[tuple[str, ...]], bool]:
-        """The keys a word or phrase pattern is indexed under, each as its glued
-        keys word by word (the last is the whole), and whether they are exact: its
-        canonical keys (inflections, slang, inner articles optional) and its
-        surface keys (the words glued as written); only the surface keys, exact,
-        when the pattern is quoted ("killed myself")."""
+        """The keys a word or phrase pattern is indexed under, as its glued keys
+        word by word (the last is the whole), and whether they are exact: its
+        canonical keys (inflections, slang, inner articles optional), or, when the
+        pattern is quoted ("killed myself"), its surface keys (the words glued as
+        written), matched against messages' surface keys alone."""
         text = pattern.strip()
         exact = len(text) >= 2 and text[0] == text[-1] == '"'
         words = TOKEN.findall(fold(text.strip('"') if exact else text)[0])
@@ -264,7 +266,7 @@ class CompiledRules:
         for word in words:
             surface.append(glue(surface[-1] if surface else "", key(word)))
             self._vocabulary.add(word)
-        variants = [tuple(surface)] if exact else [language.phrase_canonical_steps(words), tuple(surface)]
+        variants = [tuple(surface)] if exact else [language.phrase_canonical_steps(words)]
         out: list[tuple[str, ...]] = []
         for steps in variants:
             steps = tuple(k for k in dict.fromkeys(steps) if k)
@@ -295,22 +297,28 @@ class CompiledRules:
                 self._match_exempt_phrases(scan)
         return scan.hits()
 
-    def _keys(self, word: str) -> tuple[str, ...]:
-        """Every key a folded word can stand for under these rules: surface,
-        canonical (lemma or slang), readings, typo and censoring readings."""
+    def _keys(self, word: str) -> tuple[str, tuple[str, ...]]:
+        """A folded word's surface key, and every canonical key it can stand for
+        under these rules: its lemma or slang reading, other readings (an emoji's
+        meaning), typo and censoring readings; an article also stands for ""."""
         found = self._cache.get(word)
         if found is not None:
             return found
         if "*" in word:
-            keys: tuple[str, ...] = (key(word), *(self._vocabulary.wildcard(word) if len(word) <= MAX_WORD else ()))
+            surface = key(word)
+            canonical = (surface, *(self._vocabulary.wildcard(word) if len(word) <= MAX_WORD else ()))
         else:
             keys = language.analyse(word)
-            if 3 <= len(word) <= MAX_WORD and keys[0] == keys[1] and word.isalpha() and not language.is_known(word):
-                keys = keys + self._vocabulary.typos(word)
-        found = tuple(dict.fromkeys(keys))
+            surface = keys[0]
+            canonical = keys[1:]
+            if word in language.ARTICLES:
+                canonical = (surface, "")  # "the" as written (a phrase's first or last word), or skipped
+            elif 3 <= len(word) <= MAX_WORD and keys[0] == keys[1] and word.isalpha() and not language.is_known(word):
+                canonical = canonical + self._vocabulary.typos(word)
+        found = (surface, tuple(dict.fromkeys(canonical)))
         inner = language.INNER_STARTS.get(word, ())
         for index, exact, hot_words in self._hot_sets:
-            if not index.hot.isdisjoint(found[:1] if exact else found) or (not exact and not index.hot.isdisjoint(inner)):
+            if (found[0] in index.hot) if exact else not (index.hot.isdisjoint(found[1]) and index.hot.isdisjoint(inner)):
                 if len(hot_words) < _CACHE_LIMIT:
                     hot_words.add(word)  # set.add: atomic under the GIL; only ever grows
                 else:
@@ -320,24 +328,28 @@ class CompiledRules:
         return found
 
     def _read_words(self, scan: _Scan) -> None:
-        """The keys of every word of the message (``scan.cands``), two-word slang
-        merged into one token, both readings of an ambiguous "1" or "|"."""
+        """The keys of every word of the message: ``scan.cands`` (canonical keys, for
+        word and phrase rules) and ``scan.surfaces`` (surface keys, for quoted
+        rules); two-word slang merged into one token; both readings of an
+        ambiguous "1" or "|"."""
         words = scan.words
         known = self._cache.get
-        cands = [known(w) or self._keys(w) for w in words]
+        pairs = [known(w) or self._keys(w) for w in words]
+        cands = [pair[1] for pair in pairs]
+        surfaces = [pair[0] for pair in pairs]
         scan.keyset = set(words)
         if language.UNITS.intersection(words):  # "5 kms" is a distance, not "kill myself"
             for i in range(1, len(words)):
                 if words[i] in language.UNITS and words[i - 1].isdigit():
-                    cands[i] = cands[i][:1]
+                    cands[i] = (surfaces[i],)
         if scan.folded.alt:
             self._add_other_readings(scan, cands)
         if language.SLANG_WORDS.intersection(words):
             inner = language.INNER_STARTS.get
             scan.starts = [inner(w, ()) for w in words]
         if language.MULTI_FIRST.intersection(words):
-            cands = self._merge_slang(scan, cands)
-        scan.cands = cands
+            cands, surfaces = self._merge_slang(scan, cands, surfaces)
+        scan.cands, scan.surfaces = cands, surfaces
 
     def _add_other_readings(self, scan: _Scan, cands: list[tuple[str, ...]]) -> None:
         alt, text = scan.folded.alt, scan.folded.text
@@ -347,11 +359,12 @@ class CompiledRules:
                 chars = list(text[a:b])
                 for k in positions:
                     chars[k - a] = alt[k]
-                cands[index] = tuple(dict.fromkeys((*cands[index], *self._keys("".join(chars)))))
+                cands[index] = tuple(dict.fromkeys((*cands[index], *self._keys("".join(chars))[1])))
 
-    def _merge_slang(self, scan: _Scan, cands: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    def _merge_slang(self, scan: _Scan, cands: list[tuple[str, ...]], surfaces: list[str]):
         words = scan.words
         merged: list[tuple[str, ...]] = []
+        merged_surfaces: list[str] = []
         bounds: list[tuple[int, int]] = []
         starts: list[tuple[str, ...]] = []
         i, n = 0, len(words)
@@ -360,32 +373,34 @@ class CompiledRules:
                 for length in language.MULTI_LENGTHS:
                     readings = language.multi_readings(tuple(words[i:i + length])) if i + length <= n else None
                     if readings:
-                        surface = ""
-                        for w in words[i:i + length]:
-                            surface = glue(surface, key(w))
-                        merged.append((surface, *readings))
+                        surface = canonical = ""
+                        for w in range(i, i + length):
+                            surface = glue(surface, surfaces[w])
+                            canonical = glue(canonical, cands[w][0])
+                        merged.append(tuple(dict.fromkeys((canonical, *readings))))
+                        merged_surfaces.append(surface)
                         bounds.append((i, i + length - 1))
-                        if scan.starts is not None:
-                            starts.append(())
+                        starts.append(())
                         i += length
                         break
                 else:
                     merged.append(cands[i])
+                    merged_surfaces.append(surfaces[i])
                     bounds.append((i, i))
-                    if scan.starts is not None:
-                        starts.append(scan.starts[i])
+                    starts.append(scan.starts[i] if scan.starts is not None else ())
                     i += 1
                 continue
             merged.append(cands[i])
+            merged_surfaces.append(surfaces[i])
             bounds.append((i, i))
-            if scan.starts is not None:
-                starts.append(scan.starts[i])
+            starts.append(scan.starts[i] if scan.starts is not None else ())
             i += 1
-        if len(merged) != n:
-            scan.bounds = bounds
-            if scan.starts is not None:
-                scan.starts = starts
-        return merged
+        if len(merged) == n:
+            return cands, surfaces
+        scan.bounds = bounds
+        if scan.starts is not None:
+            scan.starts = starts
+        return merged, merged_surfaces
 
     def _match_words(self, scan: _Scan) -> None:
         """Word and phrase rules on every key of every token, quoted rules on the
@@ -400,7 +415,7 @@ class CompiledRules:
         if self._rules_index:
             _walk(scan, scan.cands, self._rules_index, scan.starts, positions)
         if self._rules_exact:
-            _walk(scan, [c[:1] for c in scan.cands], self._rules_exact, None, positions)
+            _walk(scan, [(k,) for k in scan.surfaces], self._rules_exact, None, positions)
 
     def _match_exempt_phrases(self, scan: _Scan) -> None:
         positions = self._hot_positions(scan, self._hot_exempt_words)
@@ -409,7 +424,7 @@ class CompiledRules:
         if self._exempt_index:
             _walk(scan, scan.cands, self._exempt_index, scan.starts, positions)
         if self._exempt_exact:
-            _walk(scan, [c[:1] for c in scan.cands], self._exempt_exact, None, positions)
+            _walk(scan, [(k,) for k in scan.surfaces], self._exempt_exact, None, positions)
 
     def _hot_positions(self, scan: _Scan, hot_words: set[str]) -> list[int] | None:
         """The tokens a walk must start from, or None for "all of them" (merged slang,
@@ -449,6 +464,9 @@ class CompiledRules:
                         scan.found.append((spec, ps[a], pe[b - 1]))
 
 
+_NOT_A_PREFIX = object()
+
+
 def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[tuple[str, ...]] | None = None,
           positions: Iterable[int] | None = None) -> None:
     """From each token whose key starts a phrase, glue the next tokens' keys on
@@ -456,24 +474,34 @@ def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[
     keys (surface, lemma, slang ...); an article may also stand for nothing ("") --
     phrases skip it, but never start or end on it.  ``inner``: keys a phrase may
     start with inside a token's multi-word reading ("do [not] wake up").
-    ``positions``: the only tokens worth starting from, when known."""
-    words, phrases, prefixes, starts = index.words, index.phrases, index.prefixes, index.starts
-    get_phrase = phrases.get
+    ``positions``: the only tokens worth starting from, when known.
+
+    One dict look-up per step says both "still a prefix" and "a whole phrase"
+    (``index.prefixes``); no comprehensions here (on Python 3.11 each is a call)."""
+    words, prefixes, starts = index.words, index.prefixes, index.starts
+    look = prefixes.get
+    record_phrase = scan.record_phrase
     n = len(cands)
     for i in range(n) if positions is None else positions:
-        frontier = [k for k in cands[i] if k in starts]
+        frontier = []
         for k in cands[i]:
+            if k in starts:
+                frontier.append(k)
+                entry = look(k)
+                if entry is not None:
+                    record_phrase(entry, i, i)
             if k in words:
                 scan.record(words[k], *scan.span_of(i, i))
         if inner is not None and inner[i]:
-            frontier.extend(k for k in inner[i] if k in starts)
+            for k in inner[i]:
+                if k in starts:
+                    frontier.append(k)
+                    entry = look(k)
+                    if entry is not None:
+                        record_phrase(entry, i, i)
         skipped: list[str] = []  # glued keys whose last token was a skipped article
         j = i
         while frontier or skipped:
-            for glued in frontier:
-                entry = get_phrase(glued)
-                if entry is not None:
-                    scan.record_phrase(entry, i, j)
             j += 1
             if j == n:
                 break
@@ -489,8 +517,12 @@ def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[
                     # glue(glued, k), inlined: keys hold letters and digits only, and
                     # a letter repeated across the seam is squeezed
                     g = glued + k[1:] if k[0] == last and last > "9" else glued + k
-                    if g in prefixes:
-                        following.append(g)
+                    entry = look(g, _NOT_A_PREFIX)
+                    if entry is _NOT_A_PREFIX:
+                        continue
+                    following.append(g)
+                    if entry is not None:
+                        record_phrase(entry, i, j)
             frontier, skipped = following, following_skipped
 
 
