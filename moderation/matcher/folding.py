@@ -400,6 +400,8 @@ def _single_char_run(plain: str, a: int) -> list[int] | None:
         end = word.end()
     if len(indices) < 2:
         return None
+    if len(indices) == 2 and set(plain[indices[0] + 1:indices[1]]) == {"*"}:
+        return None  # "k**l", "f**k": a censored word, not a spaced-out one
     if not all(spaces_only):
         # Punctuated run: keep only the part up to the first bare-space gap.
         if True in spaces_only:

@@ -56,7 +56,13 @@ def find_handles(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
     if "@" not in plain and "/" not in plain and _GATE_WORDS.isdisjoint(scan.keyset):
         return ()
-    return list(_handles(scan))
+    merged: list[tuple[int, int]] = []  # the shapes overlap ("add me on insta @x"): one span each
+    for a, b in sorted(_handles(scan)):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _handles(scan) -> Iterable[tuple[int, int]]:
