@@ -210,7 +210,13 @@ class CompiledRules:
         self._build_regex_set()
         for index in (self._rules_index, self._rules_exact, self._exempt_index, self._exempt_exact):
             index.freeze()
-        self._detector_list = [(DETECTORS[name], specs) for name, specs in self._detectors.items()]
+        self._detector_list = []  # (detector, its site-wide rules, {circle id: that circle's rules})
+        for name, specs in self._detectors.items():
+            by_circle: dict[int, list[RuleSpec]] = {}
+            for spec in specs:
+                if spec.circle_id is not None:
+                    by_circle.setdefault(spec.circle_id, []).append(spec)
+            self._detector_list.append((DETECTORS[name], [s for s in specs if s.circle_id is None], by_circle))
 
     @property
     def rules(self) -> dict[int, RuleSpec]:
@@ -335,14 +341,15 @@ class CompiledRules:
         words = scan.words
         known = self._cache.get
         pairs = [known(w) or self._keys(w) for w in words]
-        cands = [pair[1] for pair in pairs]
-        surfaces = [pair[0] for pair in pairs]
+        surfaces, cands = zip(*pairs) if pairs else ((), ())
         scan.keyset = set(words)
         if language.UNITS.intersection(words):  # "5 kms" is a distance, not "kill myself"
+            cands = list(cands)
             for i in range(1, len(words)):
                 if words[i] in language.UNITS and words[i - 1].isdigit():
                     cands[i] = (surfaces[i],)
         if scan.folded.alt:
+            cands = list(cands)
             self._add_other_readings(scan, cands)
         if language.SLANG_WORDS.intersection(words):
             inner = language.INNER_STARTS.get
@@ -456,8 +463,8 @@ class CompiledRules:
         """Built-in detectors on the plain form (each gates itself cheaply)."""
         ps, pe = scan.plain_starts, scan.plain_ends
         circle_id = scan.circle_id
-        for detect, specs in self._detector_list:
-            active = [spec for spec in specs if spec.circle_id is None or spec.circle_id == circle_id]
+        for detect, sitewide, by_circle in self._detector_list:
+            active = sitewide + by_circle[circle_id] if circle_id in by_circle else sitewide
             if active:
                 for a, b in detect(scan):
                     for spec in active:
@@ -477,14 +484,44 @@ def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[
     ``positions``: the only tokens worth starting from, when known.
 
     One dict look-up per step says both "still a prefix" and "a whole phrase"
-    (``index.prefixes``); no comprehensions here (on Python 3.11 each is a call)."""
+    (``index.prefixes``).  Most tokens stand for one key: those are walked as a
+    single chain, without building lists (and no comprehensions here: on
+    Python 3.11 each is a function call)."""
     words, prefixes, starts = index.words, index.prefixes, index.starts
     look = prefixes.get
     record_phrase = scan.record_phrase
     n = len(cands)
     for i in range(n) if positions is None else positions:
+        keys = cands[i]
+        if len(keys) == 1 and (inner is None or not inner[i]):
+            glued = keys[0]
+            if glued in words:
+                scan.record(words[glued], *scan.span_of(i, i))
+            if glued not in starts:
+                continue
+            entry = look(glued)
+            if entry is not None:
+                record_phrase(entry, i, i)
+            j = i + 1
+            while j < n:  # one key per token: a chain
+                following = cands[j]
+                if len(following) != 1 or not following[0]:
+                    _spread(scan, cands, look, i, j - 1, [glued], n)  # several keys ahead: a frontier
+                    break
+                k = following[0]
+                last = glued[-1]
+                # glue(glued, k), inlined: keys hold letters and digits only, and a
+                # letter repeated across the seam is squeezed
+                glued = glued + k[1:] if k[0] == last and last > "9" else glued + k
+                entry = look(glued, _NOT_A_PREFIX)
+                if entry is _NOT_A_PREFIX:
+                    break
+                if entry is not None:
+                    record_phrase(entry, i, j)
+                j += 1
+            continue
         frontier = []
-        for k in cands[i]:
+        for k in keys:
             if k in starts:
                 frontier.append(k)
                 entry = look(k)
@@ -499,31 +536,36 @@ def _walk(scan: _Scan, cands: list[tuple[str, ...]], index: _Index, inner: list[
                     entry = look(k)
                     if entry is not None:
                         record_phrase(entry, i, i)
-        skipped: list[str] = []  # glued keys whose last token was a skipped article
-        j = i
-        while frontier or skipped:
-            j += 1
-            if j == n:
-                break
-            following: list[str] = []
-            following_skipped: list[str] = []
-            keys = cands[j]
-            for glued in (frontier + skipped) if skipped else frontier:
-                last = glued[-1]
-                for k in keys:
-                    if not k:
-                        following_skipped.append(glued)
-                        continue
-                    # glue(glued, k), inlined: keys hold letters and digits only, and
-                    # a letter repeated across the seam is squeezed
-                    g = glued + k[1:] if k[0] == last and last > "9" else glued + k
-                    entry = look(g, _NOT_A_PREFIX)
-                    if entry is _NOT_A_PREFIX:
-                        continue
-                    following.append(g)
-                    if entry is not None:
-                        record_phrase(entry, i, j)
-            frontier, skipped = following, following_skipped
+        if frontier:
+            _spread(scan, cands, look, i, i, frontier, n)
+
+
+def _spread(scan: _Scan, cands: list[tuple[str, ...]], look, i: int, j: int, frontier: list[str], n: int) -> None:
+    """Go on from token ``j`` with every glued key of ``frontier`` (a walk that
+    began at token ``i``), trying each key of each next token."""
+    record_phrase = scan.record_phrase
+    skipped: list[str] = []  # glued keys whose last token was a skipped article
+    while frontier or skipped:
+        j += 1
+        if j == n:
+            break
+        following: list[str] = []
+        following_skipped: list[str] = []
+        keys = cands[j]
+        for glued in (frontier + skipped) if skipped else frontier:
+            last = glued[-1]
+            for k in keys:
+                if not k:
+                    following_skipped.append(glued)
+                    continue
+                g = glued + k[1:] if k[0] == last and last > "9" else glued + k
+                entry = look(g, _NOT_A_PREFIX)
+                if entry is _NOT_A_PREFIX:
+                    continue
+                following.append(g)
+                if entry is not None:
+                    record_phrase(entry, i, j)
+        frontier, skipped = following, following_skipped
 
 
 def compile_rules(specs: Iterable[RuleSpec], *, on_error: str = "raise") -> CompiledRules:

@@ -24,9 +24,10 @@ import threading
 
 from markdown_it import MarkdownIt
 
-_MARKUP = re.compile(r"[*_\\\[`]|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_MARKUP = re.compile(r"[*_\\\]]|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _LINK_DESTINATION = re.compile(r"\]\(\s*<?([^\s)>]*)")
+_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
 _local = threading.local()
 
 
@@ -46,13 +47,9 @@ def displayed(text: str) -> tuple[str, list[int], list[int]] | None:
     is displayed as written."""
     if not _MARKUP.search(text):
         return None
-    shown = _rendered(text) if _needs_markdown(text) else None
-    if shown is None:
-        mapped = text, list(range(len(text))), list(range(1, len(text) + 1))
-    else:
-        mapped = _align(shown, text)
-        if mapped is None:  # could not place the rendering in the text: screen the text as typed
-            mapped = text, list(range(len(text))), list(range(1, len(text) + 1))
+    mapped = _rendered(text) if _needs_markdown(text) else None
+    if mapped is None:
+        mapped = text, range(len(text)), range(1, len(text) + 1)
     if "&" in mapped[0]:
         mapped = _decode_entities(*mapped)
     if mapped[0] == text:
@@ -61,12 +58,22 @@ def displayed(text: str) -> tuple[str, list[int], list[int]] | None:
 
 
 def _needs_markdown(text: str) -> bool:
-    return any(c in text for c in "*_\\[`")
+    """Could the chat's Markdown change the words?  Emphasis needs two delimiters,
+    a link "](", an escape a backslash before punctuation; a single "*" (a list
+    marker, or censoring: "k*ll") changes nothing readers see in a word."""
+    return (
+        text.count("*") >= 2
+        or text.count("_") >= 2
+        or "](" in text
+        or _ESCAPE.search(text) is not None
+    )
 
 
-def _rendered(text: str) -> str | None:
-    """The text content of the rendered Markdown (None: it draws nothing, and the
-    chat then shows the text as typed)."""
+def _rendered(text: str) -> tuple[str, list[int], list[int]] | None:
+    """The text content of the rendered Markdown with its map, placed piece by
+    piece (each text token is found in the source, in order); None when the
+    rendering draws nothing (the chat then shows the text as typed) or cannot be
+    placed."""
     pieces: list[str] = []
     pos = 0  # where the next link destination is looked for
     for token in _parser().parse(text):
@@ -80,43 +87,51 @@ def _rendered(text: str) -> str | None:
                 elif kind == "link_close":
                     m = _LINK_DESTINATION.search(text, pos)
                     if m and m.group(1):
-                        pieces.append(" " + m.group(1) + " ")
+                        pieces.extend((" ", m.group(1), " "))
                         pos = m.end()
         elif token.nesting == -1:  # the end of a paragraph, a list item ...
             pieces.append("\n")
-    shown = "".join(pieces).strip()
-    return shown or None
+    while pieces and pieces[-1].isspace():  # the last paragraph's end
+        pieces.pop()
+    while pieces and pieces[0].isspace():
+        pieces.pop(0)
+    if not "".join(pieces).strip():
+        return None
+    return _place(pieces, text)
 
 
-def _align(shown: str, source: str) -> tuple[str, list[int], list[int]] | None:
-    """Map each character of ``shown`` to the source character it displays: the
-    rendering only ever drops characters (markup), so a forward scan finds each
-    one.  Spaces and line breaks the rendering adds map to where the scan is."""
+def _place(pieces: list[str], source: str) -> tuple[str, list[int], list[int]] | None:
+    """Map each piece of the rendering to the source characters it displays.  The
+    rendering only drops characters (markup), so each piece is found at or after
+    the previous one -- whole (one ``find``), or, when markup sits inside it (an
+    escape: "k\\*ll"), character by character.  Added spaces and line breaks map to
+    where the scan is."""
     starts: list[int] = []
     ends: list[int] = []
     p = 0
     n = len(source)
-    for ch in shown:
-        if ch.isspace():
-            q = p
-            while q < n and source[q] != ch and not source[q].isalnum():
-                q += 1
-            if q < n and source[q] == ch:
-                starts.append(q)
-                ends.append(q + 1)
-                p = q + 1
-            else:
-                at = min(p, n - 1)
-                starts.append(at)
-                ends.append(at + 1)
+    for piece in pieces:
+        if not piece:
             continue
-        q = source.find(ch, p)
-        if q < 0:
-            return None
-        starts.append(q)
-        ends.append(q + 1)
-        p = q + 1
-    return shown, starts, ends
+        if piece.isspace():
+            at = min(p, n - 1)
+            starts.extend([at] * len(piece))
+            ends.extend([at + 1] * len(piece))
+            continue
+        q = source.find(piece, p)
+        if q >= 0:
+            starts.extend(range(q, q + len(piece)))
+            ends.extend(range(q + 1, q + len(piece) + 1))
+            p = q + len(piece)
+            continue
+        for ch in piece:
+            q = source.find(ch, p)
+            if q < 0:
+                return None
+            starts.append(q)
+            ends.append(q + 1)
+            p = q + 1
+    return "".join(pieces), starts, ends
 
 
 def _decode_entities(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:

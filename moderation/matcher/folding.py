@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import re2
 from anyascii import anyascii
 from emoji import EMOJI_DATA
 
@@ -184,23 +185,21 @@ _INTERESTING_ASCII = re.compile(
 )
 # Everything above but an apostrophe inside a word: when only those are found
 # ("don't", "I'm" -- most messages that change at all), they are simply dropped.
-# Tested piece by piece (``_only_inner_apostrophes``): one combined search costs
-# three times as much.
-_DIGIT_LETTER_ASCII = re.compile(r"[a-z][0-9]|[0-9][a-z]")
-_TRIPLE_ASCII = re.compile(r"([a-z])\1\1")
-_SINGLE_RUN_ASCII = re.compile(r"(?<![a-z0-9])[a-z0-9][\s.\-_*/\\,+~:;\"]{1,3}[a-z0-9](?![a-z0-9])")
-_OUTER_APOSTROPHE = re.compile(r"(?<![a-z])'|'(?![a-z])")
+# One RE2 search (a DFA: ~2 µs for 200 characters, where Python's engine took
+# ~10 µs for the same alternatives); triple letters are spelled out, as RE2 has
+# no back-references.
+_RARE_ASCII = re2.compile(
+    r"[a-z][0-9]|[0-9][a-z]|[@$!|]|" + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")
+    + r"|(?:^|[^a-z0-9])[a-z0-9][\s.\-_*/\\,+~:;\"]{1,3}[a-z0-9](?:[^a-z0-9]|$)"
+    + r"|(?:^|[^a-z])'|'(?:[^a-z]|$)"
+)
 
 
 def _only_inner_apostrophes(plain: str) -> bool:
     """Is an apostrophe inside a word all the screening form may change in ASCII ``plain``?"""
-    if "@" in plain or "$" in plain or "!" in plain or "|" in plain:
-        return False
-    if any(d in plain for d in "0123456789") and _DIGIT_LETTER_ASCII.search(plain):
-        return False
-    if _TRIPLE_ASCII.search(plain) or _SINGLE_RUN_ASCII.search(plain):
-        return False
-    return "'" not in plain or _OUTER_APOSTROPHE.search(plain) is None
+    return _RARE_ASCII.search(plain) is None
+
+
 _SIMPLE_WORD = re.compile(r"[^\W\d_]+")  # letters only: nothing to fold
 _NUMBER = re.compile(r"\d+")
 

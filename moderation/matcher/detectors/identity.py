@@ -38,13 +38,13 @@ _NOT_NAMES = frozenset(
 
 # Gates: an introduction in the plain form, and a capital inside a sentence of the original
 # ("I" aside) -- substring tests and one short regex.
-_INTROS = (" name", "i'm ", "im ", "i am ", "this is ", "call me ")
 _INNER_CAPITAL = re.compile(r"[a-z,;:'’]\s+(?!I\b)[A-Z]")
 
 
 def find_identity(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
-    if not any(intro in plain for intro in _INTROS) or not _INNER_CAPITAL.search(scan.text):
+    if not (" name" in plain or "i'm " in plain or "im " in plain or "i am " in plain or "this is " in plain
+            or "call me " in plain) or not _INNER_CAPITAL.search(scan.text):
         return ()
     return list(_identity(scan))
 

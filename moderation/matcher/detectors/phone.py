@@ -86,7 +86,7 @@ _WORD_COUNT = re.compile(r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|
 
 def find_phones(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
-    digits = sum(map(plain.count, "0123456789"))
+    digits = len(_DIGIT.findall(plain))
     spelled = not _NUMBER_KEYS.isdisjoint(scan.keyset)
     if digits < 7 and not spelled:
         return ()
