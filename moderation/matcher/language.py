@@ -255,6 +255,7 @@ def multi_readings(words: tuple[str, ...]) -> tuple[str, ...] | None:
 
 SLANG_WORDS = frozenset(word for word, readings in SLANG.items() if any(" " in r for r in readings))
 INNER_STARTS: dict[str, tuple[str, ...]] = {}  # filled below, once: the slang table is fixed
+SPECIAL_WORDS = UNITS | SLANG_WORDS | frozenset(words[0] for words in MULTI_SLANG)
 MULTI_FIRST = frozenset(words[0] for words in MULTI_SLANG)
 MULTI_LENGTHS = sorted({len(words) for words in MULTI_SLANG}, reverse=True)
 
