@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import language
 from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
 from .detectors import DETECTORS
+from .detectors import warm_up as warm_detectors
 from .folding import TOKEN, WORD, fold, glue, key, screen_form
 from .validation import compile_regex, regex_set, validate
 from .vocabulary import Vocabulary
@@ -181,6 +182,7 @@ class CompiledRules:
         if on_error not in ("raise", "skip"):
             raise ValueError("on_error must be 'raise' or 'skip'")
         language.warm_up()
+        warm_detectors()
         # Word and phrase keys: canonical (inflections, slang ...) and, for quoted
         # patterns, exact (surface forms only: matched against surface keys alone);
         # the rules' own, and their exempt phrases' (walked only when a rule hit).

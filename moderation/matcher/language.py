@@ -266,7 +266,8 @@ def _fill_inner_starts() -> None:
 
 
 def warm_up() -> None:
-    """Load the lemma dictionary now (about 0.2 s), not on the first message."""
+    """Load the lemma dictionary now (about 0.2 s), not on the first message --
+    and not in two threads at once."""
     lemma("warming")
     if not INNER_STARTS:
         _fill_inner_starts()

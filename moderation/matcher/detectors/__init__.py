@@ -22,6 +22,7 @@ from .email import find_emails
 from .handles import find_handles
 from .identity import find_identity
 from .phone import find_phones
+from .phone import warm_up as _warm_phone
 
 DETECTORS = {
     "@phone": find_phones,
@@ -30,3 +31,8 @@ DETECTORS = {
     "@handle": find_handles,
     "@identity": find_identity,
 }
+
+
+def warm_up() -> None:
+    """Load what the detectors load lazily, once, before any thread screens."""
+    _warm_phone()

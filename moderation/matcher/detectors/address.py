@@ -15,6 +15,7 @@ A public address (a clinic's, a retreat centre's) is left alone.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 
 import usaddress
@@ -36,6 +37,10 @@ _CANDIDATE = re.compile(
     rf"(?:,?\s+(?:apt|apartment|unit|suite|ste|#)\.?\s*[a-z0-9\-]+)?"
 )
 _NEEDS = {"AddressNumber", "StreetName"}
+# usaddress tags with one module-level CRF tagger whose set-then-tag calls keep
+# state between them: never let two threads interleave there (it runs only on
+# candidates, so the lock is almost never contended).
+_TAGGER_LOCK = threading.Lock()
 _TYPES = {"StreetNamePostType", "StreetNamePreType"}
 
 
@@ -57,7 +62,9 @@ def _addresses(scan) -> Iterable[tuple[int, int]]:
             continue
         original = scan.text[scan.plain_starts[a]:scan.plain_ends[b - 1]]
         try:
-            labels = {label for _token, label in usaddress.parse(original)}
+            with _TAGGER_LOCK:
+                parsed = usaddress.parse(original)
+            labels = {label for _token, label in parsed}
         except Exception:  # noqa: BLE001 - a parser failure is "not an address"
             continue
         if _NEEDS <= labels and labels & _TYPES:

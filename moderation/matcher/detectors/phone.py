@@ -110,6 +110,11 @@ def _phones(scan, plain: str, digits: int, spelled: bool) -> Iterable[tuple[int,
                 yield m.span()
 
 
+def warm_up() -> None:
+    """Load phonenumbers' metadata now, not lazily in two threads at once."""
+    list(PhoneNumberMatcher("call 555-867-5309 or +44 20 7946 0958", "US", leniency=Leniency.POSSIBLE))
+
+
 def _trim(plain: str, a: int, b: int) -> tuple[int, int]:
     while b > a and plain[b - 1] in " .-":
         b -= 1
