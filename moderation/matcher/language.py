@@ -36,6 +36,8 @@ import simplemma
 from .folding import SQUEEZE
 
 # --- slang, contractions, algospeak ------------------------------------------------
+# Left out on purpose: "catch the bus" (algospeak for suicide in some corners, but
+# almost always the bus here: a false crisis alert costs a member's trust).
 # word -> what it stands for (one or more readings).  Apostrophes are gone by
 # now: "don't" is "dont", "I'm" is "im".
 SLANG: dict[str, tuple[str, ...]] = {
