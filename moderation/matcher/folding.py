@@ -325,6 +325,9 @@ def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
             m = search(plain, max(k + 1, pos))
             continue
         run = _single_char_run(plain, a) if b - a == 1 else None
+        if run is _NO_LETTERS:  # spaced digits ("1 2 3 …") stay numbers: skip the whole run at once
+            m = search(plain, max(_run_end(plain, a), pos))
+            continue
         if run is not None:
             out.extend(plain[pos:a])
             starts.extend(ps[pos:a])
@@ -375,6 +378,9 @@ def _all_positions(text: str, ch: str) -> list[int]:
     return out
 
 
+MAX_SPACED_RUN = 40  # letters of a spaced-out word looked at, at most
+
+
 def _single_char_run(plain: str, a: int) -> list[int] | None:
     """Plain-form indices of the spaced-out word starting at the single character ``a``.
 
@@ -387,7 +393,7 @@ def _single_char_run(plain: str, a: int) -> list[int] | None:
     indices = [a]
     spaces_only: list[bool] = []
     end = a + 1
-    while True:
+    while len(indices) < MAX_SPACED_RUN:  # bounded: "1 1 1 1 …" must not make this quadratic
         gap = _JOIN_GAP.match(plain, end)
         if gap is None:
             break
@@ -410,8 +416,23 @@ def _single_char_run(plain: str, a: int) -> list[int] | None:
     elif len(indices) < 3:
         return None
     if not any(plain[k].isalpha() for k in indices):
-        return None
+        return _NO_LETTERS
     return indices
+
+
+_NO_LETTERS: list[int] = []  # a run of single characters without a letter
+
+
+def _run_end(plain: str, a: int) -> int:
+    """Where the run of single characters starting at ``a`` ends (bounded scan)."""
+    end = a + 1
+    for _ in range(MAX_SPACED_RUN):
+        gap = _JOIN_GAP.match(plain, end)
+        word = _P_WORD.match(plain, gap.end()) if gap else None
+        if word is None or word.end() - word.start() != 1:
+            break
+        end = word.end()
+    return end
 
 
 def fold(text: str) -> tuple[str, list[int]]:

@@ -6,6 +6,7 @@ Table-driven and database-free, like test_matcher.py.
 """
 
 import threading
+from functools import cache
 
 import pytest
 
@@ -265,3 +266,45 @@ def test_many_threads_never_mix_messages():
     for thread in threads:
         thread.join()
     assert not errors, errors[:3]
+
+
+# --- adversarial input stays fast ----------------------------------------------------------
+
+ADVERSARIAL_MESSAGES = {
+    "spaced digits": "1 " * 2000,
+    "dashed digits": "1-" * 2000,
+    "dotted local part": "a." * 1500 + " at x dot",
+    "spelled dots": "a dot " * 600 + "at",
+    "at signs": "a.a@" * 1000,
+    "streets": "12 a street " * 300,
+    "handles": "@a on ig " * 400,
+    "names": "I'm Jane Doe I work at Mercy " * 130,
+    "spaced letters": "k " * 2000,
+    "stars": "k*" * 2000,
+    "markdown": "**a** " * 600 + "[x](y) " * 200,
+    "emoji": "🔪" * 3000,
+    "entities": "&#107;" * 600,
+    "apostrophes": "a'" * 2000,
+    "phrase starts": "i want to " * 400,
+}
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL_MESSAGES))
+def test_the_default_pack_screens_adversarial_messages_quickly(name):
+    """A message of the largest size the chat accepts (4,000 characters), built to make
+    a backtracking or quadratic step slow, is screened with the whole default pack
+    well within a second (generous for a slow, shared machine)."""
+    import time
+
+    compiled = _default_pack()
+    text = ADVERSARIAL_MESSAGES[name][:4000]
+    start = time.perf_counter()
+    compiled.match(text)
+    assert time.perf_counter() - start < 1.0
+
+
+@cache
+def _default_pack():
+    from moderation.evaluation import pack_specs
+
+    return compile_rules(pack_specs())
