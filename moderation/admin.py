@@ -11,7 +11,7 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     search_fields = ("pattern", "note")
     # Who changed a rule is in the audit log, by alias or role; no handle here.
     exclude = ("updated_by",)
-    readonly_fields = ("created_at", "updated_at", "source")
+    readonly_fields = ("created_at", "updated_at", "source", "pack_key", "pack_version", "pack_hash")
 
     def save_model(self, request, obj, form, change):
         # The service writes the audit entry and bumps the rule-set version.

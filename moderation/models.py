@@ -41,6 +41,14 @@ class KeywordRule(models.Model):
     )
     note = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=40, blank=True, help_text="'default-pack' for rules from the shipped pack.")
+    # Pack tracking (moderation/rulepack.py): which pack rule this row is, and the
+    # pack version and content hash it was installed with, so a pack update never
+    # overwrites a moderator's edit.
+    pack_key = models.CharField(max_length=80, blank=True, db_index=True, help_text="The rule's identity in its pack.")
+    pack_version = models.PositiveIntegerField(null=True, blank=True)
+    pack_hash = models.CharField(
+        max_length=64, blank=True, help_text="Content hash of the rule as the pack installed it."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(

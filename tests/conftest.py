@@ -37,6 +37,19 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"IC_REQUIRE_SERVICES=1 but {', '.join(missing)} is not set")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """``migrate`` installs the default keyword-rule pack (moderation/migrations/0004).
+    Tests start from an empty rule table, as before, and make the rules they need
+    (or load the pack: ``moderation.management.commands.load_rule_pack.load_pack``);
+    tests/moderation/test_rulepack_sync.py checks what the migration installs."""
+    with django_db_blocker.unblock():
+        from moderation.models import AuditEntry, KeywordRule
+
+        KeywordRule.objects.all().delete()
+        AuditEntry.objects.all().delete()  # the install's system entries (a queryset delete)
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test gets its own channel-layer object: pytest-asyncio gives every test

@@ -18,6 +18,7 @@ PACK_PATH = Path(__file__).resolve().parents[2] / "moderation" / "rulepacks" / "
 PACK = json.loads(PACK_PATH.read_text(encoding="utf-8"))
 RULES = PACK["rules"]
 REQUIRED = {
+    "key": str,
     "pattern": str,
     "kind": str,
     "category": str,
@@ -162,15 +163,15 @@ def test_rule_spares_its_benign_example(index, sentence):
 
 @pytest.mark.parametrize("sentence", BENIGN_INTEGRATION_TALK)
 def test_integration_talk_is_never_a_crisis(sentence):
-    """Talk about ego death, dying, rebirth and grief raises no crisis hit from any rule."""
-    crisis = [h for h in compiled().match(sentence) if h.category == "crisis"]
+    """Talk about ego death, dying, rebirth and grief raises no crisis or concern hit from any rule."""
+    crisis = [h for h in compiled().match(sentence) if h.category == "crisis" or h.action in ("crisis", "concern")]
     assert not crisis, [(h.matched, RULES[h.rule_id - 1]["pattern"]) for h in crisis]
 
 
 @pytest.mark.parametrize("sentence", BENIGN_INTEGRATION_TALK)
 def test_integration_talk_is_never_blocked_or_held(sentence):
     """Benign integration talk is published as written: no block, hold or redaction."""
-    acting = [h for h in compiled().match(sentence) if h.action in ("block", "hold", "redact", "crisis")]
+    acting = [h for h in compiled().match(sentence) if h.action in ("block", "hold", "redact", "crisis", "concern")]
     assert not acting, [(h.matched, h.action) for h in acting]
 
 

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("community", "0003_random_member_number"),
-        ('moderation', '0003_rule_action_concern'),
+        ('moderation', '0005_rule_action_concern'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('moderation', '0002_keyword_rules'),
+        ('moderation', '0004_install_default_pack'),
     ]
 
     operations = [
