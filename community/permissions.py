@@ -127,7 +127,8 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
         raise DomainError(ErrorCode.BANNED, "You are no longer a member of this circle.")
     if action not in ROLE_ACTIONS[Membership.Role(membership.role)]:
         raise DomainError(ErrorCode.FORBIDDEN, "Your role in this circle does not allow that.")
-    if action in (Action.POST, Action.DELETE_OWN, Action.REACT) and membership.is_muted(timezone.now()):
+    # Muted: no new words and no reactions; taking back your own words stays allowed.
+    if action in (Action.POST, Action.REACT) and membership.is_muted(timezone.now()):
         until = timezone.localtime(membership.muted_until).strftime("%H:%M")
         raise DomainError(
             ErrorCode.MUTED, f"You are muted in this circle until {until}.", until=membership.muted_until.isoformat()
