@@ -278,10 +278,7 @@ def test_each_view_allows_exactly_whom_the_matrix_says(world, name):
     for role in ROLES:
         url = reverse(name, kwargs=case.kwargs(world, role) if case.per_role else case.kwargs(world))
         client = _client(world, role)
-        if case.method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, case.data(world, role))
+        response = client.get(url) if case.method == "GET" else client.post(url, case.data(world, role))
         got[role] = _outcome(response)
     assert got == case.expected
 
