@@ -234,3 +234,20 @@ def post():
         return result.id
 
     return do
+
+
+def staff_communicator(user) -> WebsocketCommunicator:
+    """The moderators' socket (/ws/moderation/) as ``user``'s browser would open it
+    (``None``: signed out).  Call in a thread (it makes a session)."""
+    headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+    if user is not None:
+        headers.append((b"cookie", f"sessionid={session_cookie_for(user)}".encode()))
+    return WebsocketCommunicator(application, "/ws/moderation/", headers=headers)
+
+
+async def staff_socket(user) -> WebsocketCommunicator:
+    """A connected moderators' socket for ``user``."""
+    ws = await database_sync_to_async(staff_communicator)(user)
+    connected, code = await ws.connect()
+    assert connected, code
+    return ws

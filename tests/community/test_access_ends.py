@@ -6,16 +6,15 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async as dsa
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
 from django.test import Client, override_settings
 
 from community import services
 from community.apps import MODERATORS_GROUP
 from community.models import Membership
-from config.asgi import application
 from realtime import protocol
-from tests.conftest import PASSWORD, session_cookie_for
+from tests.conftest import PASSWORD
+from tests.room_fixtures import staff_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,21 +31,6 @@ async def _closed_with(room, code: int, notice: str | None = None) -> None:
         if frame["type"] == "notice" and notice is not None:
             assert frame["code"] == notice, frame
             notice = None
-
-
-async def _staff_socket(cookie: str) -> WebsocketCommunicator:
-    ws = WebsocketCommunicator(
-        application,
-        "/ws/moderation/",
-        headers=[
-            (b"host", b"localhost"),
-            (b"origin", b"http://localhost"),
-            (b"cookie", f"sessionid={cookie}".encode()),
-        ],
-    )
-    connected, _ = await ws.connect()
-    assert connected
-    return ws
 
 
 async def test_leaving_a_circle_closes_its_sockets(connect, circle, people):
@@ -135,7 +119,7 @@ async def test_losing_the_moderators_group_closes_the_staff_socket(make_user):
     user = await dsa(make_user)("mod-leaving")
     group = await dsa(Group.objects.get)(name=MODERATORS_GROUP)
     await dsa(user.groups.add)(group)
-    ws = await _staff_socket(await dsa(session_cookie_for)(user))
+    ws = await staff_socket(user)
     await dsa(user.groups.remove)(group)
     while True:
         out = await ws.receive_output(timeout=3)

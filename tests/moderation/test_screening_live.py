@@ -3,13 +3,11 @@ flagged and crisis-escalated, through the real ASGI stack."""
 
 import pytest
 from channels.db import database_sync_to_async as dsa
-from channels.testing import WebsocketCommunicator
 
 from chat.models import Message
 from community.models import Membership
-from config.asgi import application
 from moderation.models import Flag, RuleHit
-from tests.conftest import session_cookie_for
+from tests.room_fixtures import staff_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,22 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def pair(make_user, circle, join):
     a, b = make_user("sender-s"), make_user("reader-s")
     return join(a, circle), join(b, circle)
-
-
-async def staff_socket(user):
-    cookie = await dsa(session_cookie_for)(user)
-    ws = WebsocketCommunicator(
-        application,
-        "/ws/moderation/",
-        headers=[
-            (b"host", b"localhost"),
-            (b"origin", b"http://localhost"),
-            (b"cookie", f"sessionid={cookie}".encode()),
-        ],
-    )
-    connected, _ = await ws.connect()
-    assert connected
-    return ws
 
 
 async def _held_and_left(connect, membership, circle, client_id: str = "h1"):

@@ -28,7 +28,7 @@ from moderation import screening
 from moderation.models import Flag
 from moderation.services import save_rule
 from realtime import protocol
-from tests.room_fixtures import Room, communicator_for
+from tests.room_fixtures import Room, communicator_for, staff_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -288,16 +288,7 @@ def test_each_view_allows_exactly_whom_the_matrix_says(world, name):
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_the_staff_socket_opens_for_site_moderators_only(world, role):
-    from channels.testing import WebsocketCommunicator
-
-    from config.asgi import application
-    from tests.conftest import session_cookie_for
-
-    headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
-    user = world.users[role]
-    if user is not None:
-        headers.append((b"cookie", f"sessionid={await dsa(session_cookie_for)(user)}".encode()))
-    ws = WebsocketCommunicator(application, "/ws/moderation/", headers=headers)
+    ws = await dsa(staff_communicator)(world.users[role])
     connected, code = await ws.connect()
     expected = role in ("site_moderator", "superuser")
     assert connected is expected, (role, code)
