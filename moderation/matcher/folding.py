@@ -21,13 +21,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import re2
 from anyascii import anyascii
 from emoji import EMOJI_DATA
 
 from .confusables import CHAR_MAP as _CHAR_MAP
 from .display import displayed
+
+if TYPE_CHECKING:
+    re2: Any  # google-re2 publishes no type information (no stubs, no py.typed marker)
+else:
+    import re2
 
 # ASCII: lowercase, control characters (tab, newline ...) become spaces.
 _ASCII_TABLE = dict.fromkeys(range(32), " ")

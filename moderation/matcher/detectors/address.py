@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-
-import usaddress
+from typing import TYPE_CHECKING, Any
 
 from .context import public
+
+if TYPE_CHECKING:
+    usaddress: Any  # usaddress ships a .pyi but no py.typed marker, so mypy does not read it
+else:
+    import usaddress
 
 _STREET_TYPES = (
     "street|st|avenue|ave|av|road|rd|lane|ln|boulevard|blvd|drive|dr|court|ct|way|place|pl|terrace|ter|"
