@@ -16,16 +16,18 @@ so one ``CompiledRules`` serves any number of threads at once.
 from __future__ import annotations
 
 import bisect
+import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from . import language
 from .base import ACTIONS, CATEGORIES, Hit, PatternError, RuleSpec
 from .detectors import DETECTORS
 from .detectors import warm_up as warm_detectors
 from .folding import TOKEN, WORD, fold, glue, key, screen_form
-from .validation import compile_regex, regex_set, validate
+from .validation import Regexp, RegexSet, compile_regex, regex_set, validate
 from .vocabulary import Vocabulary
 
 _SENTENCE_END = re.compile(r"[.!?;\n]+(?:\s|$)|\n")
@@ -107,8 +109,8 @@ class _Scan:
         self.folded, self.plain, self.plain_starts, self.plain_ends = screen_form(text)
         ftext = self.folded.text
         self.words: list[str] = _words_of(ftext).findall(ftext)  # folded words, "*" kept inside
-        self.cands: list[tuple[str, ...]] = []  # per token: the canonical keys it can stand for (set by the rules)
-        self.surfaces: list[str] = []  # per token: its surface key (for quoted rules)
+        self.cands: Sequence[tuple[str, ...]] = []  # per token: the canonical keys it can stand for (set by the rules)
+        self.surfaces: Sequence[str] = []  # per token: its surface key (for quoted rules)
         self.bounds: list[tuple[int, int]] | None = None  # per token: its first and last word, when merged
         self.starts: list[tuple[str, ...]] | None = None  # per token: where a phrase may start inside it
         self.keyset: set[str] = set()  # the folded words, as a set (detectors' cheap gates)
@@ -205,12 +207,12 @@ class CompiledRules:
         # the rules' own, and their exempt phrases' (walked only when a rule hit).
         self._rules_index, self._rules_exact = _Index(), _Index()
         self._exempt_index, self._exempt_exact = _Index(), _Index()
-        self._regexes: list[tuple[RuleSpec, object]] = []  # (rule, RE2 pattern)
+        self._regexes: list[tuple[RuleSpec, Regexp]] = []  # (rule, RE2 pattern)
         self._detectors: dict[str, list[RuleSpec]] = {}
         self._rules: dict[int, RuleSpec] = {}
         self._with_exempts: set[int] = set()  # ids of rules that list exempt phrases
         self._vocabulary = Vocabulary()
-        self._cache: dict[str, tuple[str, ...]] = {}  # folded word -> its keys under these rules
+        self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}  # folded word -> its keys under these rules
         self._hot_words: set[str] = set()  # folded words (seen so far) a rule phrase may start at
         self._hot_exempt_words: set[str] = set()  # ... an exempt phrase may start at
         self._hot_overflow = False
@@ -254,7 +256,7 @@ class CompiledRules:
         if spec.action not in ACTIONS:
             raise PatternError(f"Unknown action {spec.action!r}: use one of {', '.join(ACTIONS)}.")
         validate(spec.kind, spec.pattern)
-        exempt_keys = []
+        exempt_keys: list[tuple[tuple[str, ...], bool, bool]] = []  # (glued keys, exact, sentence-wide)
         for phrase in spec.exempt:
             sentence_wide = phrase.strip().lower().startswith(SENTENCE_PREFIX)
             keys, exact = self._keys_of(phrase.strip()[len(SENTENCE_PREFIX) :] if sentence_wide else phrase)
@@ -307,7 +309,7 @@ class CompiledRules:
     def _build_regex_set(self) -> None:
         """All regex rules in one RE2 set: one linear pass over a message tells which
         rules match in it; only those are then searched for their spans."""
-        self._regex_set = None
+        self._regex_set: RegexSet | None = None
         if self._regexes:
             self._regex_set = regex_set([spec.pattern for spec, _compiled in self._regexes])
 
@@ -322,9 +324,13 @@ class CompiledRules:
         self._match_words(scan)
         self._match_regexes(scan)
         self._run_detectors(scan)
-        if scan.found and self._with_exempts:  # exempt phrases matter only now, for rules that have some
-            if any(spec.id in self._with_exempts for spec, _start, _end in scan.found):
-                self._match_exempt_phrases(scan)
+        # exempt phrases matter only now, for rules that have some
+        if (
+            scan.found
+            and self._with_exempts
+            and any(spec.id in self._with_exempts for spec, _start, _end in scan.found)
+        ):
+            self._match_exempt_phrases(scan)
         return scan.hits()
 
     def _keys(self, word: str) -> tuple[str, tuple[str, ...]]:
@@ -369,7 +375,9 @@ class CompiledRules:
         words = scan.words
         known = self._cache.get
         pairs = [known(w) or self._keys(w) for w in words]
-        surfaces, cands = zip(*pairs) if pairs else ((), ())
+        surfaces: Sequence[str]
+        cands: Sequence[tuple[str, ...]]
+        surfaces, cands = zip(*pairs, strict=True) if pairs else ((), ())  # every pair is (surface, canonical)
         scan.keyset = keyset = set(words)
         special = language.SPECIAL_WORDS.intersection(keyset)  # units, slang read as phrases, two-word slang
         if special and not language.UNITS.isdisjoint(special):  # "5 kms" is a distance, not "kill myself"
@@ -397,7 +405,9 @@ class CompiledRules:
                     chars[k - a] = alt[k]
                 cands[index] = tuple(dict.fromkeys((*cands[index], *self._keys("".join(chars))[1])))
 
-    def _merge_slang(self, scan: _Scan, cands: list[tuple[str, ...]], surfaces: list[str]):
+    def _merge_slang(
+        self, scan: _Scan, cands: Sequence[tuple[str, ...]], surfaces: Sequence[str]
+    ) -> tuple[Sequence[tuple[str, ...]], Sequence[str]]:
         words = scan.words
         merged: list[tuple[str, ...]] = []
         merged_surfaces: list[str] = []
@@ -511,12 +521,17 @@ def _words_of(ftext: str) -> re.Pattern:
     return _ASCII_WORD if ftext.isascii() else WORD
 
 
-_NOT_A_PREFIX = object()
+class _Prefix(enum.Enum):
+    NOT_A_PREFIX = enum.auto()
+
+
+_NOT_A_PREFIX: Final = _Prefix.NOT_A_PREFIX  # what a walk's prefix look-up gives for a glued key no phrase starts with
+_Look = Callable[[str, _Prefix], "_PhraseEntry | _Prefix | None"]  # ``index.prefixes.get``
 
 
 def _walk(
     scan: _Scan,
-    cands: list[tuple[str, ...]],
+    cands: Sequence[tuple[str, ...]],
     index: _Index,
     inner: list[tuple[str, ...]] | None = None,
     positions: Iterable[int] | None = None,
@@ -536,6 +551,7 @@ def _walk(
     look = prefixes.get
     record_phrase = scan.record_phrase
     n = len(cands)
+    entry: _PhraseEntry | _Prefix | None  # a whole phrase's entry, None (a prefix only) or _NOT_A_PREFIX
     for i in range(n) if positions is None else positions:
         keys = cands[i]
         if len(keys) == 1 and (inner is None or not inner[i]):
@@ -585,7 +601,9 @@ def _walk(
             _spread(scan, cands, look, i, i, frontier, n)
 
 
-def _spread(scan: _Scan, cands: list[tuple[str, ...]], look, i: int, j: int, frontier: list[str], n: int) -> None:
+def _spread(
+    scan: _Scan, cands: Sequence[tuple[str, ...]], look: _Look, i: int, j: int, frontier: list[str], n: int
+) -> None:
     """Go on from token ``j`` with every glued key of ``frontier`` (a walk that
     began at token ``i``), trying each key of each next token."""
     record_phrase = scan.record_phrase

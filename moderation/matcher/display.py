@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
 
@@ -42,12 +43,12 @@ def _parser() -> MarkdownIt:
     return md
 
 
-def displayed(text: str) -> tuple[str, list[int], list[int]] | None:
+def displayed(text: str) -> tuple[str, Sequence[int], Sequence[int]] | None:
     """(displayed text, original starts, original ends), or None when the text
     is displayed as written."""
     if not _MARKUP.search(text):
         return None
-    mapped = _rendered(text) if _needs_markdown(text) else None
+    mapped: tuple[str, Sequence[int], Sequence[int]] | None = _rendered(text) if _needs_markdown(text) else None
     if mapped is None:
         mapped = text, range(len(text)), range(1, len(text) + 1)
     if "&" in mapped[0]:
@@ -129,7 +130,7 @@ def _place(pieces: list[str], source: str) -> tuple[str, list[int], list[int]] |
     return "".join(pieces), starts, ends
 
 
-def _decode_entities(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
+def _decode_entities(text: str, starts: Sequence[int], ends: Sequence[int]) -> tuple[str, Sequence[int], Sequence[int]]:
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []

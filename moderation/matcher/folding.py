@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import re2
 from anyascii import anyascii
 from emoji import EMOJI_DATA
 
 from .confusables import CHAR_MAP as _CHAR_MAP
 from .display import displayed
+
+if TYPE_CHECKING:
+    re2: Any  # google-re2 publishes no type information (no stubs, no py.typed marker)
+else:
+    import re2
 
 # ASCII: lowercase, control characters (tab, newline ...) become spaces.
 _ASCII_TABLE = dict.fromkeys(range(32), " ")
@@ -88,7 +94,7 @@ def _emoji_name(ch: str) -> str | None:
     return " " + re.sub(r"[^a-z0-9]", "", name) + " "
 
 
-def plain_form(text: str) -> tuple[str, list[int], list[int]]:
+def plain_form(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
     """Plain form + for each of its characters the original span [start, end)."""
     if text.isascii():  # the maps are the identity: ranges, not lists (they are only read)
         folded = text.translate(_ASCII_TABLE) if _ASCII_SPECIAL.search(text) else text.lower()
@@ -129,7 +135,7 @@ _SYMBOL_LETTERS = {"|<": "k", "|{": "k", "|\\/|": "m", "|\\|": "n", "|-|": "h", 
 _SYMBOL_LETTER = re.compile("|".join(re.escape(k) for k in sorted(_SYMBOL_LETTERS, key=len, reverse=True)))
 
 
-def _symbol_letters(plain: str, starts, ends) -> tuple[str, list[int], list[int]]:
+def _symbol_letters(plain: str, starts: Sequence[int], ends: Sequence[int]) -> tuple[str, Sequence[int], Sequence[int]]:
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
@@ -220,7 +226,7 @@ class Folded:
 
     __slots__ = ("alt", "ends", "starts", "text")
 
-    def __init__(self, text: str, starts: list[int], ends: list[int], alt: dict[int, str]):
+    def __init__(self, text: str, starts: Sequence[int], ends: Sequence[int], alt: dict[int, str]):
         self.text = text
         self.starts = starts  # folded index -> original start
         self.ends = ends  # folded index -> original end (exclusive)
@@ -230,8 +236,8 @@ class Folded:
 def _emit_word(
     chars: list[str],
     src: list[int],
-    ps: list[int],
-    pe: list[int],
+    ps: Sequence[int],
+    pe: Sequence[int],
     out: list[str],
     starts: list[int],
     ends: list[int],
@@ -248,7 +254,7 @@ def _emit_word(
     fold_leet = has_letter and not _is_quantity(word)
     prev = ""
     run = 0
-    for n, (c, k) in enumerate(zip(chars, src)):
+    for n, (c, k) in enumerate(zip(chars, src, strict=True)):  # chars[i] is plain[src[i]]
         if c == "'":
             if ends:
                 ends[-1] = max(ends[-1], pe[k])
@@ -272,7 +278,7 @@ def _emit_word(
         ends.append(pe[k])
 
 
-def screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
+def screen_form(text: str) -> tuple[Folded, str, Sequence[int], Sequence[int]]:
     """(screening form, plain form, plain starts, plain ends) of ``text``, every
     map pointing into ``text``.
 
@@ -290,7 +296,7 @@ def screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
     return Folded(folded.text, starts, ends, folded.alt), plain, ps, pe
 
 
-def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
+def _screen_form(text: str) -> tuple[Folded, str, Sequence[int], Sequence[int]]:
     """``screen_form`` of text already as displayed.
 
     Most words need no change: one search finds the spots that might (digits,
@@ -358,7 +364,9 @@ def _screen_form(text: str) -> tuple[Folded, str, list[int], list[int]]:
     return Folded("".join(out), starts, ends, alt), plain, ps, pe
 
 
-def _without_inner_apostrophes(plain: str, ps, pe) -> tuple[Folded, str, list[int], list[int]]:
+def _without_inner_apostrophes(
+    plain: str, ps: Sequence[int], pe: Sequence[int]
+) -> tuple[Folded, str, Sequence[int], Sequence[int]]:
     """The screening form of ASCII text whose only change is dropping apostrophes
     inside words (each one's span joins the letter before it, as in ``_emit_word``)."""
     starts: list[int] = []

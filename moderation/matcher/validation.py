@@ -9,12 +9,17 @@ lowercase).
 from __future__ import annotations
 
 import re
-
-import re2
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .base import BUILTINS, KINDS, MAX_PATTERN_LENGTH, PatternError
 from .detectors import DETECTORS
 from .folding import WORD, fold, fold_char
+
+if TYPE_CHECKING:
+    re2: Any  # google-re2 publishes no type information (no stubs, no py.typed marker)
+else:
+    import re2
 
 _PROBES = ("", " ", "a", "hello world", "0", "a.b")
 
@@ -76,15 +81,17 @@ def _validate_regex(pattern: str) -> None:
 _BACKREF = re.compile(r"(?<!\\)(?:\\\\)*\\(?:[1-9]|g<)|\(\?P=")
 _LOOKAROUND = re.compile(r"(?<!\\)(?:\\\\)*\(\?<?[=!]")
 
+Regexp = Any  # a compiled google-re2 pattern (search, finditer, as re.Pattern's); the library publishes no types
 
-def _re2_options(pattern: str) -> re2.Options:
+
+def _re2_options(pattern: str) -> Any:  # a google-re2 Options (untyped library)
     options = re2.Options()
     options.log_errors = False  # a refused pattern is reported to the moderator, not to stderr
     options.case_sensitive = not _has_capitals(pattern)
     return options
 
 
-def compile_regex(pattern: str):
+def compile_regex(pattern: str) -> Regexp:
     """A moderator's pattern compiled with RE2 (linear time), or ``PatternError``."""
     if _BACKREF.search(pattern):
         raise PatternError(
@@ -108,11 +115,11 @@ class _Unavailable:
     """Stands in for a set RE2 could not build: ``Match`` says "run every rule"."""
 
     @staticmethod
-    def Match(text: str):  # noqa: N802 - RE2's name
+    def Match(text: str) -> None:  # noqa: N802 - RE2's name
         return None
 
 
-def regex_set(patterns: list[str]):
+def regex_set(patterns: list[str]) -> RegexSet:
     """One RE2 ``Set`` of already validated patterns; ``Match(text)`` lists the
     indices of those that match somewhere in ``text`` (one linear pass)."""
     options = re2.Options()
@@ -132,14 +139,17 @@ def regex_set(patterns: list[str]):
 class _SafeSet:
     __slots__ = ("_set",)
 
-    def __init__(self, compiled_set):
+    def __init__(self, compiled_set: Any):  # a compiled google-re2 Set (untyped library)
         self._set = compiled_set
 
-    def Match(self, text: str):  # noqa: N802 - RE2's name
+    def Match(self, text: str) -> Sequence[int] | None:  # noqa: N802 - RE2's name
         try:
             return self._set.Match(text) or ()  # the wrapper gives None for "no rule matches"
         except (re2.error, ValueError, TypeError, MemoryError):
             return None
+
+
+RegexSet = _SafeSet | _Unavailable  # ``Match(text)``: the indices of the patterns found, or None for "run every rule"
 
 
 def _explain(pattern: str, err: Exception) -> str:

@@ -272,7 +272,7 @@ def test_many_threads_never_mix_messages():
         + (
             "i want to k*ll myself"
             if n % 3 == 0
-            else "call 555-867-53%02d" % (n % 100)
+            else f"call 555-867-53{n % 100:02d}"
             if n % 3 == 1
             else f"selling k and dose {n}"
         )

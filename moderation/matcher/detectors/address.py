@@ -14,13 +14,20 @@ A public address (a clinic's, a retreat centre's) is left alone.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
-
-import usaddress
+from typing import TYPE_CHECKING, Any
 
 from .context import public
+
+if TYPE_CHECKING:
+    usaddress: Any  # usaddress ships a .pyi but no py.typed marker, so mypy does not read it
+else:
+    import usaddress
+
+log = logging.getLogger(__name__)
 
 _STREET_TYPES = (
     "street|st|avenue|ave|av|road|rd|lane|ln|boulevard|blvd|drive|dr|court|ct|way|place|pl|terrace|ter|"
@@ -65,7 +72,9 @@ def _addresses(scan) -> Iterable[tuple[int, int]]:
             with _TAGGER_LOCK:
                 parsed = usaddress.parse(original)
             labels = {label for _token, label in parsed}
-        except Exception:
+        except Exception as err:  # the parser's failure is "not an address", never a failed screening
+            # the type only: the candidate is a member's text (maybe their address), kept out of logs
+            log.warning("usaddress failed on an address candidate (%s): not taken as an address", type(err).__name__)
             continue
         if labels >= _NEEDS and labels & _TYPES:
             yield a, b

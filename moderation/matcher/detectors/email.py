@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-import re2
+if TYPE_CHECKING:
+    re2: Any  # google-re2 publishes no type information (no stubs, no py.typed marker)
+else:
+    import re2
 
 _TLDS = (
     "com|net|org|edu|gov|mil|io|co|me|info|biz|app|dev|xyz|ai|us|uk|ca|au|nz|ie|de|fr|es|it|nl|be|ch|at|se|no|"

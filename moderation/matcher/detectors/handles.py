@@ -106,10 +106,12 @@ def find_handles(scan) -> Iterable[tuple[int, int]]:
 def _handles(scan) -> Iterable[tuple[int, int]]:
     plain = scan.plain
     for pattern in _PATTERNS:
-        names = list(pattern.groupindex)
+        name = next(iter(pattern.groupindex), None)  # the group holding the handle, if the shape has one
         for m in pattern.finditer(plain):
-            name = names[0] if names else None
-            handle = m.group(name) if name else None
+            if name is None:
+                yield m.span()
+                continue
+            handle = m.group(name)
             if handle and _handle_like(handle):
                 yield m.span()
             elif name in _REQUIRED:

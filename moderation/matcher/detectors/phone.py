@@ -108,17 +108,17 @@ def _phones(scan, plain: str, digits: int, spelled: bool) -> Iterable[tuple[int,
         spans = {
             _trim(plain, m.start(), m.start() + len(m.group("number").rstrip(" .-"))) for m in _PHONE.finditer(plain)
         }
-        for m in PhoneNumberMatcher(plain, "US", leniency=Leniency.POSSIBLE):
-            spans.add((m.start, m.end))
+        for found in PhoneNumberMatcher(plain, "US", leniency=Leniency.POSSIBLE):
+            spans.add((found.start, found.end))
         for a, b in sorted(spans):
             if _looks_like_phone(plain[a:b]) and not public(plain, a, b):
                 yield a, b
     if (spelled and digits + len(_WORD_COUNT.findall(plain)) >= 7) or digits >= 7:
         for m in _SPELLED.finditer(plain):  # "five five five ...", "5 5 5 8 6 7 ..."
             pieces = re.findall(r"[a-z]+|\d+", m.group())
-            spelled = "".join(_NUMBER_WORDS.get(w, w) for w in pieces)
+            number = "".join(_NUMBER_WORDS.get(w, w) for w in pieces)
             words_or_single = all(not p.isdigit() or len(p) == 1 for p in pieces)
-            if words_or_single and 7 <= len(spelled) <= 15 and spelled.isdigit() and not public(plain, *m.span()):
+            if words_or_single and 7 <= len(number) <= 15 and number.isdigit() and not public(plain, *m.span()):
                 yield m.span()
 
 
