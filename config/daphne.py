@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 
 log = logging.getLogger("ic.daphne")
 
@@ -106,10 +107,33 @@ def default_options() -> list[str]:
     ]
 
 
+def _warm_up() -> None:
+    """Compile the keyword rules before the first message needs them.
+
+    Compiling ~200 rules (RE2 set, lemma tables, detectors) takes a second or
+    more; done lazily, the first message after a start waited for it.  If the
+    database is not reachable yet the first screening compiles instead.
+    """
+    from django.db import connection
+
+    from moderation.screening import compiled_rules
+
+    try:
+        compiled_rules()
+    except Exception as exc:  # the server must start anyway; screening retries
+        log.warning("keyword rules not compiled at start (%s); the first message will", type(exc).__name__)
+    finally:
+        connection.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor
 
+    import django
+
+    django.setup()
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     _install_backpressure()
     _install_graceful_shutdown()
     given = argv if argv is not None else sys.argv[1:]

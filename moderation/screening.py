@@ -157,8 +157,11 @@ def screen(circle_id: int | None, text: str, *, author: tuple[int, int] | None =
     if author is not None:
         before = recent.before(author)
         if before:
-            joined = f"{before} {text}"
-            start = len(joined) - len(text)
+            # Only a match across the seam is new, and rules are short: the seam's
+            # neighbourhood is screened, not the whole window again.
+            head = text[:SEAM_CHARS]
+            joined = f"{before[-SEAM_CHARS:]} {head}"
+            start = len(joined) - len(head)
             for hit in compiled.match(joined, circle_id):
                 if hit.start < start < hit.end:  # across the join: new only in the joined text
                     end = hit.end - start
@@ -177,6 +180,7 @@ def screen(circle_id: int | None, text: str, *, author: tuple[int, int] | None =
 
 
 WINDOW_SECONDS = 60.0
+SEAM_CHARS = 200  # each side of the join between the author's last texts and this one
 WINDOW_MESSAGES = 3
 WINDOW_AUTHORS = 10_000
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -150,6 +151,7 @@ class DaphneProcess:
             DJANGO_SETTINGS_MODULE="config.settings.test",
             DATABASE_URL=_database_url(),
             PYTHONUNBUFFERED="1",
+            IC_TEST_CACHE_SUFFIX=getattr(settings, "IC_TEST_CACHE_SUFFIX", ""),
         )
         env.update(extra_env or {})
         self.log_path = ROOT / "data" / f"daphne-{port}.log"

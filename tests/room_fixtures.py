@@ -203,7 +203,8 @@ def _fresh_rate_limits():
         alias: {**conf, "KEY_PREFIX": f"{conf.get('KEY_PREFIX', '')}:{unique}"}
         for alias, conf in settings.CACHES.items()
     }
-    with override_settings(CACHES=per_test, REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}"):
+    # A Daphne started by the test gets the same suffix (config/settings/test.py).
+    with override_settings(CACHES=per_test, REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}", IC_TEST_CACHE_SUFFIX=unique):
         yield
 
 

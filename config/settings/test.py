@@ -22,3 +22,17 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite drops its test database at the end; connections kept open by worker
 # threads would stop that, so the test process does not keep them.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# tests/room_fixtures.py gives each test its own cache key prefixes on a shared
+# Redis; a Daphne that a test starts is told the same suffix, so both processes
+# read and write the same cached keys (the rule-set version, guessing limits).
+# chat.ratelimit's own counters (under REDIS_PREFIX) stay the server's: a test
+# that fills a room in its own process must not spend the server's send budget.
+_cache_suffix = os.environ.get("IC_TEST_CACHE_SUFFIX", "")
+IC_TEST_CACHE_SUFFIX = _cache_suffix
+if _cache_suffix:
+    from .base import CACHES
+
+    for _alias in ("default", "throttle"):
+        if "KEY_PREFIX" in CACHES.get(_alias, {}):
+            CACHES[_alias]["KEY_PREFIX"] = f"{CACHES[_alias]['KEY_PREFIX']}:{_cache_suffix}"
