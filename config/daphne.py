@@ -128,9 +128,8 @@ def _warm_up() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor
-
     import django
+    from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor
 
     django.setup()
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()

@@ -204,7 +204,9 @@ def _fresh_rate_limits():
         for alias, conf in settings.CACHES.items()
     }
     # A Daphne started by the test gets the same suffix (config/settings/test.py).
-    with override_settings(CACHES=per_test, REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}", IC_TEST_CACHE_SUFFIX=unique):
+    with override_settings(
+        CACHES=per_test, REDIS_PREFIX=f"{settings.REDIS_PREFIX}:{unique}", IC_TEST_CACHE_SUFFIX=unique
+    ):
         yield
 
 
