@@ -24,8 +24,7 @@ class SignUpForm(forms.Form):
     password = forms.CharField(
         label="Password",
         error_messages={"required": "Please choose a password."},
-        help_text="At least 10 characters. There is no e-mail on your account, so a forgotten password "
-        "cannot be reset by e-mail: keep it somewhere safe. Your recovery codes (next step) are the way back in.",
+        help_text="At least 10 characters, not a common password. Keep it somewhere safe.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_again = forms.CharField(

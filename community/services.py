@@ -26,7 +26,9 @@ from .models import Circle, Membership
 from .permissions import Action, check, check_member
 
 HANDLE_MIN, HANDLE_MAX = 3, 30
-HANDLE_RULE = f"{HANDLE_MIN} to {HANDLE_MAX} characters: letters, digits and . _ - (no spaces)."
+HANDLE_RULE = (
+    f"{HANDLE_MIN} to {HANDLE_MAX} characters: letters, numbers, dots, underscores and hyphens (. _ -), no spaces."
+)
 _HANDLE_CHAR = re.compile(r"[\w.-]")
 
 
@@ -57,7 +59,7 @@ def validate_handle(handle: str) -> str:
         shown = ", ".join("a space" if ch.isspace() else f"“{ch}”" for ch in bad[:5])
         raise DomainError(
             ErrorCode.BAD_HANDLE,
-            f"A handle may use only letters, digits and . _ - (this one has {shown}).",
+            f"A handle may use only letters, numbers, dots, underscores and hyphens (this one has {shown}).",
         )
     return handle
 

@@ -45,6 +45,11 @@ class ThrottledLoginView(LoginView):
         return response
 
 
+def _typed_a_password(request, *fields: str) -> bool:
+    """A refused form had a password typed in: the page says why it is empty now."""
+    return request.method == "POST" and any(request.POST.get(name) for name in fields)
+
+
 def _show_codes(request, codes: list[str], *, first_time: bool):
     """The one page that shows recovery codes in clear: rendered in the response to
     the request that made them (never stored, never redirected to)."""
@@ -68,7 +73,7 @@ def signup(request):
     return render(
         request,
         "registration/signup.html",
-        {"form": form, "password_not_kept": form.is_bound and bool(form.errors)},
+        {"form": form, "password_not_kept": _typed_a_password(request, "password", "password_again")},
         status=status,
     )
 
@@ -166,7 +171,7 @@ def recover(request):
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _recovered_message(left))
                 return redirect("account")
-    context = {"form": form, "password_not_kept": form.is_bound and bool(form.errors)}
+    context = {"form": form, "password_not_kept": _typed_a_password(request, "new_password", "new_password_again")}
     return render(request, "registration/recover.html", context, status=status)
 
 

@@ -68,8 +68,18 @@ class RuleForm(forms.ModelForm):
         help_texts = {
             "pattern": "A word, a phrase, or a regular expression (see Kind). Matching ignores capitals, "
             "accents, look-alike letters and separators such as k.i.l.l.",
+            "circle": "Every circle, or just one.",
+            "exempt": "One per line: phrases that look like a match but are not (known false positives), "
+            "such as “killed it at work”.",
+            "shadow": "Record what the rule would match, without acting on it: a safe way to try a new rule.",
             "note": "One sentence for the next moderator: what it catches, and why.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        circle = self.fields["circle"]
+        assert isinstance(circle, forms.ModelChoiceField)  # noqa: S101 -- the model's foreign key
+        circle.empty_label = "Every circle"
 
 
 class TryRuleForm(forms.Form):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from community.models import Membership
+from community.models import Circle, Membership
 from community.permissions import Action, check, is_site_moderator
 from core.errors import DomainError, ErrorCode
 
@@ -18,22 +18,20 @@ from .forms import QueueFilterForm, RevealForm, ReviewForm, RuleForm, TryRuleFor
 from .models import AuditEntry, KeywordRule
 
 # Who each staff page is for, in words, for the page that explains a refusal.
-PAGE_NAMES = {
-    Action.MANAGE_RULES: "The keyword rules",
-    Action.VIEW_AUDIT: "The audit log",
-    Action.REVEAL_IDENTITY: "Revealing who is behind an alias",
+PAGE_TITLES = {
+    Action.MANAGE_RULES: ("Keyword rules", "Keyword rules are kept by site moderators"),
+    Action.VIEW_AUDIT: ("Audit log", "The audit log is kept by site moderators"),
+    Action.REVEAL_IDENTITY: ("Reveal a handle", "Seeing who is behind an alias is for administrators"),
 }
+QUEUE_TITLE = ("Review queue", "The review queue is for facilitators and moderators")
 
 
 def _not_for_you(request, action: Action | None):
     """A calm explanation, not an error: what this page is, who keeps it, and
     what this person can do instead (403)."""
     can_queue = is_site_moderator(request.user) or selectors.reviewable_circles(request.user).exists()
-    context = {
-        "page_name": PAGE_NAMES.get(action, "The review queue") if action else "The review queue",
-        "action": str(action or ""),
-        "can_queue": can_queue,
-    }
+    title, heading = PAGE_TITLES.get(action, QUEUE_TITLE) if action else QUEUE_TITLE
+    context = {"title": title, "heading": heading, "action": str(action or ""), "can_queue": can_queue}
     return render(request, "moderation/not_for_you.html", context, status=403)
 
 
@@ -214,6 +212,7 @@ def audit(request):
             "page": page,
             "filters": filters,
             "actions": AuditEntry.Action.choices,
+            "circles": Circle.objects.order_by("name").only("name", "slug"),
             "urgent": selectors.urgent_waiting(request.user),
             "site_moderator": True,
             "active": "audit",

@@ -57,6 +57,7 @@
         .then(function (html) {
           queue.innerHTML = html;
           queue.setAttribute("aria-busy", "false");
+          syncAllMinutes();
           tickWaited();
           setStatus(live.dataset.live === "socket" ? "live" : "polling",
             live.dataset.live === "socket" ? "Live" : "Updates every 30 seconds");
@@ -152,6 +153,20 @@
         form.submit(); // fall back to the plain form
       });
   });
+
+  // "Minutes" matters only for a mute: shown when a mute is chosen.
+  function syncMinutes(form) {
+    var box = form.querySelector(".minutes");
+    if (box) box.hidden = !(form.elements.action && form.elements.action.value === "mute");
+  }
+  function syncAllMinutes() {
+    document.querySelectorAll("form.review-form").forEach(syncMinutes);
+  }
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form.review-form");
+    if (form && ev.target.name === "action") syncMinutes(form);
+  });
+  syncAllMinutes();
 
   function tickWaited() {
     document.querySelectorAll("time.waited").forEach(function (t) {

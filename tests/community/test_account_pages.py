@@ -253,7 +253,7 @@ def test_the_last_code_used_says_to_make_new_ones(client, make_user):
     response = recover(client, user.username, codes[0], again=None)
     page = client.get(response.url).content.decode()
     assert "That was your last recovery code" in page
-    assert "You have no recovery codes left" in page
+    assert "You have no recovery codes." in page
 
 
 # --- the account page ----------------------------------------------------------------------------
