@@ -41,7 +41,7 @@ class SignUpForm(forms.Form):
 
     def clean(self):
         data = super().clean() or {}
-        if data.get("password") and data.get("password") != data.get("password_again"):
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", "The two passwords are not the same.")
         return data
 
@@ -131,7 +131,8 @@ class RecoveryForm(forms.Form):
 
     def clean(self):
         data = super().clean() or {}
-        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+        again = data.get("new_password_again")
+        if data.get("new_password") and again and data["new_password"] != again:
             self.add_error("new_password_again", "The two passwords are not the same.")
         return data
 

@@ -175,7 +175,7 @@ else:
 # --- Accounts -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "NAME": "community.passwords.HandleSimilarityValidator",
         "OPTIONS": {"user_attributes": ("username",)},
     },
     {

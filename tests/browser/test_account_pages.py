@@ -43,6 +43,7 @@ def test_anonymous_pages_are_calm_accessible_and_csp_clean(daphne_server, make_c
         expect(page.get_by_text("cannot be reset by e-mail")).to_be_visible()
         problems += check_page(page, seen, "signup", viewport)
         page.get_by_label("Handle").fill("has a space")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Create my account").click()
         expect(page.locator("#id_handle_error")).to_contain_text("a space")
         expect(page.get_by_label("Handle")).to_have_value("has a space")
