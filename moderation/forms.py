@@ -56,7 +56,7 @@ class RuleForm(forms.ModelForm):
         widgets = {
             "pattern": forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
             "exempt": forms.Textarea(attrs={"rows": 3}),
-            "note": forms.TextInput(),
+            "note": forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
         }
         labels = {
             "pattern": "Pattern",

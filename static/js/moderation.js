@@ -31,12 +31,12 @@
   // --- the queue list -----------------------------------------------------------
 
   function busyHere() {
-    // Keep what a reviewer is doing: no refresh while a decision is being made.
-    var el = document.activeElement;
-    if (!el || !queue.contains(el)) return false;
-    var form = el.closest("form.review-form");
-    if (!form) return false;
-    return (form.elements.reason && form.elements.reason.value) || (form.elements.action && form.elements.action.value);
+    // Keep what a reviewer is doing: no refresh while any decision is half made
+    // (a decision chosen or a reason typed), wherever the focus went meanwhile.
+    return Array.prototype.some.call(queue.querySelectorAll("form.review-form"), function (form) {
+      return (form.elements.reason && form.elements.reason.value.trim()) ||
+        (form.elements.action && form.elements.action.value);
+    });
   }
 
   function refresh(delay) {

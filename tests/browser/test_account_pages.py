@@ -15,6 +15,7 @@ from tests.browser.pagecheck import check_page, focus_is_visible, new_page
 from tests.conftest import PASSWORD, session_cookie_for
 
 pytestmark = pytest.mark.browser
+AFTER_POST = 15_000  # ms: a form post, a redirect and a page, on a busy shared machine
 NEW = "a new lantern by the door"
 
 
@@ -97,7 +98,7 @@ def test_sign_up_refuses_a_long_handle_then_issues_codes_that_recover_the_accoun
         page.get_by_role("button", name="Download as a text file").click()
     assert download.value.suggested_filename == "recovery-codes.txt"
     page.get_by_role("button", name="I have saved them").click()
-    expect(page.get_by_role("status")).to_contain_text("Welcome")
+    expect(page.get_by_role("status")).to_contain_text("Welcome", timeout=AFTER_POST)
     expect(page).to_have_url(daphne_server.url + "/")
 
     page.get_by_role("button", name="Log out").click()
@@ -109,7 +110,7 @@ def test_sign_up_refuses_a_long_handle_then_issues_codes_that_recover_the_accoun
     page.get_by_label("New password again").fill(NEW)
     page.get_by_role("button", name="Set my new password").click()
     expect(page).to_have_url(daphne_server.url + "/accounts/")
-    expect(page.get_by_role("status")).to_contain_text("You have 7 recovery codes left")
+    expect(page.get_by_role("status")).to_contain_text("You have 7 recovery codes left", timeout=AFTER_POST)
     expect(page.get_by_text("7 of 8")).to_be_visible()
     assert not problems, "\n".join(problems)
 
@@ -151,6 +152,9 @@ def test_member_pages_with_and_without_data(daphne_server, make_user, join, circ
 
     for viewport in ("desktop", "phone"):
         page, seen = new_page(chromium, daphne_server, viewport, session_cookie_for(member.user))
+        page.goto("/")
+        expect(page.locator(".circle-list")).to_contain_text(member.alias)
+        problems += check_page(page, seen, "member-directory", viewport)
         page.goto("/accounts/")
         expect(page.get_by_role("link", name=circle.name)).to_be_visible()
         expect(page.get_by_text(member.alias)).to_be_visible()
@@ -202,7 +206,7 @@ def test_confirmations_are_in_page_dialogs_that_escape_closes(daphne_server, mak
     expect(page.get_by_text("Another device")).to_be_visible()
     page.get_by_role("button", name="Sign out everywhere else").click()
     page.get_by_role("dialog").get_by_role("button", name="Sign out everywhere else").click()
-    expect(page.get_by_role("status")).to_contain_text("Signed out on 1 other session")
+    expect(page.get_by_role("status")).to_contain_text("Signed out on 1 other session", timeout=AFTER_POST)
     expect(page.get_by_text("Another device")).to_have_count(0)
     from django.contrib.sessions.models import Session
 

@@ -14,10 +14,11 @@ from community.models import Membership
 from moderation import screening
 from moderation import services as moderation_services
 from moderation.models import Flag
-from tests.browser.pagecheck import check_page, new_page
+from tests.browser.pagecheck import check_page, focus_is_visible, new_page
 from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
+AFTER_POST = 15_000  # ms: a form post, a redirect and a page, on a busy shared machine
 
 
 def ctx(m):
@@ -105,6 +106,7 @@ def test_moderator_pages_empty_then_full(daphne_server, make_user, circle, join,
             "Already removed by a facilitator"
         )
         problems += check_page(page, seen, "queue-urgent", viewport)
+        assert focus_is_visible(page), "keyboard focus must show on the queue"
         page.goto("/moderation/?kind=report&q=treatment")
         expect(page.locator("li.queue-item")).to_have_count(1)
         expect(page.locator("details.more-filters")).to_have_attribute("open", "")
@@ -161,7 +163,7 @@ def test_facilitator_sees_their_items_and_a_calm_explanation(daphne_server, make
     item.get_by_label("Decision").select_option("checked_in")
     item.get_by_label("Reason (kept in the audit log)").fill("Said hello in the room; they are OK")
     item.get_by_role("button", name="Apply decision").click()
-    expect(page.get_by_role("status").first).to_contain_text("Done")
+    expect(page.get_by_role("status").first).to_contain_text("Done", timeout=AFTER_POST)
     expect(page.locator("li.queue-item.check-in")).to_have_count(0)
     assert not problems, "\n".join(problems)
 
@@ -171,6 +173,7 @@ def test_a_ban_asks_first_in_the_page_and_escape_cancels(daphne_server, make_use
     page, _seen = new_page(chromium, daphne_server, "desktop", session_cookie_for(moderator(make_user)))
     page.on("dialog", lambda d: pytest.fail(f"a browser dialog was used: {d.message}"))
     page.goto("/moderation/?kind=report")
+    expect(page.locator("#queue-status")).to_have_attribute("data-state", "live")
     item = page.locator("li.queue-item")
     item.get_by_label("Decision").select_option("ban")
     item.get_by_label("Reason (kept in the audit log)").fill("Repeated pressure to stop treatment")
@@ -182,7 +185,7 @@ def test_a_ban_asks_first_in_the_page_and_escape_cancels(daphne_server, make_use
     assert Flag.objects.get(report_count=2).status == "open"
     item.get_by_role("button", name="Apply decision").click()
     page.get_by_role("dialog").get_by_role("button", name="Ban and remove").click()
-    expect(page.get_by_role("status").first).to_contain_text("Done")
+    expect(page.get_by_role("status").first).to_contain_text("Done", timeout=AFTER_POST)
     assert Flag.objects.get(report_count=2).resolution == "ban"
 
 
