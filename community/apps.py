@@ -31,12 +31,13 @@ class CommunityConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.models import User
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import m2m_changed
 
         from . import signals
 
         # Every app: the moderation app's permissions exist only after its own migrate.
         post_migrate.connect(ensure_moderators_group)
+        user_logged_in.connect(signals.on_logged_in, dispatch_uid="community-logged-in")
         user_logged_out.connect(signals.on_logged_out, dispatch_uid="community-logged-out")
         m2m_changed.connect(signals.on_groups_changed, sender=User.groups.through, dispatch_uid="community-groups")

@@ -158,3 +158,43 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of an account's recovery codes: with no e-mail on file, the only way
+    back in after a forgotten password.  Shown once, when made; kept as its first
+    group in clear (``selector``, to find the row without trying every hash) and
+    a password hash of the rest.  Spent on use."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    selector = models.CharField(max_length=8)
+    code_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+    saved_at = models.DateTimeField(null=True, blank=True, help_text="When the member said they had saved them.")
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "selector"], name="recovery_selector_unique")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.selector}… of {self.user_id}"
+
+
+class AccountSession(models.Model):
+    """A session an account is signed in with, so its owner can see and end them
+    from the account page.  Holds no address and nothing about the device; it
+    goes when the session goes (sign-out, expiry, ``clearsessions``)."""
+
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, primary_key=True, related_name="account_session"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    stay_signed_in = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id}"

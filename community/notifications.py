@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import DomainError, ErrorCode
 from realtime import publish
 from realtime.events import NotificationAdded
 
@@ -59,3 +60,18 @@ def mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=timezone.now())
+
+
+def open_notification(*, user: User, note_id: int) -> str:
+    """Mark ``user``'s notification read; the page it points to ("" if none, or
+    if its link is not a path on this site).  NOT_FOUND if it is not theirs."""
+    note = Notification.objects.filter(user=user, pk=note_id).first()
+    if note is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That notification does not exist.")
+    if note.read_at is None:
+        Notification.objects.filter(pk=note.pk).update(read_at=timezone.now())
+    return note.link if is_local_path(note.link) else ""
+
+
+def is_local_path(link: str) -> bool:
+    return link.startswith("/") and not link.startswith(("//", "/\\"))

@@ -18,8 +18,11 @@ from .models import Circle, Membership
 
 
 class Action(StrEnum):
-    # any signed-in person
+    # any signed-in person: JOIN a circle; OWN_ACCOUNT: their own account pages
+    # (account, recovery codes, sessions, notifications, the reports they made),
+    # which only ever read and write that person's own rows
     JOIN = "join"
+    OWN_ACCOUNT = "own_account"
     # active members
     VIEW_ROOM = "view_room"
     POST = "post"
@@ -36,6 +39,11 @@ class Action(StrEnum):
     REMOVE_MESSAGE = "remove_message"
     SCHEDULE_SESSION = "schedule_session"
     PUBLISH_RESOURCE = "publish_resource"
+    # the review queue for the circle: see its items, close one as needing nothing
+    # (DISMISS), say they checked in with a member (CHECK_IN, for concern items)
+    VIEW_QUEUE = "view_queue"
+    DISMISS = "dismiss"
+    CHECK_IN = "check_in"
     # moderators (circle role or site-wide)
     REVIEW = "review"
     BAN = "ban"
@@ -65,6 +73,9 @@ FACILITATOR_ACTIONS = MEMBER_ACTIONS | {
     Action.REMOVE_MESSAGE,
     Action.SCHEDULE_SESSION,
     Action.PUBLISH_RESOURCE,
+    Action.VIEW_QUEUE,
+    Action.DISMISS,
+    Action.CHECK_IN,
 }
 MODERATOR_ACTIONS = FACILITATOR_ACTIONS | {Action.REVIEW, Action.BAN, Action.WARN}
 ROLE_ACTIONS = {
@@ -74,7 +85,17 @@ ROLE_ACTIONS = {
 }
 # What a site-wide moderator may do in any circle, member or not.
 SITE_MODERATOR_ACTIONS = frozenset(
-    {Action.REVIEW, Action.BAN, Action.WARN, Action.MUTE, Action.REMOVE_MESSAGE, Action.PIN}
+    {
+        Action.REVIEW,
+        Action.BAN,
+        Action.WARN,
+        Action.MUTE,
+        Action.REMOVE_MESSAGE,
+        Action.PIN,
+        Action.VIEW_QUEUE,
+        Action.DISMISS,
+        Action.CHECK_IN,
+    }
 )
 SITE_PERMISSION = {
     Action.MANAGE_RULES: "community.manage_rules",
@@ -105,6 +126,8 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
     """
     if not (user and user.is_authenticated):
         raise DomainError(ErrorCode.FORBIDDEN, "Please log in first.")
+    if action == Action.OWN_ACCOUNT:
+        return
     if action in SITE_PERMISSION:
         if user.has_perm(SITE_PERMISSION[action]):
             return

@@ -5,13 +5,14 @@ management commands and tests alike.  Each raises ``DomainError`` on a refusal a
 changes nothing when it does.
 """
 
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,25 +26,53 @@ from .models import Circle, Membership
 from .permissions import Action, check, check_member
 
 HANDLE_MIN, HANDLE_MAX = 3, 30
+HANDLE_RULE = (
+    f"{HANDLE_MIN} to {HANDLE_MAX} characters: letters, numbers, dots, underscores and hyphens (. _ -), no spaces."
+)
+_HANDLE_CHAR = re.compile(r"[\w.-]")
 
 
 # --- accounts ---------------------------------------------------------------
 
 
 def normalise_handle(handle: str) -> str:
-    return (handle or "").strip()
+    """The handle as stored: surrounding spaces dropped, Unicode NFKC (as Django
+    normalises usernames), so look-alike encodings of one name are one handle."""
+    return unicodedata.normalize("NFKC", (handle or "").strip())
+
+
+def validate_handle(handle: str) -> str:
+    """The one handle rule (sign-up form and ``register_user`` alike): 3 to 30
+    characters, letters, digits and . _ - only.  Returns the normalised handle;
+    raises ``DomainError(BAD_HANDLE)`` with a sentence saying what to change.
+    Never shortens a handle: a long one is refused, not cut."""
+    handle = normalise_handle(handle)
+    if not handle:
+        raise DomainError(ErrorCode.BAD_HANDLE, "Please choose a handle.")
+    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
+        raise DomainError(
+            ErrorCode.BAD_HANDLE,
+            f"A handle is {HANDLE_MIN} to {HANDLE_MAX} characters long; this one has {len(handle)}.",
+        )
+    bad = sorted({ch for ch in handle if not _HANDLE_CHAR.fullmatch(ch)}, key=handle.index)
+    if bad:
+        shown = ", ".join("a space" if ch.isspace() else f"“{ch}”" for ch in bad[:5])
+        raise DomainError(
+            ErrorCode.BAD_HANDLE,
+            f"A handle may use only letters, numbers, dots, underscores and hyphens (this one has {shown}).",
+        )
+    return handle
 
 
 def register_user(*, handle: str, password: str) -> User:
     """Create an account from a handle and a password only (no e-mail, no name).
 
-    Handles are unique case-insensitively.  Raises ``DomainError(HANDLE_TAKEN)``
-    or ``ValidationError`` (weak password, bad handle).
+    Handles follow ``validate_handle`` and are unique case-insensitively.
+    Raises ``DomainError`` (BAD_HANDLE, HANDLE_TAKEN) or ``ValidationError``
+    (weak password).  Recovery codes are issued separately
+    (``accounts.issue_recovery_codes``), by the sign-up page.
     """
-    handle = normalise_handle(handle)
-    User.username_validator(handle)
-    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
-        raise ValidationError(f"A handle is {HANDLE_MIN} to {HANDLE_MAX} characters long.")
+    handle = validate_handle(handle)
     if User.objects.filter(username__iexact=handle).exists():
         raise DomainError(ErrorCode.HANDLE_TAKEN, "That handle is taken. Please choose another.")
     validate_password(password, user=User(username=handle))
@@ -60,6 +89,7 @@ ACCESS_ENDED = {
     # why: (code, what the page says)
     "left": ("left", "You left this circle."),
     "signed_out": ("signed_out", "You signed out."),
+    "signed_out_elsewhere": ("signed_out", "This session was ended from the account page. Please sign in again."),
     "password_changed": ("password_changed", "Your password changed. Please sign in again."),
     "account_deleted": ("account_deleted", "Your account is deleted."),
     "role_changed": ("role_changed", "Your role in this circle changed."),

@@ -1,5 +1,6 @@
-"""Access that ends outside a service call: signing out, and losing the site
-moderator group in the admin.  Both close the sockets it opened."""
+"""Account events outside a service call: a log-in is recorded (so the account
+page can list and end sessions); signing out and losing the site moderator
+group in the admin close the sockets they opened."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 
+from .accounts import track_session
 from .apps import MODERATORS_GROUP
 from .services import end_access
+
+
+def on_logged_in(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    track_session(user=user, session_key=session.session_key if session is not None else None)
 
 
 def on_logged_out(sender: Any, request: Any, user: User | None, **kwargs: Any) -> None:

@@ -11,7 +11,10 @@ from django.db import models
 class ErrorCode(models.TextChoices):
     # accounts
     HANDLE_TAKEN = "handle_taken", "Handle taken"
+    BAD_HANDLE = "bad_handle", "Handle breaks the rules"
     LOGIN_THROTTLED = "login_throttled", "Too many log-in attempts"
+    BAD_RECOVERY_CODE = "bad_recovery_code", "Wrong or used recovery code"
+    WRONG_PASSWORD = "wrong_password", "Wrong password"
     # circles
     NOT_FOUND = "not_found", "Not found"
     NOT_MEMBER = "not_member", "Not a member"
@@ -37,6 +40,8 @@ class ErrorCode(models.TextChoices):
     UNAVAILABLE = "unavailable", "Temporarily unavailable"
     ALREADY_REPORTED = "already_reported", "Already reported"
     ALREADY_HANDLED = "already_handled", "Already handled"
+    MESSAGE_GONE = "message_gone", "Message already taken down"
+    OWN_CASE = "own_case", "A case about your own message"
     BAD_RULE = "bad_rule", "Invalid rule"
 
 
@@ -49,6 +54,8 @@ HTTP_STATUS = {
     ErrorCode.HANDLE_TAKEN: 409,
     ErrorCode.CIRCLE_FULL: 409,
     ErrorCode.ALREADY_HANDLED: 409,
+    ErrorCode.MESSAGE_GONE: 409,
+    ErrorCode.OWN_CASE: 403,
     ErrorCode.ALREADY_REPORTED: 409,
     ErrorCode.LAST_FACILITATOR: 409,
     ErrorCode.ALIAS_LOCKED: 409,

@@ -94,6 +94,7 @@ class Flag(models.Model):
         MUTE = "mute", "Muted"
         BAN = "ban", "Banned"
         DISMISS = "dismiss", "Dismissed"
+        CHECKED_IN = "checked_in", "Checked in with the member"
 
     circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="flags")
     message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="flag")
@@ -227,6 +228,7 @@ class AuditEntry(models.Model):
         WARN = "warn", "Warned a member"
         BAN = "ban", "Banned a member"
         DISMISS = "dismiss", "Dismissed a flag"
+        CHECKED_IN = "checked_in", "Checked in with a member"
         RULE_CHANGE = "rule_change", "Changed a keyword rule"
         ACK_CRISIS = "ack_crisis", "Acknowledged a crisis alert"
         REVEAL = "reveal", "Revealed the handle behind an alias"

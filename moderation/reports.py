@@ -5,6 +5,8 @@ from django.db import IntegrityError, transaction
 
 from community.models import Membership
 from core.errors import DomainError, ErrorCode
+from realtime import publish
+from realtime.events import QueueChanged
 
 from . import content
 from .models import Flag, Report
@@ -23,7 +25,8 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
     One open ``Flag`` per message carries the report count.  Reports from
     ``settings.REPORTS_TO_HIDE`` distinct members hide the message for everyone
     until a moderator decides (broadcast as ``room.edited`` with ``hidden``).
-    The author is never told who reported.  Refusals: ALREADY_REPORTED, and
+    The author is never told who reported; the moderators' queue pages are told
+    an item changed (on commit).  Refusals: ALREADY_REPORTED, and
     FORBIDDEN for one's own message.
     """
     if message.author_id == reporter.pk:
@@ -48,6 +51,8 @@ def file_report(*, reporter: Membership, message, reason: str) -> Flag:
             messages = content.messages()
             if flag.report_count >= settings.REPORTS_TO_HIDE and not messages.is_hidden(message):
                 messages.set_hidden(message, hidden=True)
+            # Queue pages refresh themselves (the moderators' socket).
+            publish.to_staff(QueueChanged(change="reported", flag=flag.pk, urgent=flag.urgent))
     except IntegrityError:
         raise DomainError(ErrorCode.ALREADY_REPORTED, "You have already reported this message. Thank you.") from None
     flag.refresh_from_db()

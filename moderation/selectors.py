@@ -1,35 +1,61 @@
 """Reads for the moderation pages: the queue, rule statistics, the audit log."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from community.models import Circle, Membership
-from community.permissions import is_site_moderator
+from community.permissions import can, is_site_moderator
 
 from . import content
+from .decisions import DECISION_LABELS, DECISION_NEEDS
 from .models import AuditEntry, Flag, KeywordRule, Report
 
-TRUE_POSITIVE = ("remove", "warn", "mute", "ban")
+TRUE_POSITIVE = ("remove", "warn", "mute", "ban", "checked_in")
 FALSE_POSITIVE = ("approve", "dismiss")
 CONTEXT = 2
 
 
 def reviewable_circles(user) -> QuerySet[Circle]:
-    """Circles whose queue ``user`` may work: every circle for site moderators,
-    else the circles where they hold the moderator role."""
+    """Circles whose queue ``user`` may see (``Action.VIEW_QUEUE``): every circle
+    for site moderators, else the circles where they are a facilitator or a
+    moderator.  What they may *decide* there is ``decisions_for``."""
     if is_site_moderator(user):
         return Circle.objects.all()
     return Circle.objects.filter(
         memberships__user=user,
-        memberships__role=Membership.Role.MODERATOR,
+        memberships__role__in=Membership.STAFF_ROLES,
         memberships__left_at__isnull=True,
         memberships__banned=False,
     )
 
 
 QUEUE_LIMIT = 200
+STATUSES = ("open", "decided")
+KINDS = {
+    "urgent": "Urgent (crisis)",
+    "check_in": "Check-in (concern)",
+    "rule": "Raised by a rule",
+    "report": "Reported by members",
+}
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue page shows: open or decided items, of one kind, category or
+    circle, whose message or report reasons contain ``q``."""
+
+    status: str = "open"
+    kind: str = ""
+    category: str = ""
+    circle: str = ""  # a circle's slug
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self != QueueFilters()
 
 
 @dataclass(frozen=True)
@@ -40,26 +66,108 @@ class QueueItem:
     before: list[Any]  # published messages just before it, oldest first
     after: list[Any]  # and just after
     member_number: str  # the author's opaque number, never the handle
+    state: str = content.PUBLISHED  # the message's state (moderation.content)
+    decisions: tuple[tuple[str, str], ...] = ()  # what this reviewer may decide here
+    own: bool = False  # about the reviewer's own message: someone else decides
+
+    @property
+    def check_in(self) -> bool:
+        """A concern: a quiet check-in for the circle's facilitators."""
+        return not self.flag.urgent and getattr(self.flag.message, "verdict", "") == "concern"
+
+    @property
+    def taken_down(self) -> bool:
+        """Already out of the room (removed by a facilitator, or deleted by its author)."""
+        return self.state in (content.REMOVED, content.DELETED)
+
+    @property
+    def room_link(self) -> str:
+        """The message in context in its room (the room page anchors ``m-<id>``)."""
+        return f"{self.flag.circle.get_absolute_url()}#m-{self.flag.message.seq}"
 
 
-def review_queue(user) -> list[QueueItem]:
-    """Open items, urgent first, then oldest first; each with the published
-    messages around it.  A fixed number of queries however long the queue."""
+def decisions_for(user, circle, membership, *, state: str, check_in: bool) -> tuple[tuple[str, str], ...]:
+    """The decisions ``user`` may take on an item in ``circle`` (permissions table),
+    minus approve for a message already taken down.  Concern items offer
+    "checked in" first."""
+    allowed = []
+    for decision, label in DECISION_LABELS.items():
+        if decision == Flag.Resolution.APPROVE and state in (content.REMOVED, content.DELETED):
+            continue
+        if can(user, DECISION_NEEDS[decision], circle, membership):
+            allowed.append((decision, label))
+    if check_in:
+        allowed.sort(key=lambda pair: pair[0] != Flag.Resolution.CHECKED_IN)
+    return tuple(allowed)
+
+
+def review_queue(user, filters: QueueFilters | None = None) -> list[QueueItem]:
+    """The items ``user`` may see, as ``filters`` ask (open ones by default: urgent
+    first, then oldest first; decided ones newest first), each with the published
+    messages around it and the decisions this user may take.  A fixed number of
+    queries however long the queue and however many circles it spans."""
+    filters = filters or QueueFilters()
+    rows = Flag.objects.filter(circle__in=reviewable_circles(user))
+    if filters.status == "decided":
+        rows = rows.filter(status=Flag.Status.RESOLVED).order_by("-handled_at", "-pk")
+    else:
+        rows = rows.filter(status=Flag.Status.OPEN).order_by("-urgent", "created_at", "pk")
+    if filters.kind == "urgent":
+        rows = rows.filter(urgent=True)
+    elif filters.kind == "check_in":
+        rows = rows.filter(urgent=False, message__verdict="concern")
+    elif filters.kind == "rule":
+        rows = rows.filter(source=Flag.Source.RULE)
+    elif filters.kind == "report":
+        rows = rows.filter(report_count__gt=0)
+    if filters.category:
+        rows = rows.filter(category=filters.category)
+    if filters.circle:
+        rows = rows.filter(circle__slug=filters.circle)
+    if filters.q:
+        q = filters.q[:MAX_SEARCH]
+        rows = rows.filter(
+            pk__in=Flag.objects.filter(Q(message__body__icontains=q) | Q(reports__reason__icontains=q)).values("pk")
+        )
     flags = list(
-        Flag.objects.filter(status=Flag.Status.OPEN, circle__in=reviewable_circles(user))
-        .select_related("circle", "message", "message__author", "rule", "acknowledged_by")
-        .prefetch_related("reports")
-        .order_by("-urgent", "created_at")[:QUEUE_LIMIT]
+        rows.select_related("circle", "message", "message__author", "rule", "acknowledged_by").prefetch_related(
+            "reports"
+        )[:QUEUE_LIMIT]
     )
     around = content.messages().context([flag.message for flag in flags], CONTEXT)
-    return [
-        QueueItem(
+    mine = {m.circle_id: m for m in Membership.objects.filter(user=user)} if user.is_authenticated else {}
+    items = []
+    decided: dict[tuple[int, str, bool], tuple[tuple[str, str], ...]] = {}
+    hooks = content.messages()
+    for flag in flags:
+        author = flag.message.author
+        state = hooks.state(flag.message)
+        item = QueueItem(
             flag,
             *around[flag.message.pk],
-            member_number=flag.message.author.member_number if flag.message.author else "—",
+            member_number=author.member_number if author else "—",
+            state=state,
+            own=author is not None and author.user_id == user.pk,
         )
-        for flag in flags
-    ]
+        key = (flag.circle_id, state, item.check_in)
+        if key not in decided:
+            decided[key] = decisions_for(
+                user, flag.circle, mine.get(flag.circle_id), state=state, check_in=item.check_in
+            )
+        items.append(replace(item, decisions=() if item.own else decided[key]))
+    return items
+
+
+def urgent_waiting(user) -> list[Flag]:
+    """Open urgent items nobody has acknowledged yet, oldest first (the crisis
+    banners at the top of the moderators' pages)."""
+    return list(
+        Flag.objects.filter(
+            circle__in=reviewable_circles(user), status=Flag.Status.OPEN, urgent=True, acknowledged_at__isnull=True
+        )
+        .select_related("circle", "message")
+        .order_by("created_at")[:20]
+    )
 
 
 def rules_with_stats() -> QuerySet[KeywordRule]:
@@ -101,6 +209,33 @@ def audit_log(*, action: str = "", circle: str = "", role: str = "") -> QuerySet
     if role:
         entries = entries.filter(actor_role=role)
     return entries
+
+
+@dataclass(frozen=True)
+class MyReport:
+    """One report a member made, as their own page shows it."""
+
+    circle: Circle
+    message_seq: int | None
+    reason: str
+    at: Any
+    decided: bool
+
+
+def my_reports(user) -> list[MyReport]:
+    """The reports ``user`` made, newest first, with whether a moderator has
+    decided (never how, never who else reported)."""
+    rows = Report.objects.filter(reporter__user=user).select_related("flag", "flag__circle", "flag__message")
+    return [
+        MyReport(
+            circle=r.flag.circle,
+            message_seq=r.flag.message.seq if r.flag.message_id else None,
+            reason=r.reason,
+            at=r.created_at,
+            decided=r.flag.status == Flag.Status.RESOLVED,
+        )
+        for r in rows.order_by("-created_at")[:200]
+    ]
 
 
 def reports_filed_by(user) -> list[dict[str, Any]]:

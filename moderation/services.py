@@ -1,6 +1,7 @@
 """Moderator and rule-keeper actions.  Each writes its audit entry in the same
 transaction; live effects go out through ``realtime.publish`` on commit."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,13 +12,15 @@ from django.utils import timezone
 from community import notifications
 from community import services as community_services
 from community.models import Membership, Notification
-from community.permissions import Action, check, is_site_moderator, membership_for
+from community.permissions import Action, can, check, is_site_moderator, membership_for
 from core.errors import DomainError, ErrorCode
 from realtime import publish
 from realtime.events import QueueChanged, StaffAlert
 
-from . import content, screening
+from . import content, matcher, screening
+from .decisions import DECISION_NEEDS
 from .models import AuditEntry, Flag, KeywordRule, RuleHit
+from .verdicts import Decision, Outcome, Risk, Verdict, decide
 
 REVIEW_ACTIONS = tuple(Flag.Resolution.values)
 MAX_MUTE_MINUTES = 7 * 24 * 60
@@ -34,11 +37,15 @@ def actor_role(user, circle) -> str:
 
 
 def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | None = None) -> Flag:
-    """Decide a queue item: approve, remove, warn, mute, ban or dismiss.
+    """Decide a queue item: approve, check in, dismiss, remove, warn, mute or ban.
 
-    The item is claimed with one conditional update, so of two moderators acting
-    at once exactly one succeeds; the other gets ALREADY_HANDLED and nothing
-    changes.  A reason is required and kept in the audit log.
+    Each decision needs its permission in the item's circle (``DECISION_NEEDS``:
+    facilitators may remove, mute, dismiss and check in).  Nobody decides an item
+    about their own message (OWN_CASE), and a message already taken down (removed
+    by a facilitator, deleted by its author) cannot be approved (MESSAGE_GONE).
+    The item is claimed with one conditional update, so of two reviewers acting
+    at once exactly one succeeds; the other gets ALREADY_HANDLED.  A refusal
+    changes nothing.  A reason is required and kept in the audit log.
     """
     if action not in REVIEW_ACTIONS:
         raise DomainError(ErrorCode.BAD_FRAME, "Choose one of: " + ", ".join(REVIEW_ACTIONS) + ".")
@@ -50,17 +57,26 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
     flag = Flag.objects.select_related("circle", "message", "message__author").filter(pk=flag_id).first()
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That queue item does not exist.")
-    check(user, Action.REVIEW, flag.circle)
+    check(user, Action.VIEW_QUEUE, flag.circle)
+    if flag.status != Flag.Status.OPEN:
+        raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already handled this item.")
+    check(user, DECISION_NEEDS[action], flag.circle)
+    message = flag.message
+    author: Membership | None = message.author
+    if author is not None and author.user_id == user.pk:
+        raise DomainError(
+            ErrorCode.OWN_CASE, "This item is about your own message, so another facilitator or a moderator decides it."
+        )
+    messages = content.messages()
+    if action == Flag.Resolution.APPROVE and messages.state(message) in (content.REMOVED, content.DELETED):
+        raise DomainError(ErrorCode.MESSAGE_GONE, _GONE[messages.state(message)])
     now = timezone.now()
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
             status=Flag.Status.RESOLVED, handled_at=now, handled_by=user, resolution=action
         )
         if not claimed:
-            raise DomainError(ErrorCode.ALREADY_HANDLED, "Another moderator has already handled this item.")
-        message = flag.message
-        author: Membership | None = message.author
-        messages = content.messages()
+            raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already handled this item.")
         state = messages.state(message)
         if action == Flag.Resolution.APPROVE:
             if state in content.UNPUBLISHED:
@@ -70,6 +86,8 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         elif action == Flag.Resolution.DISMISS:
             if messages.is_hidden(message):
                 messages.set_hidden(message, hidden=False)
+        elif action == Flag.Resolution.CHECKED_IN:
+            pass  # about the person, not the message: it stays as it is
         else:
             if state in (content.PUBLISHED, *content.UNPUBLISHED):
                 messages.remove(message, reason="removed")
@@ -98,6 +116,14 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         publish.to_staff(QueueChanged(change="handled", flag=flag.pk, urgent=flag.urgent))
     flag.refresh_from_db()
     return flag
+
+
+_GONE = {
+    content.REMOVED: "A facilitator already removed this message from the room, so it cannot be approved. "
+    "Choose another decision to close the item.",
+    content.DELETED: "Its author deleted this message, so there is nothing to approve. "
+    "Choose another decision to close the item.",
+}
 
 
 def open_case(content) -> bool:
@@ -137,10 +163,7 @@ def acknowledge_crisis(*, user, flag_id: int) -> Flag:
     flag = Flag.objects.select_related("circle", "message").filter(pk=flag_id, urgent=True).first()
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
-    membership = membership_for(user, flag.circle)
-    if not (
-        is_site_moderator(user) or (membership and membership.is_active and membership.role in Membership.STAFF_ROLES)
-    ):
+    if not can(user, Action.VIEW_QUEUE, flag.circle):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
@@ -221,6 +244,90 @@ def save_rule(*, user, rule: KeywordRule | None = None, **fields) -> KeywordRule
         )
         screening.rules_changed()
     return rule
+
+
+# What a message meeting a rule's decision would go through, in words.
+OUTCOME_WORDS = {
+    Verdict.CRISIS: "published; its writer is offered crisis resources at once, and the circle's facilitators "
+    "and every moderator are alerted (an urgent item)",
+    Verdict.BLOCK: "not posted; its writer is told why",
+    Verdict.HOLD: "kept back, shown to nobody until a moderator approves it; its writer sees it waiting",
+    Verdict.CONCERN: "published; a quiet check-in item for the circle's facilitators, and gentle resources "
+    "offered to its writer",
+    Verdict.FLAG: "published as usual, and put in the review queue",
+    Verdict.REDACT: "published with the matched text replaced by [removed]",
+    Verdict.PUBLISH: "published as usual",
+}
+MAX_SAMPLE = 4000
+
+
+@dataclass(frozen=True)
+class RuleTrial:
+    """What a draft rule makes of a sample text (nothing is saved)."""
+
+    sample: str
+    hits: tuple[matcher.Hit, ...]
+    decision: Decision
+    shadow: bool
+    block_reason: str = ""
+
+    @property
+    def pieces(self) -> list[tuple[str, bool]]:
+        """The sample cut into (text, matched) runs, to show the matches marked."""
+        out, pos = [], 0
+        for start, end in _merged(self.hits):
+            if start > pos:
+                out.append((self.sample[pos:start], False))
+            out.append((self.sample[start:end], True))
+            pos = end
+        if pos < len(self.sample):
+            out.append((self.sample[pos:], False))
+        return out
+
+    @property
+    def summary(self) -> str:
+        if not self.hits:
+            return "No match: this text would be published as usual."
+        words = OUTCOME_WORDS[self.decision.verdict]
+        if self.decision.outcome is Outcome.BLOCK and self.block_reason:
+            words += f" (“{self.block_reason}”)"
+        if self.decision.risk is Risk.CRISIS and self.decision.outcome is not Outcome.PUBLISH:
+            words += "; a crisis is never silenced, so staff are still alerted"
+        n = len(self.hits)
+        matched = f"Matched {n} time{'s' if n != 1 else ''}"
+        if self.shadow:
+            return f"{matched}. In shadow mode the rule only records this; switched on, the message would be {words}."
+        return f"{matched}: the message would be {words}."
+
+
+def _merged(hits) -> list[tuple[int, int]]:
+    spans: list[list[int]] = []
+    for start, end in sorted((h.start, h.end) for h in hits):
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(a, b) for a, b in spans]
+
+
+def try_rule(
+    *, user, pattern: str, kind: str, category: str, action: str, exempt: str = "", shadow: bool = False, sample: str
+) -> RuleTrial:
+    """Dry-run a draft rule against ``sample`` with the real matcher and the one
+    decision rule (``verdicts.decide``); nothing is saved or published.  The one
+    place a rule is tried on text by hand: ``manage.py evaluate_rules`` can share
+    it.  Raises BAD_RULE (with the matcher's reason) for an unusable pattern."""
+    check(user, Action.MANAGE_RULES)
+    sample = (sample or "")[:MAX_SAMPLE]
+    exempt_phrases = tuple(line.strip() for line in (exempt or "").splitlines() if line.strip())
+    spec = matcher.RuleSpec(id=0, pattern=pattern, kind=kind, category=category, action=action, exempt=exempt_phrases)
+    try:
+        hits = tuple(matcher.compile_rules([spec]).match(sample))
+    except (matcher.PatternError, ValueError) as err:
+        raise DomainError(ErrorCode.BAD_RULE, str(err).split(": ", 1)[-1]) from None
+    decision = decide(h.action for h in hits)
+    reason = screening.BLOCK_REASONS.get(category, screening.DEFAULT_BLOCK_REASON) if hits else ""
+    return RuleTrial(sample=sample, hits=hits, decision=decision, shadow=shadow, block_reason=reason)
 
 
 # --- identity -----------------------------------------------------------------------

@@ -44,9 +44,12 @@ def test_newcomer_signs_up_joins_a_circle_and_sees_their_alias(daphne_server, ma
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    # The recovery codes come first, shown once; then the circles.
+    expect(page.locator("#codes code")).to_have_count(8)
+    page.get_by_role("button", name="I have saved them").click()
 
     expect(page).to_have_url(daphne_server.url + "/")
-    expect(page.get_by_role("status")).to_contain_text("Welcome. Choose a circle to join.")
+    expect(page.get_by_role("status")).to_contain_text("Welcome. Your account is ready: choose a circle to join.")
     page.get_by_role("link", name="Evening Integration Circle").click()
 
     expect(page).to_have_url(daphne_server.url + circle.get_absolute_url())

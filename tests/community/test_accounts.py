@@ -71,10 +71,11 @@ def test_signup_page_has_no_email_or_name_input(client):
 
 
 def test_signup_creates_the_account_and_logs_in(client, db):
-    """Signing up creates a user with just a handle and a usable password, logs in and goes to the directory."""
+    """Signing up creates a user with just a handle and a usable password, logs in and
+    shows the recovery codes (the directory comes after "I have saved them")."""
     response = signup(client, "quiet-fox")
-    assert response.status_code == 302
-    assert response.url == reverse("community:directory")
+    assert response.status_code == 200
+    assert response.templates[0].name == "account/recovery_codes.html"
     user = User.objects.get(username="quiet-fox")
     assert user.check_password(PASSWORD)
     assert (user.email, user.first_name, user.last_name) == ("", "", "")

@@ -1,7 +1,8 @@
-"""No client address is kept: sign-up, log-in and joining through a real Daphne process
+"""No client address is kept: sign-up, recovery, log-in and joining through a real Daphne process
 leave no trace of the client's IP in the database or in the server's output."""
 
 import http.cookiejar
+import re
 import urllib.parse
 import urllib.request
 
@@ -12,6 +13,7 @@ from community.models import Membership
 from tests.conftest import PASSWORD
 
 CLIENT_IP = "127.0.0.1"
+NEW = "a new lantern by the door"
 
 
 class Browser:
@@ -31,7 +33,7 @@ class Browser:
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str, str]:
         """GET the page for its CSRF cookie, then POST; returns (status, final URL path, body)."""
-        self.get(path if not path.endswith(("/join/", "/logout/")) else "/")
+        self.get(path if not path.endswith(("/join/", "/logout/", "/saved/")) else "/")
         data = urllib.parse.urlencode({"csrfmiddlewaretoken": self.cookie("csrftoken"), **fields}).encode()
         with self.opener.open(self.base_url + path, data=data, timeout=10) as response:
             return response.status, urllib.parse.urlparse(response.url).path, response.read().decode()
@@ -39,13 +41,24 @@ class Browser:
 
 def walk_through_signup_login_and_join(base_url: str, circle) -> None:
     browser = Browser(base_url)
-    status, where, _ = browser.post_form(
+    status, where, body = browser.post_form(
         "/accounts/signup/", {"handle": "river-walker", "password": PASSWORD, "password_again": PASSWORD}
     )
+    assert (status, where) == (200, "/accounts/signup/")  # the recovery codes, shown once
+    codes = re.findall(r"<code>([A-Z0-9-]{19})</code>", body)
+    assert len(codes) == 8
+    status, where, _ = browser.post_form("/accounts/recovery-codes/saved/", {"first_time": "1"})
     assert (status, where) == (200, "/")
     status, where, _ = browser.post_form("/accounts/logout/", {})
     assert (status, where) == (200, "/")
-    status, where, _ = browser.post_form("/accounts/login/", {"username": "river-walker", "password": PASSWORD})
+    # A forgotten password: one recovery code sets a new one (throttled like log-in).
+    status, where, _ = browser.post_form(
+        "/accounts/recover/",
+        {"handle": "river-walker", "code": codes[0], "new_password": NEW, "new_password_again": NEW},
+    )
+    assert (status, where) == (200, "/accounts/")
+    status, where, _ = browser.post_form("/accounts/logout/", {})
+    status, where, _ = browser.post_form("/accounts/login/", {"username": "river-walker", "password": NEW})
     assert (status, where) == (200, "/")
     status, where, body = browser.post_form(f"/circles/{circle.slug}/join/", {})
     assert (status, where) == (200, f"/circles/{circle.slug}/")

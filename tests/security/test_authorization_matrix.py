@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from chat import services as chat_services
+from community import notifications
 from community import services as community_services
 from community.apps import MODERATORS_GROUP
 from community.models import Circle, Membership
@@ -63,6 +64,7 @@ class World:
     rule_id: int
     reveal_membership: int
     author: Membership
+    note_id: int  # a notification of the "member" role's
 
     def fresh_flag(self, *, urgent: bool) -> int:
         """A new open queue item (a crisis one when ``urgent``), for actions that
@@ -107,7 +109,9 @@ def _build_world(make_user, make_circle, join) -> World:
     community_services.leave_circle(user=users["departed"], circle=circle)
     flag = Flag.objects.get(message__circle=circle, message__seq=message_id)
     rule = save_rule(user=None, pattern="plain", kind="word", category="spam", action="flag")
-    return World(circle, other, users, memberships, message_id, own, flag.pk, rule.pk, author.pk, author)
+    note = notifications.notify(user=users["member"], kind="report_decided", text="Your report was decided", link="/")
+    assert note is not None
+    return World(circle, other, users, memberships, message_id, own, flag.pk, rule.pk, author.pk, author, note.pk)
 
 
 @pytest.fixture
@@ -207,15 +211,43 @@ VIEWS: dict[str, ViewCase] = {
     "password_change_done": ViewCase("GET", _none, _none, _signed_in(OK)),
     "delete_account": ViewCase("GET", _none, _none, _signed_in(OK)),
     "export_my_data": ViewCase("GET", _none, _none, _signed_in(OK)),
+    # One's own account: every signed-in person, about themselves only.
+    "account": ViewCase("GET", _none, _none, _signed_in(OK)),
+    # Making new codes needs the password; a wrong one is refused and changes nothing.
+    "recovery_codes": ViewCase("POST", _none, lambda w, role: {"password": "not the password"}, _signed_in(DENIED)),
+    "recovery_codes_saved": ViewCase("POST", _none, _none, _signed_in(OK)),
+    "end_other_sessions": ViewCase("POST", _none, _none, _signed_in(OK)),
+    # A forgotten password: signed-out people only (the signed-in are sent to the
+    # password change); a made-up code is refused.
+    "recover": ViewCase(
+        "POST",
+        _none,
+        lambda w, role: {
+            "handle": "mx-member",
+            "code": "AAAA-BBBB-CCCC-DDDD",
+            "new_password": "a long new passphrase 5",
+            "new_password_again": "a long new passphrase 5",
+        },
+        {**_all(OK), "anonymous": DENIED},
+    ),
+    "notifications": ViewCase("GET", _none, _none, _signed_in(OK)),
+    # Marks only the caller's own notifications (test below: another's stays unread).
+    "notifications_read": ViewCase("POST", _none, lambda w, role: {"id": str(w.note_id)}, _signed_in(OK)),
+    "notification_open": ViewCase(
+        "POST", lambda w: {"note_id": w.note_id}, _none, {**_signed_in(DENIED), "member": OK}
+    ),
+    "my_reports": ViewCase("GET", _none, _none, _signed_in(OK)),
     "healthz": ViewCase("GET", _none, _none, _all(OK)),
     "readyz": ViewCase("GET", _none, _none, _all(OK)),
     "metrics": ViewCase("GET", _none, _none, _all(DENIED)),  # off unless METRICS_ENABLED
-    "moderation:queue": ViewCase("GET", _none, _none, {**STAFF_ONLY}),
+    # Facilitators see their own circles' items (the other circle's facilitator
+    # sees an empty queue of their own circle, never this circle's items).
+    "moderation:queue": ViewCase("GET", _none, _none, {**STAFF_ONLY, "facilitator": OK, "other_facilitator": OK}),
     "moderation:review": ViewCase(
         "POST",
         lambda w, role: {"flag_id": w.fresh_flag(urgent=False)},
         lambda w, role: {"action": "dismiss", "reason": f"checked by {role}"},
-        {**STAFF_ONLY},
+        {**STAFF_ONLY, "facilitator": OK},
         per_role=True,
     ),
     # A crisis alert: the circle's facilitators and the site moderators may say "I am on it".
@@ -406,3 +438,18 @@ async def test_a_nested_repetition_saved_by_a_moderator_cannot_freeze_the_room(w
     assert time.monotonic() - started < 5  # generous on a busy machine; backtracking never ends
     await room.ping()
     await room.close()
+
+
+def test_nobody_else_can_read_or_open_a_members_notification(world):
+    """Marking or opening someone else's notification changes nothing: it stays unread."""
+    from community.models import Notification
+
+    for role in ROLES:
+        if role == "member":
+            continue
+        _client(world, role).post(reverse("notifications_read"), {"id": str(world.note_id)})
+        _client(world, role).post(reverse("notification_open", kwargs={"note_id": world.note_id}))
+        _client(world, role).post(reverse("notifications_read"))  # "all of mine"
+    assert Notification.objects.get(pk=world.note_id).read_at is None
+    _client(world, "member").post(reverse("notification_open", kwargs={"note_id": world.note_id}))
+    assert Notification.objects.get(pk=world.note_id).read_at is not None
