@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, ErrorCode
 
-from . import memberdata, selectors, services, throttle
+from . import memberdata, selectors, services, throttle, unread
 from .forms import DeleteAccountForm, JoinForm, SignUpForm
 from .permissions import Action, can, membership_for
 
@@ -57,7 +57,8 @@ def delete_account(request):
 
 def directory(request):
     mine = selectors.my_memberships(request.user)
-    rows = [(circle, mine.get(circle.pk)) for circle in selectors.circle_directory(request.user)]
+    new = unread.counts(request.user)
+    rows = [(c, mine.get(c.pk), new.get(c.pk, 0)) for c in selectors.circle_directory(request.user)]
     return render(request, "community/directory.html", {"rows": rows})
 
 

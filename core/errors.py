@@ -35,6 +35,7 @@ class ErrorCode(models.TextChoices):
     BLOCKED = "blocked", "Blocked by a rule"
     RENDER_FAILED = "render_failed", "Could not be shown"
     ALREADY_REPORTED = "already_reported", "Already reported"
+    REASON_REQUIRED = "reason_required", "A reason is required"
     ALREADY_HANDLED = "already_handled", "Already handled"
     BAD_RULE = "bad_rule", "Invalid rule"
 
