@@ -62,6 +62,17 @@ def directory(request):
     return render(request, "community/directory.html", {"rows": rows})
 
 
+def _help_resources() -> list[dict]:
+    """The crisis lines (settings.CRISIS_RESOURCES) with their call and text
+    links, for the circle page's "If you need someone now" block; only tel:,
+    sms: and https: links are kept."""
+    safe = ("tel:", "sms:", "https:")
+    return [
+        {**line, "links": [link for link in line.get("links", []) if str(link.get("href", "")).startswith(safe)]}
+        for line in settings.CRISIS_RESOURCES
+    ]
+
+
 def _circle_context(request, circle, **extra):
     membership = membership_for(request.user, circle)
     active = membership if membership is not None and membership.is_active else None
@@ -74,6 +85,8 @@ def _circle_context(request, circle, **extra):
         "can_moderate_room": active is not None and can(request.user, Action.REMOVE_MESSAGE, circle, active),
         "full": circle.member_count >= circle.capacity,
         "edit_window": settings.CHAT_EDIT_WINDOW_SECONDS,
+        "edit_minutes": settings.CHAT_EDIT_WINDOW_SECONDS // 60,
+        "help_resources": _help_resources(),
     }
     context.update(extra)
     return context
