@@ -1134,23 +1134,43 @@
   });
 
   // Edit: starts from your own Markdown (the server gives it to you alone).
+  // The field exists only while the dialog is open: one "your message" box on
+  // the page at rest.
   var editDlg = $("edit-dialog");
-  var editBody = $("edit-body");
+  var editBody = null;
   var editId = null;
+  function editField() {
+    var label = make("label", null, "Edit your message");
+    label.htmlFor = "edit-body";
+    var ta = make("textarea");
+    ta.id = "edit-body";
+    ta.rows = 5;
+    ta.maxLength = 4000;
+    ta.setAttribute("aria-describedby", "edit-help edit-error");
+    $("edit-field").replaceChildren(label, ta);
+    return ta;
+  }
+  editDlg.addEventListener("close", function () {
+    $("edit-field").replaceChildren();
+    editBody = null;
+  });
   function startEdit(id, from) {
     editId = id;
-    editBody.value = "";
+    editBody = editField();
     editBody.disabled = true;
     editBody.placeholder = "Loading your words\u2026";
     openDialog(editDlg, from);
+    var field = editBody;
     request({ type: "source", message: id }).then(
       function (f) {
+        if (editBody !== field) return; // closed meanwhile
         editBody.disabled = false;
         editBody.placeholder = "";
         editBody.value = f.body;
         editBody.focus();
       },
       function (err) {
+        if (editBody !== field) return;
         editBody.placeholder = "";
         dialogError(editDlg, err.message);
       }

@@ -95,11 +95,14 @@ def test_every_state_of_the_room_is_accessible_and_fits(daphne_factory, make_use
 
 
 def _scene(chromium, server, make_user, join, circle, messages: int = 24):
+    """A reader and a writer, and ``messages`` earlier messages (by three others:
+    each member may send ten messages in ten seconds)."""
     reader = join(make_user("follow-reader"), circle)
     writer = join(make_user("follow-writer"), circle)
+    others = [join(make_user(f"follow-other-{n}"), circle) for n in range(3)]
     for n in range(messages):
         body = f"Earlier message {n}, a longer line or two."
-        off_thread(chat_services.post_message, ctx_of(writer), client_id=f"p{n}", body=body)
+        off_thread(chat_services.post_message, ctx_of(others[n % 3]), client_id=f"p{n}", body=body)
     return reader, writer
 
 
@@ -155,6 +158,7 @@ def test_reactions_read_mark_and_draft_survive_a_reload(daphne_server, make_user
             break
         page.wait_for_timeout(250)
     assert deadline_ok, "the read mark was not stored"
+    browser_context = page.context
     page.close()
 
     for n in range(3):
@@ -162,7 +166,9 @@ def test_reactions_read_mark_and_draft_survive_a_reload(daphne_server, make_user
     client.force_login(reader.user)
     assert "3 new messages" in client.get("/").content.decode()
 
-    page = open_room(chromium, daphne_server, reader.user, circle)
+    page = browser_context.new_page()  # the same browser: its drafts are kept on this device
+    page.goto(circle.get_absolute_url())
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     hug = page.locator("li.message", has_text="Earlier message 4").locator("button.reaction[data-kind=hug]")
     expect(hug).to_have_attribute("aria-pressed", "true")
     divider = page.locator("#messages li.divider")
