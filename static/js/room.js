@@ -604,16 +604,9 @@
     li.dataset.alias = m.alias;
     li.dataset.at = m.at;
     li.innerHTML = "";
-    var head = make("p", "message-head");
-    var who = make("strong", "alias", m.alias + (own ? " (you)" : ""));
-    head.append(who);
-    if (STAFF_ROLES[m.role]) head.append(" ", make("span", "role-badge", STAFF_ROLES[m.role]));
-    var when = make("time", null, clock(m.at) + (m.edited ? " \u00b7 edited" : ""));
-    when.dateTime = m.at;
-    head.append(" ", when);
-    li.append(head);
     if (folded) {
-      var note = make("p", "folded-note", "You chose not to see messages from " + m.alias + ". ");
+      // One quiet line: you chose not to see this member's messages.
+      var note = make("p", "folded-note", "A message from " + m.alias + ", whom you chose not to see. ");
       note.append(
         button("Show this one", "link", function () {
           revealed.add(m.id);
@@ -624,6 +617,14 @@
       li.append(note);
       return;
     }
+    var head = make("p", "message-head");
+    var who = make("strong", "alias", m.alias + (own ? " (you)" : ""));
+    head.append(who);
+    if (STAFF_ROLES[m.role]) head.append(" ", make("span", "role-badge", STAFF_ROLES[m.role]));
+    var when = make("time", null, clock(m.at) + (m.edited ? " \u00b7 edited" : ""));
+    when.dateTime = m.at;
+    head.append(" ", when);
+    li.append(head);
     var body = make("div", "message-body");
     if (m.hidden) {
       body.textContent = "Hidden pending review by a moderator.";

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from chat import services as chat_services
 from community.models import Membership
 from tests.browser.conftest import PHONE, page_for, shot
+from tests.browser.roomkit import in_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -81,10 +82,19 @@ def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, mak
     with ThreadPoolExecutor(1) as pool:
         pool.submit(chat_services.post_message, _ctx(b), client_id="during", body="posted while you were away").result()
 
+    # Written while disconnected: kept, and said so beside the message box.
+    page.get_by_label("Your message").fill("written while offline")
+    page.get_by_label("Your message").press("Enter")
+    waiting = page.locator("#composer-pending")
+    expect(waiting).to_contain_text("1 message waiting to send")
+    assert in_viewport(page, waiting) and in_viewport(page, page.locator("#connection-note"))
+
     daphne_factory(port=server.port)  # back on the same address
     expect(page.locator("li.message", has_text="posted while you were away")).to_be_visible(timeout=40_000)
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     assert page.locator("li.message", has_text="before the restart").count() == 1
+    expect(page.locator("li.message:not(.pending)", has_text="written while offline")).to_have_count(1)
+    expect(waiting).to_be_hidden()
 
 
 def _ctx(membership):

@@ -101,7 +101,7 @@ def test_member_actions_use_dialogs(daphne_server, make_user, circle, join, chro
     _more(page, "A first word from b").get_by_role("button", name=re.compile("Stop seeing")).click()
     page.locator("#confirm-dialog").get_by_role("button", name="Stop seeing them").click()
     folded = page.locator("li.message.folded")
-    expect(folded).to_contain_text(f"You chose not to see messages from {b.alias}")
+    expect(folded).to_contain_text(f"A message from {b.alias}, whom you chose not to see")
     expect(folded).not_to_contain_text("A first word from b")
     page.locator(f'.notice[data-code="hid:{b.alias}"]').get_by_role("button", name="Undo").click()
     expect(page.locator("li.message.folded")).to_have_count(0)

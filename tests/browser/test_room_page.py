@@ -6,12 +6,13 @@ message box."""
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
 from chat import services as chat_services
 from chat.models import Seat
 from community.models import Membership
 from moderation import services as moderation_services
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.browser.roomkit import check_state, ctx_of, in_viewport, off_thread, open_room, say
 
 pytestmark = pytest.mark.browser
@@ -180,3 +181,57 @@ def test_reactions_read_mark_and_draft_survive_a_reload(daphne_server, make_user
     page.reload()
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     expect(page.locator("#composer-body")).to_have_value("")
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+@pytest.fixture
+def chromium_for_csp():
+    """Chromium that lets a page whose response the test rewrote (Playwright's
+    route.fulfill) open a socket to 127.0.0.1: such a page counts as "public"
+    to the local-network checks, which would refuse it."""
+    with sync_playwright() as playwright:
+        args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessChecks"]
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=args)
+        yield browser
+        browser.close()
+
+
+def test_the_room_runs_under_a_strict_content_security_policy(
+    daphne_server, make_user, circle, join, chromium_for_csp
+):
+    """With script-src 'self' and style-src 'self' (no inline script or style),
+    the room connects, shows messages, opens its dialogs and cards, and nothing
+    it draws is refused (the footer's own inline style is base.html's)."""
+    moderation_services.save_rule(user=None, pattern="end my life", kind="phrase", category="crisis", action="crisis")
+    member = join(make_user("csp-member"), circle)
+    off_thread(chat_services.post_message, ctx_of(member), client_id="c0", body="Some *calm* words")
+    page = open_room(chromium_for_csp, daphne_server, member.user, circle, wait=False)
+    page.context.add_init_script(
+        """window.__violations = [];
+        document.addEventListener('securitypolicyviolation', e => {
+          const where = e.target && e.target.closest ? e.target.closest('.site-footer') : null;
+          if (!where) window.__violations.push([e.violatedDirective, e.blockedURI, e.sample, e.lineNumber]);
+        }, true);"""
+    )
+
+    def strict(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
+
+    page.route(re.compile(r".*/circles/.*"), strict)
+    page.reload()
+    expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
+    say(page, "some nights I want to end my life")
+    expect(page.locator(".crisis-card")).to_contain_text("988")
+    page.locator("li.message", has_text="calm").get_by_role("button", name="More actions").click()
+    expect(page.locator("#actions-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Leave this circle").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    assert page.evaluate("window.__violations") == []
