@@ -75,7 +75,10 @@ def check_state(page, name: str, *, messages: bool = True, layout: bool = True) 
     # the window and the list back where the reader had them.
     where = page.evaluate("[scrollY, document.getElementById('messages-scroll').scrollTop]")
     shot(page, name)
-    page.evaluate("([y, list]) => { document.getElementById('messages-scroll').scrollTop = list; scrollTo(0, y); }", where)
+    page.evaluate(
+        "([y, top]) => { document.getElementById('messages-scroll').scrollTop = top; scrollTo(0, y); }",
+        where,
+    )
 
 
 def ctx_of(membership):

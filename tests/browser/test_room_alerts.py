@@ -1,6 +1,6 @@
 """Alerts where the eye is (issue 10 item 9): the author's crisis card and the
-facilitators' crisis alert appear beside the message box, on screen at 1280×800
-and at 390×844, announced, and stay until they are dealt with."""
+facilitators' crisis alert appear beside the message box, on screen at 1280x800
+and at 390x844, announced, and stay until they are dealt with."""
 
 import re
 

@@ -32,8 +32,9 @@ def _more(page, text: str):
 def _focused(page) -> dict:
     return page.evaluate(
         """() => { const a = document.activeElement;
-        return {id: a.id, label: a.getAttribute('aria-label') || '', text: a.textContent.trim().slice(0, 60),
-                tag: a.tagName, inDialog: !!a.closest('dialog'), li: (a.closest('li.message') || {}).textContent || ''}; }"""
+        return {id: a.id, label: a.getAttribute('aria-label') || '', tag: a.tagName,
+                text: a.textContent.trim().slice(0, 60), inDialog: !!a.closest('dialog'),
+                li: (a.closest('li.message') || {}).textContent || ''}; }"""
     )
 
 
@@ -275,6 +276,7 @@ def test_keyboard_and_touch(daphne_server, make_user, circle, join, chromium):
     phone.locator("#composer-send").click()
     expect(page.locator("li.message", has_text="a second line")).to_be_visible()
     boxes = phone.locator("#messages li.message .message-tools button").evaluate_all(
-        "bs => bs.filter(b => b.offsetParent).map(b => { const r = b.getBoundingClientRect(); return [r.width, r.height]; })"
+        "bs => bs.filter(b => b.offsetParent)"
+        ".map(b => { const r = b.getBoundingClientRect(); return [r.width, r.height]; })"
     )
     assert boxes and all(w >= 44 and h >= 44 for w, h in boxes), boxes

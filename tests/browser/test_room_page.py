@@ -1,5 +1,5 @@
 """The room page as people use it, in Chromium against a live Daphne: every state
-passes axe-core and fits a desktop (1280×800) and a phone (390×844, touch); the
+passes axe-core and fits a desktop (1280x800) and a phone (390x844, touch); the
 list follows new messages only at its end; what needs the eye sits beside the
 message box."""
 
@@ -201,9 +201,7 @@ def chromium_for_csp():
         browser.close()
 
 
-def test_the_room_runs_under_a_strict_content_security_policy(
-    daphne_server, make_user, circle, join, chromium_for_csp
-):
+def test_the_room_runs_under_a_strict_content_security_policy(daphne_server, make_user, circle, join, chromium_for_csp):
     """With script-src 'self' and style-src 'self' (no inline script or style),
     the room connects, shows messages, opens its dialogs and cards, and nothing
     it draws is refused (the footer's own inline style is base.html's)."""

@@ -11,7 +11,6 @@ from chat import services as chat_services
 from chat.models import Message, Seat
 from community.models import Membership
 from core.errors import DomainError, ErrorCode
-from tests.conftest import session_cookie_for
 
 from .helpers import audit_actions, stored
 
