@@ -1990,7 +1990,9 @@
       ? ""
       : live
         ? (n === 1 ? "Sending your message\u2026" : "Sending your " + n + " messages\u2026")
-        : plural(n, "message", "messages") + " waiting to send. It goes out as soon as the room is back.";
+        : n === 1
+          ? "1 message waiting to send. It goes out as soon as the room is back."
+          : n + " messages waiting to send. They go out as soon as the room is back.";
   }
 
   function acked(f) {
@@ -2102,10 +2104,14 @@
   function flushRead() {
     clearTimeout(readTimer);
     readTimer = null;
-    if (lastId > readSent && atBottom() && send({ type: "read", upto: lastId })) {
-      readSent = lastId;
-      readAt = Date.now();
-    }
+    if (lastId <= readSent || !atBottom() || !ws || ws.readyState !== WebSocket.OPEN) return;
+    var upto = lastId;
+    readSent = upto;
+    readAt = Date.now();
+    // Quietly: a refused read mark is tried again with the next one.
+    request({ type: "read", upto: upto }).catch(function () {
+      if (readSent === upto) readSent = 0;
+    });
   }
 
   document.addEventListener("visibilitychange", function () {
