@@ -586,6 +586,7 @@
     });
     views.set(m.id, m);
     renderMessage(li, m);
+    if (fresh && m.alias === myAlias) hideSentCopy(li);
     if (m.id > lastId) lastId = m.id;
     if (!current || (fresh && !atTop && !el.list.contains(document.activeElement))) setCurrent(lastMessageLi());
     return fresh && !atTop && li === lastMessageLi();
@@ -1441,6 +1442,23 @@
       notice("A moderator reviewed your message and did not publish it.", "not_published", { dismiss: true });
     }
     updateEmpty();
+  }
+
+  // Your message's broadcast comes just before its ack: hide the "sending"
+  // copy with the same words meanwhile, so it is never shown twice.
+  function squash(text) {
+    return text.replace(/[*_`>#-]/g, "").replace(/\s+/g, " ").trim();
+  }
+
+  function hideSentCopy(li) {
+    var body = li.querySelector(".message-body");
+    if (!body || !pending.size) return;
+    var words = squash(body.textContent);
+    var found = null;
+    pending.forEach(function (p) {
+      if (!found && !p.li.hidden && squash(p.body) === words) found = p.li;
+    });
+    if (found) found.hidden = true;
   }
 
   function heldLi(id) {

@@ -264,7 +264,8 @@ def test_keyboard_and_touch(daphne_server, make_user, circle, join, chromium):
     page.keyboard.type("second line")
     assert page.locator("#composer-body").input_value() == "first line\nsecond line"
     page.keyboard.press("Enter")
-    expect(page.locator("li.message", has_text="second line")).to_be_visible()
+    expect(page.locator("li.message[data-id]", has_text="second line")).to_be_visible()
+    expect(page.locator("li.message.pending")).to_have_count(0)
 
     phone = open_room(chromium, daphne_server, b.user, circle, "phone")
     expect(phone.locator("#composer-keys")).to_contain_text("tap Send")
@@ -274,7 +275,7 @@ def test_keyboard_and_touch(daphne_server, make_user, circle, join, chromium):
     assert phone.locator("#composer-body").input_value() == "on a phone\na second line"
     expect(phone.locator("li.message.pending")).to_have_count(0)
     phone.locator("#composer-send").click()
-    expect(page.locator("li.message", has_text="a second line")).to_be_visible()
+    expect(page.locator("li.message[data-id]", has_text="a second line")).to_be_visible()
     boxes = phone.locator("#messages li.message .message-tools button").evaluate_all(
         "bs => bs.filter(b => b.offsetParent)"
         ".map(b => { const r = b.getBoundingClientRect(); return [r.width, r.height]; })"
