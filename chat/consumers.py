@@ -113,6 +113,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             resuming=state["resuming"],
             more=len(state["messages"]) == protocol.RESUME_BATCH,
             reset=state["reset"],
+            last_read=state["last_read"],
+            muted_until=state["muted_until"],
+            hidden=state["hidden"],
+            alerts=state["alerts"],
         )
         await self.send_frame(hello)
         sent = hello["messages"]

@@ -104,6 +104,17 @@ def export_reactions(user) -> list[dict]:
     ]
 
 
+def export_seats(user) -> list[dict]:
+    """Each circle's room as this member keeps it: how far they have read and
+    the aliases they chose not to see."""
+    from .models import Seat
+
+    rows = Seat.objects.filter(membership__user=user).select_related("membership__circle").order_by("pk")
+    return [
+        {"circle": s.membership.circle.name, "last_read": s.last_read, "hidden_aliases": list(s.hidden)} for s in rows
+    ]
+
+
 def erase_messages(user) -> int:
     """Take the member's messages out of every room and forget what they said
     (kept until decided where an open moderation case needs it)."""

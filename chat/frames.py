@@ -98,6 +98,10 @@ FRAMES: dict[str, Handler] = {
         )
     ),
     "ping": _in_worker(lambda ctx, f: protocol.pong_frame()),
+    # the member's own place in the room
+    "read": _in_worker(lambda ctx, f: _done("read", services.mark_read(ctx, upto=f["upto"]))),
+    "source": _in_worker(lambda ctx, f: protocol.source_frame(*services.message_source(ctx, message_id=f["message"]))),
+    "hide": _in_worker(lambda ctx, f: _done("hide", services.hide_member(ctx, alias=f["alias"], on=f["on"]))),
     # facilitator controls
     "pin": _in_worker(lambda ctx, f: _done("pin", services.pin_message(ctx, message_id=f["message"]))),
     "unpin": _in_worker(lambda ctx, f: _done("unpin", services.pin_message(ctx, message_id=None))),
@@ -107,14 +111,13 @@ FRAMES: dict[str, Handler] = {
     "mute": _in_worker(
         lambda ctx, f: _done(
             "mute",
-            services.mute_member(ctx, alias=f["alias"], minutes=f["minutes"], reason=f.get("reason") or ""),
+            services.mute_member(ctx, alias=f["alias"], minutes=f["minutes"], reason=f["reason"]),
         )
     ),
     "remove": _in_worker(
-        lambda ctx, f: _done(
-            "remove", services.remove_message(ctx, message_id=f["message"], reason=f.get("reason") or "")
-        )
+        lambda ctx, f: _done("remove", services.remove_message(ctx, message_id=f["message"], reason=f["reason"]))
     ),
+    "ack_alert": _in_worker(lambda ctx, f: _done("ack_alert", services.acknowledge_alert(ctx, flag_id=f["flag"]))),
 }
 
 

@@ -1,4 +1,5 @@
-"""The live room's records: messages (per-circle increasing ids), reactions, room state."""
+"""The live room's records: messages (per-circle increasing ids), reactions, room
+state, and each member's own place in the room (``Seat``)."""
 
 from django.db import connection, models
 from django.utils import timezone
@@ -69,6 +70,12 @@ class Message(models.Model):
     seq = models.PositiveBigIntegerField(help_text="Per-circle increasing id, the id clients see.")
     author = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="messages")
     alias = models.CharField(max_length=60, help_text="The author's alias when posting.")
+    author_role = models.CharField(
+        max_length=12,
+        choices=Membership.Role.choices,
+        default=Membership.Role.MEMBER,
+        help_text="The author's role in the circle when posting (facilitators and moderators get a badge).",
+    )
     client_id = models.CharField(max_length=64)
     body = models.TextField(help_text="Normalised source text.")
     html = models.TextField(help_text="Rendered, bleach-cleaned HTML.")
@@ -115,3 +122,21 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on message {self.message_id}"
+
+
+class Seat(models.Model):
+    """One member's own place in a circle's live room, shown to them alone: how
+    far they have read (the "new since you were here" line, unread counts) and
+    the aliases they chose not to read.  Created on first use."""
+
+    MAX_HIDDEN = 200
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="seat", primary_key=True)
+    last_read = models.PositiveBigIntegerField(default=0, help_text="The newest message id they have seen.")
+    hidden = models.JSONField(
+        default=list, blank=True, help_text="Aliases whose messages this member chose not to see (never told)."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"seat of {self.membership_id}"

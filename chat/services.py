@@ -23,6 +23,7 @@ from community.models import Circle, Membership
 from community.permissions import Action, check, check_member
 from core.errors import DomainError, ErrorCode
 from moderation import screening
+from moderation import selectors as moderation_selectors
 from moderation import services as moderation_services
 from moderation.models import AuditEntry
 from moderation.verdicts import Outcome, Verdict
@@ -39,7 +40,7 @@ from realtime.events import (
 )
 
 from . import ratelimit, selectors, text
-from .models import Message, Reaction, Room
+from .models import Message, Reaction, Room, Seat
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +83,33 @@ def hello(ctx: RoomContext, *, since: int | None, limit: int, replay_max: int) -
     With ``since``: the first ``limit`` published messages after it, unless the
     member is more than ``replay_max`` ids behind: then, as without ``since``,
     the newest messages, and ``reset`` (replaying a whole circle on every
-    connect would cost every other member of the process)."""
-    circle = Circle.objects.get(pk=ctx.circle_id)
-    state = selectors.room_state(circle)
+    connect would cost every other member of the process).
+
+    The member's own: their reactions on the messages sent (``mine``), how far
+    they had read, a mute still running, the aliases they hid; for staff, the
+    circle's crisis alerts nobody has acknowledged."""
+    membership = Membership.objects.select_related("circle", "seat").filter(pk=ctx.membership_id).first()
+    if membership is None or membership.user_id != ctx.user_id:
+        raise DomainError(ErrorCode.NOT_MEMBER, "You are no longer a member of this circle.")
+    state = selectors.room_state(membership.circle)
     reset = since is not None and state["last_id"] - since > replay_max
     if since is None or reset:
-        messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY)
+        messages = selectors.recent_history(ctx.circle_id, settings.CHAT_HELLO_HISTORY, viewer=ctx.membership_id)
     else:
-        messages = selectors.history_after(ctx.circle_id, since, limit)
+        messages = selectors.history_after(ctx.circle_id, since, limit, viewer=ctx.membership_id)
+    seat = selectors.seat_of(membership)
+    muted = membership.muted_until if membership.is_muted() else None
+    staff = membership.role in Membership.STAFF_ROLES
     return {
         "state": state,
         "messages": messages,
         "held": selectors.own_held(ctx.circle_id, ctx.membership_id),
         "resuming": since is not None and not reset,
         "reset": reset,
+        "last_read": seat.last_read if seat else 0,
+        "muted_until": muted.isoformat() if muted else None,
+        "hidden": list(seat.hidden) if seat else [],
+        "alerts": moderation_selectors.open_crisis_alerts(ctx.circle_id) if staff else [],
     }
 
 
@@ -407,6 +421,7 @@ def _store(items: list[_Prepared]) -> None:
             seq=seq,
             author=item.actor,
             alias=item.actor.alias,
+            author_role=item.actor.role,
             client_id=item.request.client_id,
             body=item.screened.text,
             html=item.html,
@@ -550,6 +565,73 @@ def report_message(ctx: RoomContext, *, message_id: int, reason: str) -> dict[st
     return {"id": message.seq}
 
 
+# --- the member's own place in the room ------------------------------------------
+
+
+def mark_read(ctx: RoomContext, *, upto: int) -> dict[str, Any]:
+    """Remember that the member has seen the room up to message ``upto`` (their
+    "new since you were here" line and unread counts, on every device).
+
+    Only moves forward: an older ``upto`` changes nothing.  NOT_FOUND for an id
+    the room has not reached.  The page sends it at most every few seconds; it
+    costs one read and one conditional write (two the first time)."""
+    last = Room.objects.filter(circle_id=ctx.circle_id).values_list("last_published_seq", flat=True).first() or 0
+    if upto > last:
+        raise DomainError(ErrorCode.NOT_FOUND, "There is no such message in this room yet.", field="upto")
+    now = timezone.now()
+    moved = Seat.objects.filter(
+        membership_id=ctx.membership_id,
+        membership__user_id=ctx.user_id,
+        membership__left_at__isnull=True,
+        last_read__lt=upto,
+    ).update(last_read=upto, updated_at=now)
+    if not moved and not Seat.objects.filter(membership_id=ctx.membership_id).exists():
+        _actor(ctx)  # still a member (NOT_MEMBER otherwise)
+        Seat.objects.bulk_create([Seat(membership_id=ctx.membership_id, last_read=upto)], ignore_conflicts=True)
+    return {"upto": upto}
+
+
+def message_source(ctx: RoomContext, *, message_id: int) -> tuple[int, str]:
+    """The Markdown source of your own published message, to edit it (FORBIDDEN
+    for anyone else's: the room only ever sees the rendered HTML)."""
+    _member, message = _own(ctx, message_id, Action.VIEW_ROOM, recent=False)
+    return message.seq, message.body
+
+
+def hide_member(ctx: RoomContext, *, alias: str, on: bool) -> dict[str, Any]:
+    """Stop (or start again) showing the messages of the member called ``alias``
+    to this member alone.  Nobody else is told, the hidden member least of all.
+
+    Refusals: NOT_FOUND (no such alias in this circle), FORBIDDEN (yourself, or
+    a facilitator or moderator: those who keep the room safe stay readable),
+    TOO_LARGE past ``Seat.MAX_HIDDEN`` aliases."""
+    actor = _actor(ctx)
+    check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
+    if on:
+        target = Membership.objects.filter(circle_id=ctx.circle_id, alias=alias).only("pk", "role").first()
+        if target is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "Nobody in this circle has that alias.", field="alias")
+        if target.pk == actor.pk:
+            raise DomainError(ErrorCode.FORBIDDEN, "You cannot hide your own messages.")
+        if target.role in Membership.STAFF_ROLES:
+            raise DomainError(
+                ErrorCode.FORBIDDEN, "Facilitators' and moderators' messages stay visible: they keep the room safe."
+            )
+    with transaction.atomic():
+        seat, _created = Seat.objects.select_for_update().get_or_create(membership_id=actor.pk)
+        hidden = [a for a in seat.hidden if a != alias]
+        if on:
+            if len(hidden) >= Seat.MAX_HIDDEN:
+                raise DomainError(
+                    ErrorCode.TOO_LARGE, f"You can hide at most {Seat.MAX_HIDDEN} members.", limit=Seat.MAX_HIDDEN
+                )
+            hidden.append(alias)
+        if hidden != seat.hidden:
+            seat.hidden, seat.updated_at = hidden, timezone.now()
+            seat.save(update_fields=["hidden", "updated_at"])
+    return {"alias": alias, "hidden": on}
+
+
 # --- facilitator controls ------------------------------------------------------
 
 
@@ -597,11 +679,23 @@ def set_room_closed(ctx: RoomContext, *, closed: bool) -> dict[str, Any]:
     return _set_circle(ctx, Action.CLOSE_ROOM, audit_action, room_closed=closed)
 
 
-def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "") -> dict[str, Any]:
+def _reason(reason: str) -> str:
+    """A facilitator's reason for the audit log: required (REASON_REQUIRED)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            ErrorCode.REASON_REQUIRED, "Please give a reason; it is kept in the audit log.", field="reason"
+        )
+    return reason
+
+
+def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str) -> dict[str, Any]:
     """Mute the member called ``alias`` for ``minutes``; takes effect at once.
+    A reason is required (REASON_REQUIRED) and kept in the audit log.
 
     The muted member is told privately (``room.notice`` to them only).
     """
+    reason = _reason(reason)
     actor = _staff(ctx, Action.MUTE)
     target = Membership.objects.filter(
         circle_id=ctx.circle_id, alias=alias, left_at__isnull=True, banned=False, user__isnull=False
@@ -612,19 +706,30 @@ def mute_member(ctx: RoomContext, *, alias: str, minutes: int, reason: str = "")
         raise DomainError(ErrorCode.FORBIDDEN, "Facilitators and moderators cannot be muted here.")
     with transaction.atomic():
         community_services.mute_membership(target=target, minutes=minutes)
-        _audit(actor, AuditEntry.Action.MUTE, reason=reason or "", target_membership=target, minutes=minutes)
+        _audit(actor, AuditEntry.Action.MUTE, reason=reason, target_membership=target, minutes=minutes)
     until = target.muted_until
     return {"alias": target.alias, "until": until.isoformat() if until else None}
 
 
-def remove_message(ctx: RoomContext, *, message_id: int, reason: str = "") -> dict[str, Any]:
-    """Remove a message from the room; it disappears from every open screen."""
+def remove_message(ctx: RoomContext, *, message_id: int, reason: str) -> dict[str, Any]:
+    """Remove a message from the room; it disappears from every open screen.  A
+    reason is required (REASON_REQUIRED) and kept in the audit log."""
+    reason = _reason(reason)
     actor = _staff(ctx, Action.REMOVE_MESSAGE)
     message = _published(ctx, message_id)
     with transaction.atomic():
         do_remove_message(message, reason=reason)
         _audit(actor, AuditEntry.Action.REMOVE, reason=reason, target_message=message)
     return {"id": message.seq}
+
+
+def acknowledge_alert(ctx: RoomContext, *, flag_id: int) -> dict[str, Any]:
+    """ "I am on it": acknowledge a crisis alert of this circle from its room (see
+    ``moderation.services.acknowledge_crisis``: FORBIDDEN for members,
+    ALREADY_HANDLED when someone was quicker).  It leaves every staff screen."""
+    actor = _actor(ctx)
+    flag = moderation_services.acknowledge_crisis(user=actor.user, flag_id=flag_id, circle_id=ctx.circle_id)
+    return {"flag": flag.pk}
 
 
 # --- trusted steps (callers check permissions and write the audit entry) ----------
@@ -690,7 +795,7 @@ def set_hidden(message: Message, *, hidden: bool) -> None:
 def history(ctx: RoomContext, *, before: int, limit: int) -> list[MessageView]:
     actor = _actor(ctx)
     check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
-    return selectors.history_before(ctx.circle_id, before, limit)
+    return selectors.history_before(ctx.circle_id, before, limit, viewer=ctx.membership_id)
 
 
 def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[MessageView], int]:
@@ -698,7 +803,7 @@ def resume(ctx: RoomContext, *, since: int, limit: int) -> tuple[list[MessageVie
     actor = _actor(ctx)
     check(actor.user, Action.VIEW_ROOM, actor.circle, actor)
     last = Room.objects.filter(circle_id=ctx.circle_id).values_list("last_published_seq", flat=True).first() or 0
-    return selectors.history_after(ctx.circle_id, since, limit), last
+    return selectors.history_after(ctx.circle_id, since, limit, viewer=ctx.membership_id), last
 
 
 # --- retention ------------------------------------------------------------------------

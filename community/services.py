@@ -230,12 +230,17 @@ def mute_membership(*, target: Membership, minutes: int) -> Membership:
     """Mute ``target`` for ``minutes`` from now; takes effect at once on every
     process (posting re-reads the membership).  The member is told privately."""
 
-    target.muted_until = timezone.now() + timedelta(minutes=minutes)
+    target.muted_until = until = timezone.now() + timedelta(minutes=minutes)
     target.save(update_fields=["muted_until"])
+    span = "1 minute" if minutes == 1 else f"{minutes} minutes"
     publish.to_member(
         target.circle_id,
         target.pk,
-        Notice(code="muted", message=f"Your posting is paused for {minutes} minutes. You can still read along."),
+        Notice(
+            code="muted",
+            message=f"Your posting is paused for {span}. You can still read along.",
+            until=until.isoformat(),
+        ),
     )
     return target
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, ErrorCode
 
-from . import accounts, memberdata, notifications, selectors, services, throttle
+from . import accounts, memberdata, notifications, selectors, services, throttle, unread
 from .forms import (
     AccountPasswordChangeForm,
     DeleteAccountForm,
@@ -235,8 +235,20 @@ def notification_open(request, note_id: int):
 
 def directory(request):
     mine = selectors.my_memberships(request.user)
-    rows = [(circle, mine.get(circle.pk)) for circle in selectors.circle_directory(request.user)]
+    new = unread.counts(request.user)
+    rows = [(c, mine.get(c.pk), new.get(c.pk, 0)) for c in selectors.circle_directory(request.user)]
     return render(request, "community/directory.html", {"rows": rows})
+
+
+def _help_resources() -> list[dict]:
+    """The crisis lines (settings.CRISIS_RESOURCES) with their call and text
+    links, for the circle page's "If you need someone now" block; only tel:,
+    sms: and https: links are kept."""
+    safe = ("tel:", "sms:", "https:")
+    return [
+        {**line, "links": [link for link in line.get("links", []) if str(link.get("href", "")).startswith(safe)]}
+        for line in settings.CRISIS_RESOURCES
+    ]
 
 
 def _circle_context(request, circle, **extra):
@@ -251,6 +263,8 @@ def _circle_context(request, circle, **extra):
         "can_moderate_room": active is not None and can(request.user, Action.REMOVE_MESSAGE, circle, active),
         "full": circle.member_count >= circle.capacity,
         "edit_window": settings.CHAT_EDIT_WINDOW_SECONDS,
+        "edit_minutes": settings.CHAT_EDIT_WINDOW_SECONDS // 60,
+        "help_resources": _help_resources(),
     }
     context.update(extra)
     return context

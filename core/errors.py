@@ -39,6 +39,7 @@ class ErrorCode(models.TextChoices):
     RENDER_FAILED = "render_failed", "Could not be shown"
     UNAVAILABLE = "unavailable", "Temporarily unavailable"
     ALREADY_REPORTED = "already_reported", "Already reported"
+    REASON_REQUIRED = "reason_required", "A reason is required"
     ALREADY_HANDLED = "already_handled", "Already handled"
     MESSAGE_GONE = "message_gone", "Message already taken down"
     OWN_CASE = "own_case", "A case about your own message"

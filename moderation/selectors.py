@@ -7,8 +7,9 @@ from django.db.models import Count, Q, QuerySet
 
 from community.models import Circle, Membership
 from community.permissions import can, is_site_moderator
+from realtime.events import CrisisAlertView
 
-from . import content
+from . import content, screening
 from .decisions import DECISION_LABELS, DECISION_NEEDS
 from .models import AuditEntry, Flag, KeywordRule, Report
 
@@ -252,3 +253,14 @@ def reports_filed_by(user) -> list[dict[str, Any]]:
         }
         for r in rows.order_by("created_at")
     ]
+
+
+def open_crisis_alerts(circle_id: int, limit: int = 20) -> list[CrisisAlertView]:
+    """The circle's crisis alerts nobody has acknowledged yet, oldest first (a
+    facilitator who opens the room sees them until someone is on it)."""
+    flags = (
+        Flag.objects.filter(circle_id=circle_id, urgent=True, acknowledged_at__isnull=True)
+        .select_related("message", "message__circle")
+        .order_by("created_at")[:limit]
+    )
+    return [screening.crisis_alert_payload(flag, flag.message, repeat=flag.escalated_at is not None) for flag in flags]

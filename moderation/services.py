@@ -15,7 +15,7 @@ from community.models import Membership, Notification
 from community.permissions import Action, can, check, is_site_moderator, membership_for
 from core.errors import DomainError, ErrorCode
 from realtime import publish
-from realtime.events import QueueChanged, StaffAlert
+from realtime.events import AlertCleared, QueueChanged, StaffAlert
 
 from . import content, matcher, screening
 from .decisions import DECISION_NEEDS
@@ -102,6 +102,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
             messages.erase_text(message)  # its author deleted it; the case no longer needs it
         if flag.urgent and flag.acknowledged_at is None:
             Flag.objects.filter(pk=flag.pk).update(acknowledged_at=now, acknowledged_by=user)
+            publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by="A moderator"))
         AuditEntry.objects.record(
             actor=user,
             actor_role=actor_role(user, flag.circle),
@@ -158,13 +159,20 @@ def _tell_reporters(flag: Flag, decided_at) -> None:
             )
 
 
-def acknowledge_crisis(*, user, flag_id: int) -> Flag:
-    """Record that a person has seen an urgent flag (it stops the re-alert)."""
-    flag = Flag.objects.select_related("circle", "message").filter(pk=flag_id, urgent=True).first()
+def acknowledge_crisis(*, user, flag_id: int, circle_id: int | None = None) -> Flag:
+    """Record that a person has seen an urgent flag (it stops the re-alert); the
+    alert leaves every staff screen in the circle's room (``AlertCleared``) and
+    the moderators' queue (``QueueChanged``).  ``circle_id``: only an alert of
+    that circle (acknowledged from its room)."""
+    found = Flag.objects.select_related("circle", "message").filter(pk=flag_id, urgent=True)
+    if circle_id is not None:
+        found = found.filter(circle_id=circle_id)
+    flag = found.first()
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
     if not can(user, Action.VIEW_QUEUE, flag.circle):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
+    membership = membership_for(user, flag.circle)
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now(), acknowledged_by=user
@@ -179,6 +187,10 @@ def acknowledge_crisis(*, user, flag_id: int) -> Flag:
             target_message=flag.message,
             flag=flag.pk,
         )
+        # Their alias when they run this circle's room, else no name at all.
+        in_room = membership is not None and membership.is_active and membership.role in Membership.STAFF_ROLES
+        by = membership.alias if in_room and membership is not None else "A moderator"
+        publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by=by))
         publish.to_staff(QueueChanged(change="acknowledged", flag=flag.pk, urgent=True))
     flag.refresh_from_db()
     return flag

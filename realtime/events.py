@@ -30,6 +30,8 @@ class MessageView(TypedDict, total=False):
     reactions: dict[str, int]
     edited: str
     hidden: bool
+    role: str  # the author's role when posting, only when staff: facilitator or moderator
+    mine: list[str]  # the viewer's own reactions: only in replies to one socket, never broadcast
 
 
 class RoomStateView(TypedDict):
@@ -183,12 +185,14 @@ class RoomStateChanged(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class Notice(Event):
-    """A private word to one member (muted, a moderator's warning)."""
+    """A private word to one member (muted, a moderator's warning); ``until``: when
+    its cause ends (a mute), so the page can keep it up until then."""
 
     NAME = "room.notice"
     FRAME = "notice"
     code: str
     message: str
+    until: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,6 +229,18 @@ class CrisisResources(Event):
     message: str
     resources: list[dict[str, Any]]
     tier: str = "crisis"  # or "concern": offered gently
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertCleared(Event):
+    """Someone acknowledged the crisis alert ``flag``: it leaves every staff
+    screen in the circle's room (sent to the staff roles only).  ``by``: who is
+    on it, as the room knows them (an alias, or "A moderator")."""
+
+    NAME = "room.alert_cleared"
+    FRAME = "alert_cleared"
+    flag: int
+    by: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import DomainError, ErrorCode
 
-from .events import Event, Kicked, MessagePosted, MessagesPosted, MessageView
+from .events import CrisisAlertView, Event, Kicked, MessagePosted, MessagesPosted, MessageView, Notice
 
 # A message body's bound in characters after normalisation (chat.text enforces it).
 MAX_BODY_CHARS = 4000
@@ -60,6 +60,9 @@ CLOSE_SLOW_READER = 4008  # the socket fell too far behind reading: reconnect an
 CLOSE_TRY_AGAIN = 1013  # the database is unreachable: reconnect a little later (RFC 6455 "try again later")
 
 REACTIONS = ("heart", "hug", "thanks", "seedling")
+# Roles whose messages carry a badge (``role`` in a message view).
+BADGED_ROLES = ("facilitator", "moderator")
+MAX_ALIAS = 60
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,20 @@ def _string(name: str, *, max_len: int, required: bool = True, allow_empty: bool
                 ErrorCode.TOO_LARGE, f"'{name}' is longer than {max_len} characters.", field=name, limit=max_len
             )
         return value
+
+    return check
+
+
+def _reason(name: str = "reason"):
+    """A reason that goes to the audit log: required, not blank, bounded."""
+    bounded = _string(name, max_len=MAX_REASON, allow_empty=True)
+
+    def check(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise DomainError(
+                ErrorCode.REASON_REQUIRED, "Please give a reason; it is kept in the audit log.", field=name
+            )
+        return bounded(value)
 
     return check
 
@@ -155,21 +172,23 @@ CLIENT_FRAMES: dict[str, dict[str, Any]] = {
     "history": {"before": _int("before", lo=1, hi=_ID)},
     "resume": {"since": _int("since", lo=0, hi=_ID)},
     "ping": {},
+    # the member's own place in the room
+    "read": {"upto": _int("upto", lo=1, hi=_ID)},
+    "source": {"message": _message},
+    "hide": {"alias": _string("alias", max_len=MAX_ALIAS), "on": _bool("on")},
     # facilitator controls
     "pin": {"message": _message},
     "unpin": {},
     "slow_mode": {"seconds": _int("seconds", lo=0, hi=MAX_SLOW_MODE_SECONDS)},
     "mute": {
-        "alias": _string("alias", max_len=60),
+        "alias": _string("alias", max_len=MAX_ALIAS),
         "minutes": _int("minutes", lo=1, hi=MAX_MUTE_MINUTES),
-        "reason": _string("reason", max_len=MAX_REASON, required=False, allow_empty=True),
+        "reason": _reason(),
     },
     "close_room": {},
     "open_room": {},
-    "remove": {
-        "message": _message,
-        "reason": _string("reason", max_len=MAX_REASON, required=False, allow_empty=True),
-    },
+    "remove": {"message": _message, "reason": _reason()},
+    "ack_alert": {"flag": _int("flag", lo=1, hi=_ID)},
 }
 
 
@@ -237,14 +256,32 @@ def server_error_frame(ref: str | None = None) -> Frame_:
 
 
 def message_view(
-    *, id: int, alias: str, html: str, at: str, reactions: dict[str, int], edited: str | None, hidden: bool
+    *,
+    id: int,
+    alias: str,
+    html: str,
+    at: str,
+    reactions: dict[str, int],
+    edited: str | None,
+    hidden: bool,
+    role: str = "",
+    mine: Sequence[str] = (),
 ) -> MessageView:
-    """The public shape of a message: alias and content only, never who wrote it."""
+    """The public shape of a message: alias and content only, never who wrote it.
+
+    ``role``: the author's role when they posted; only a staff role is shown (a
+    badge), a member's is left out.  ``mine``: the viewer's own reactions, for
+    views in a reply to one socket (hello, history, resume), never in a
+    broadcast."""
     view: MessageView = {"id": id, "alias": alias, "html": "" if hidden else html, "at": at, "reactions": reactions}
+    if role in BADGED_ROLES:
+        view["role"] = role
     if edited:
         view["edited"] = edited
     if hidden:
         view["hidden"] = True
+    if mine:
+        view["mine"] = sorted(mine)
     return view
 
 
@@ -282,6 +319,10 @@ def hello_frame(
     resuming: bool,
     more: bool,
     reset: bool = False,
+    last_read: int = 0,
+    muted_until: str | None = None,
+    hidden: Sequence[str] = (),
+    alerts: Sequence[CrisisAlertView] = (),
 ) -> Frame_:
     """The first frame on a live-room socket, at most MAX_SERVER_FRAME_BYTES.
 
@@ -289,10 +330,24 @@ def hello_frame(
     not fit: the client pages back with ``history``).  A resuming connect carries
     the oldest messages after ``since`` and ``more_after`` when more follow (in
     ``batch`` frames).  ``reset``: the client was too far behind to replay; these
-    are the newest messages and the client starts over from them."""
+    are the newest messages and the client starts over from them.
+
+    ``you`` is this member's alone: ``last_read`` (the newest id they had seen),
+    ``muted_until``, the aliases they chose not to read (``hidden``), and for staff the crisis
+    ``alerts`` of this circle nobody has acknowledged yet."""
+    you: dict[str, Any] = {
+        "alias": alias,
+        "role": role,
+        "held": [],
+        "last_read": last_read,
+        "muted_until": muted_until,
+        "hidden": list(hidden)[:200],
+    }
+    if role in BADGED_ROLES:
+        you["alerts"] = list(alerts)[:20]
     frame: Frame_ = {
         "type": "hello",
-        "you": {"alias": alias, "role": role, "held": []},
+        "you": you,
         "room": room,
         "present": present[:500],
         "messages": [],
@@ -362,6 +417,11 @@ def resume_frame(since: int, messages: list[MessageView], latest: int | None = N
     return frame
 
 
+def source_frame(message_id: int, body: str) -> Frame_:
+    """The reply to ``source``: the Markdown source of your own message (to edit it)."""
+    return {"type": "source", "id": message_id, "body": body}
+
+
 def presence_frame(*, joined: list[str], left: list[str], count: int) -> Frame_:
     """Who came and went (aliases), and how many are here now."""
     return {"type": "presence", "joined": joined, "left": left, "count": count}
@@ -399,6 +459,8 @@ def event_frame(event: Event) -> Frame_ | None:
     if isinstance(event, MessagesPosted):
         return messages_frame(event.items)
     if isinstance(event, Kicked):
+        return {"type": event.FRAME, "code": event.code, "message": event.message}
+    if isinstance(event, Notice) and event.until is None:
         return {"type": event.FRAME, "code": event.code, "message": event.message}
     return {"type": event.FRAME, **event.payload()}
 

@@ -8,13 +8,15 @@ from playwright.sync_api import expect
 from chat import services as chat_services
 from community.models import Membership
 from tests.browser.conftest import PHONE, page_for, shot
+from tests.browser.roomkit import in_viewport
 
 pytestmark = pytest.mark.browser
 
 
 def open_room(browser, server, user, circle, viewport=None):
     page = page_for(browser, server, user, circle.get_absolute_url(), viewport)
-    page.on("dialog", lambda dialog: dialog.accept("off topic"))
+    # Every question is an in-page dialog: a native one would be a bug.
+    page.on("dialog", lambda dialog: pytest.fail(f"native {dialog.type} dialog: {dialog.message}"))
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     return page
 
@@ -51,7 +53,10 @@ def test_two_members_chat_live_and_a_removal_disappears(daphne_server, make_user
     expect(page_f.locator("#facilitator-controls")).to_be_visible()
     expect(page_b.locator("#facilitator-controls")).to_have_count(0)
 
-    page_f.locator("li.message", has_text="shifted for me today").get_by_role("button", name="Remove").click()
+    page_f.locator("li.message", has_text="shifted for me today").get_by_role("button", name="More actions").click()
+    page_f.locator("#actions-dialog").get_by_role("button", name="Remove for everyone…").click()
+    page_f.locator("#remove-dialog").get_by_label("Reason (kept in the audit log)").fill("off topic")
+    page_f.locator("#remove-dialog").get_by_role("button", name="Remove message").click()
     expect(page_b.locator("li.message", has_text="shifted for me today")).to_have_count(0)
     expect(page_a.locator("li.message", has_text="shifted for me today")).to_have_count(0)
     shot(page_b, "room-phone")
@@ -77,10 +82,19 @@ def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, mak
     with ThreadPoolExecutor(1) as pool:
         pool.submit(chat_services.post_message, _ctx(b), client_id="during", body="posted while you were away").result()
 
+    # Written while disconnected: kept, and said so beside the message box.
+    page.get_by_label("Your message").fill("written while offline")
+    page.get_by_label("Your message").press("Enter")
+    waiting = page.locator("#composer-pending")
+    expect(waiting).to_contain_text("1 message waiting to send")
+    assert in_viewport(page, waiting) and in_viewport(page, page.locator("#connection-note"))
+
     daphne_factory(port=server.port)  # back on the same address
     expect(page.locator("li.message", has_text="posted while you were away")).to_be_visible(timeout=40_000)
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     assert page.locator("li.message", has_text="before the restart").count() == 1
+    expect(page.locator("li.message:not(.pending)", has_text="written while offline")).to_have_count(1)
+    expect(waiting).to_be_hidden()
 
 
 def _ctx(membership):
@@ -104,6 +118,7 @@ def test_closing_the_room_makes_it_read_only_for_members_live(daphne_server, mak
 
     page_f.locator("#facilitator-controls summary").click()
     page_f.get_by_role("button", name="Close the room").click()
+    page_f.locator("#confirm-dialog").get_by_role("button", name="Close the room").click()
     expect(page_a.locator("#room-closed")).to_be_visible()
     expect(page_a.get_by_label("Your message")).to_be_disabled()
     expect(heart).to_be_disabled()

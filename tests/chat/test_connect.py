@@ -87,7 +87,15 @@ async def test_hello_names_alias_role_and_room_state(connect, circle, people):
     [(user, membership)] = await dsa(people)(circle, role=Membership.Role.FACILITATOR)
     room = await connect(user, circle)
     hello = room.hello
-    assert hello["you"] == {"alias": membership.alias, "role": "facilitator", "held": []}
+    assert hello["you"] == {
+        "alias": membership.alias,
+        "role": "facilitator",
+        "held": [],
+        "last_read": 0,
+        "muted_until": None,
+        "hidden": [],
+        "alerts": [],
+    }
     assert hello["room"] == {"closed": False, "slow_mode": 0, "pinned": None, "last_id": 0}
     assert hello["messages"] == []
     assert hello["present"] == [membership.alias]

@@ -172,7 +172,7 @@ async def test_mute_needs_a_member_alias(connect, circle, people, post, target):
     facilitator, f_room, _ms, [room_a, room_b], _users = await _staffed_room(connect, people, post, circle)
     [(_u, other_facilitator)] = await dsa(people)(circle, role=Membership.Role.FACILITATOR)
     alias = {"nobody": "Nobody Here", "self": facilitator.alias, "facilitator": other_facilitator.alias}[target]
-    await f_room.send(type="mute", alias=alias, minutes=5)
+    await f_room.send(type="mute", alias=alias, minutes=5, reason="a pause")
     await f_room.error("not_found" if target == "nobody" else "forbidden")
     assert await dsa(audit_actions)(circle) == []
     await _close_all(f_room, room_a, room_b)
@@ -230,7 +230,7 @@ async def test_removed_message_disappears_from_every_open_screen(connect, circle
     assert late.hello["messages"] == []
     await late.send(type="history", before=2)
     assert (await late.recv_type("batch"))["messages"] == []
-    await f_room.send(type="remove", message=1)
+    await f_room.send(type="remove", message=1, reason="again")
     await f_room.error("not_found")
     await _close_all(f_room, room_a, room_b, author_tab2, late)
 
@@ -241,7 +241,7 @@ async def test_removing_the_pinned_message_unpins_it(connect, circle, people, po
     await f_room.send(type="pin", message=1)
     await f_room.recv_types("done", "pinned")
     await room_a.recv_type("pinned")
-    await f_room.send(type="remove", message=1)
+    await f_room.send(type="remove", message=1, reason="off topic")
     await f_room.recv_types("done", "removed", "pinned")
     got = await room_a.recv_types("removed", "pinned")
     assert got["pinned"]["message"] is None
@@ -254,10 +254,10 @@ FACILITATOR_FRAMES = [
     {"type": "pin", "message": 1},
     {"type": "unpin"},
     {"type": "slow_mode", "seconds": 30},
-    {"type": "mute", "alias": "PLACEHOLDER", "minutes": 10},
+    {"type": "mute", "alias": "PLACEHOLDER", "minutes": 10, "reason": "a pause"},
     {"type": "close_room"},
     {"type": "open_room"},
-    {"type": "remove", "message": 1},
+    {"type": "remove", "message": 1, "reason": "off topic"},
 ]
 
 

@@ -60,4 +60,4 @@ def mute(membership: Membership, *, by: Membership, minutes: int = 30) -> None:
     from chat import services as chat_services
 
     ctx = chat_services.open_room(user=by.user, slug=by.circle.slug)
-    chat_services.mute_member(ctx, alias=membership.alias, minutes=minutes)
+    chat_services.mute_member(ctx, alias=membership.alias, minutes=minutes, reason="a pause to cool down")

@@ -52,7 +52,7 @@ def test_message_removal_and_mute_cross_processes(two_servers, people, circle):
         removed = await a.recv_type("removed")  # a is on the other process
         assert removed["id"] == ack["id"]
 
-        await guide.send(type="mute", alias=people["a"][0].alias, minutes=5)
+        await guide.send(type="mute", alias=people["a"][0].alias, minutes=5, reason="test")
         await guide.recv_type("done")
         notice = await a.recv_type("notice")
         assert notice["code"] == "muted"

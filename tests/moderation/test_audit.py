@@ -477,15 +477,15 @@ REFUSALS: dict[str, Callable[[Env], Refused]] = {
         ErrorCode.FORBIDDEN,
     ),
     "mute by a member": lambda env: (
-        lambda: chat_services.mute_member(ctx(env.member), alias=env.facilitator.alias, minutes=10),
+        lambda: chat_services.mute_member(ctx(env.member), alias=env.facilitator.alias, minutes=10, reason="test"),
         ErrorCode.FORBIDDEN,
     ),
     "mute of a moderator": lambda env: (
-        lambda: chat_services.mute_member(ctx(env.facilitator), alias=env.moderator.alias, minutes=10),
+        lambda: chat_services.mute_member(ctx(env.facilitator), alias=env.moderator.alias, minutes=10, reason="test"),
         ErrorCode.FORBIDDEN,
     ),
     "mute of an unknown alias": lambda env: (
-        lambda: chat_services.mute_member(ctx(env.facilitator), alias="Nobody Here", minutes=10),
+        lambda: chat_services.mute_member(ctx(env.facilitator), alias="Nobody Here", minutes=10, reason="test"),
         ErrorCode.NOT_FOUND,
     ),
     "close room by a member": lambda env: (
@@ -497,11 +497,11 @@ REFUSALS: dict[str, Callable[[Env], Refused]] = {
         ErrorCode.FORBIDDEN,
     ),
     "remove by a member": lambda env: (
-        lambda: chat_services.remove_message(ctx(env.member), message_id=env.message()),
+        lambda: chat_services.remove_message(ctx(env.member), message_id=env.message(), reason="test"),
         ErrorCode.FORBIDDEN,
     ),
     "remove of a missing message": lambda env: (
-        lambda: chat_services.remove_message(ctx(env.facilitator), message_id=999),
+        lambda: chat_services.remove_message(ctx(env.facilitator), message_id=999, reason="test"),
         ErrorCode.NOT_FOUND,
     ),
     "review by a member": _refused_review("member", "remove", "no", ErrorCode.FORBIDDEN),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from core.errors import DomainError, ErrorCode
 from realtime import events, protocol
 from realtime.events import (
+    AlertCleared,
     Approved,
     CrisisResources,
     Kicked,
@@ -60,10 +61,15 @@ VALID = {
     "close_room": {},
     "open_room": {},
     "remove": {"message": 3, "reason": "off topic"},
+    "read": {"upto": 12},
+    "source": {"message": 3},
+    "hide": {"alias": "Quiet Heron", "on": True},
+    "ack_alert": {"flag": 4},
 }
-# Fields a client may leave out; every other field of VALID is required.
-OPTIONAL = {("mute", "reason"), ("remove", "reason")}
-REQUIRED = [(kind, name) for kind, fields in VALID.items() for name in fields if (kind, name) not in OPTIONAL]
+# Every field of VALID is required.  A moderator's reason (mute, remove) goes to
+# the audit log: missing, null or blank is REASON_REQUIRED rather than BAD_FRAME.
+REASONS = {("mute", "reason"), ("remove", "reason")}
+REQUIRED = [(kind, name) for kind, fields in VALID.items() for name in fields if (kind, name) not in REASONS]
 # A value of the wrong JSON type for each field name.
 WRONG_TYPE = {
     "client_id": 7,
@@ -77,6 +83,8 @@ WRONG_TYPE = {
     "seconds": "30",
     "alias": 12,
     "minutes": 1.5,
+    "upto": "12",
+    "flag": [4],
 }
 
 
@@ -102,13 +110,13 @@ def test_a_valid_frame_keeps_its_ref(kind):
     assert frame.get("ref") == "r-42"
 
 
-@pytest.mark.parametrize(("kind", "name"), sorted(OPTIONAL))
-def test_an_optional_field_may_be_left_out_or_empty(kind, name):
-    """The optional reason of mute and remove may be missing (None), null or empty."""
+@pytest.mark.parametrize(("kind", "name"), sorted(REASONS))
+def test_a_moderators_reason_is_required(kind, name):
+    """The reason of mute and remove may not be missing, null, empty or blank."""
     fields = {k: v for k, v in VALID[kind].items() if k != name}
-    assert parse_client_frame(dumps(type=kind, **fields))[name] is None
-    assert parse_client_frame(dumps(type=kind, **fields, **{name: None}))[name] is None
-    assert parse_client_frame(dumps(type=kind, **fields, **{name: ""}))[name] == ""
+    for extra in ({}, {name: None}, {name: ""}, {name: "  \n "}):
+        err = refusal(dumps(type=kind, **fields, **extra))
+        assert (err.code, err.extra.get("field")) == (ErrorCode.REASON_REQUIRED, name)
 
 
 def test_a_body_may_be_empty_at_the_parser():
@@ -199,8 +207,10 @@ def test_a_number_out_of_range_is_a_bad_frame_naming_it(frame, name):
         {"type": "resume", "since": 2**53},
         {"type": "slow_mode", "seconds": 0},
         {"type": "slow_mode", "seconds": 600},
-        {"type": "mute", "alias": "Quiet Heron", "minutes": 1},
-        {"type": "mute", "alias": "Quiet Heron", "minutes": 24 * 60},
+        {"type": "mute", "alias": "Quiet Heron", "minutes": 1, "reason": "r"},
+        {"type": "mute", "alias": "Quiet Heron", "minutes": 24 * 60, "reason": "r"},
+        {"type": "read", "upto": 1},
+        {"type": "ack_alert", "flag": 2**53},
     ],
 )
 def test_a_number_at_the_edge_of_its_range_is_accepted(frame):
@@ -445,7 +455,12 @@ def test_any_text_is_parsed_or_refused_with_a_domain_error_that_can_be_sent(text
     if refused is None:
         assert frame.type in CLIENT_FRAMES
     else:
-        assert refused.code in (ErrorCode.BAD_FRAME, ErrorCode.UNKNOWN_TYPE, ErrorCode.TOO_LARGE)
+        assert refused.code in (
+            ErrorCode.BAD_FRAME,
+            ErrorCode.UNKNOWN_TYPE,
+            ErrorCode.TOO_LARGE,
+            ErrorCode.REASON_REQUIRED,
+        )
         protocol.encode(protocol.error_frame(refused)).encode("utf-8")
 
 
@@ -523,7 +538,14 @@ def test_hello_frame_carries_you_room_present_messages_and_limits():
     )
     assert roundtrip(frame) == {
         "type": "hello",
-        "you": {"alias": "Quiet Heron", "role": "member", "held": held},
+        "you": {
+            "alias": "Quiet Heron",
+            "role": "member",
+            "held": held,
+            "last_read": 0,
+            "muted_until": None,
+            "hidden": [],
+        },
         "room": room,
         "present": ["Quiet Heron", "Warm Lantern"],
         "messages": [view(7), view(8)],
@@ -766,6 +788,10 @@ EVENTS = {
     ),
     "room.presence_sync": (PresenceSync(process="p-1", members={"12": "Quiet Heron"}), None),
     "room.presence_query": (PresenceQuery(process="p-2", members={}), None),
+    "room.alert_cleared": (
+        AlertCleared(flag=3, by="Quiet Heron", roles=("facilitator", "moderator")),
+        {"type": "alert_cleared", "flag": 3, "by": "Quiet Heron"},
+    ),
     "staff.alert": (StaffAlert(alert=ALERT, roles=("facilitator", "moderator")), {"type": "alert", "alert": ALERT}),
     "staff.queue": (
         QueueChanged(change="added", flag=3, urgent=True),
@@ -808,7 +834,12 @@ def test_each_event_survives_the_channel_layers_plain_dict_form(name):
 
 def test_to_layer_carries_the_audience_only_when_there_is_one():
     """An event's plain-dict form has ``to`` and ``roles`` (a list) only when they are set."""
-    assert Notice(code="c", message="m").to_layer() == {"type": "room.notice", "code": "c", "message": "m"}
+    assert Notice(code="c", message="m").to_layer() == {
+        "type": "room.notice",
+        "code": "c",
+        "message": "m",
+        "until": None,
+    }
     assert Notice(code="c", message="m", to=5).to_layer()["to"] == 5
     assert Notice(code="c", message="m", roles=("moderator",)).to_layer()["roles"] == ["moderator"]
 

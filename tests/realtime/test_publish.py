@@ -209,7 +209,7 @@ async def test_an_event_published_in_a_worker_thread_goes_out_through_this_loops
     await dsa(send)(notice(1))
     await publish.flushed()
     assert waiting(layer, receive) == 1
-    assert await receive() == {"type": "room.notice", "code": "n", "message": "1", **audience}
+    assert await receive() == {"type": "room.notice", "code": "n", "message": "1", "until": None, **audience}
 
 
 # Transactions of their own in a worker thread: the test may not hold one open

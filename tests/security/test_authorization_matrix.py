@@ -65,6 +65,7 @@ class World:
     reveal_membership: int
     author: Membership
     note_id: int  # a notification of the "member" role's
+    urgent_flag_id: int  # an unacknowledged crisis alert in circle
 
     def fresh_flag(self, *, urgent: bool) -> int:
         """A new open queue item (a crisis one when ``urgent``), for actions that
@@ -111,7 +112,13 @@ def _build_world(make_user, make_circle, join) -> World:
     rule = save_rule(user=None, pattern="plain", kind="word", category="spam", action="flag")
     note = notifications.notify(user=users["member"], kind="report_decided", text="Your report was decided", link="/")
     assert note is not None
-    return World(circle, other, users, memberships, message_id, own, flag.pk, rule.pk, author.pk, author, note.pk)
+    crisis_seq = chat_services.post_message(
+        chat_services.open_room(user=author.user, slug=circle.slug), client_id="a2", body="I want to end my life"
+    ).id
+    urgent = Flag.objects.get(message__circle=circle, message__seq=crisis_seq, urgent=True)
+    return World(
+        circle, other, users, memberships, message_id, own, flag.pk, rule.pk, author.pk, author, note.pk, urgent.pk
+    )
 
 
 @pytest.fixture
@@ -366,11 +373,15 @@ def _frame(kind: str, world: World, role: str) -> dict[str, Any]:
         "open_room": {},
         "mute": {"alias": world.memberships["member"].alias, "minutes": 5, "reason": "cool down"},
         "remove": {"message": world.message_id, "reason": "hurtful"},
+        "read": {"upto": world.message_id},
+        "source": {"message": mine},
+        "hide": {"alias": world.author.alias, "on": True},
+        "ack_alert": {"flag": world.urgent_flag_id},
     }
     return {"type": kind, **frames[kind]}
 
 
-STAFF_FRAMES = ("pin", "unpin", "slow_mode", "close_room", "open_room", "mute", "remove")
+STAFF_FRAMES = ("pin", "unpin", "slow_mode", "close_room", "open_room", "mute", "remove", "ack_alert")
 # frame -> role -> "ok" or the error code
 FRAMES: dict[str, dict[str, str]] = {
     "send": {"member": "ok", "muted": "muted", "facilitator": "ok"},
@@ -381,6 +392,10 @@ FRAMES: dict[str, dict[str, str]] = {
     "history": dict.fromkeys(IN_ROOM, "ok"),
     "resume": dict.fromkeys(IN_ROOM, "ok"),
     "ping": dict.fromkeys(IN_ROOM, "ok"),
+    # One's own place in the room: the read mark, one's own Markdown, whom one hides.
+    "read": {"member": "ok", "muted": "ok", "facilitator": "ok"},
+    "source": {"member": "ok", "muted": "ok", "facilitator": "ok"},
+    "hide": {"member": "ok", "muted": "ok", "facilitator": "ok"},
     **{kind: {"member": "forbidden", "muted": "forbidden", "facilitator": "ok"} for kind in STAFF_FRAMES},
 }
 
