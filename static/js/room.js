@@ -202,7 +202,11 @@
         endAccess("You are no longer part of this room.", false);
         return;
       }
-      scheduleReconnect();
+      if (ev.code === 1012 && !retryAfter) {
+        // The server is restarting: back in a moment; spread the reconnects.
+        retryAfter = 1 + Math.random() * 4;
+      }
+      scheduleReconnect(REASONS[ev.code]);
     };
     ws.onerror = function () {
       /* onclose follows */
@@ -221,7 +225,14 @@
     el.body.disabled = true;
   }
 
-  function scheduleReconnect() {
+  var REASONS = {
+    1012: "The room is restarting.",
+    1013: "The room is briefly unavailable.",
+    4008: "The connection fell behind.",
+    4429: "Too many connection attempts.",
+  };
+
+  function scheduleReconnect(reason) {
     if (ended) return;
     attempt += 1;
     var delay = Math.min(30000, 500 * Math.pow(2, Math.min(attempt, 6))) * (0.75 + Math.random() / 2);
@@ -233,13 +244,26 @@
       setStatus("offline", "You are offline. What you write is kept here and sent when you are back online.");
       return;
     }
-    setStatus(
-      "reconnecting",
-      "Reconnecting\u2026 (trying again in " +
-        Math.max(1, Math.round(delay / 1000)) +
-        " s). What you write is kept and sent when the room is back."
-    );
+    var at = Date.now() + delay;
+    var tick = function () {
+      if (ws || ended || root.dataset.connection === "offline") {
+        clearInterval(countdown);
+        return;
+      }
+      var left = Math.max(1, Math.round((at - Date.now()) / 1000));
+      setStatus(
+        "reconnecting",
+        (reason ? reason + " " : "") +
+          "Reconnecting\u2026 (trying again in " +
+          left +
+          " s). What you write is kept and sent when the room is back."
+      );
+    };
+    clearInterval(countdown);
+    tick();
+    countdown = setInterval(tick, 1000);
   }
+  var countdown = null;
 
   window.addEventListener("offline", function () {
     if (ended) return;
@@ -427,6 +451,7 @@
     if (firstHello) {
       firstHello = false;
       settleOnEntry();
+      soughtFromLink();
     }
     markReadSoon();
   }
@@ -577,6 +602,7 @@
       dropOwnPlaceholders(m.id); // your own message: acked before its broadcast, or approved
       li = make("li", "message");
       li.dataset.id = m.id;
+      li.id = "m-" + m.id; // the review queue links here: /circles/<slug>/#m-<id>
       li.tabIndex = -1;
       shown.set(m.id, li);
       insertInOrder(li, m.id, atTop);
@@ -1897,6 +1923,14 @@
     if (seeking) goToMessage(seeking.id);
   }
 
+  // A link to one message (#m-<id>, from the review queue or a notification):
+  // bring it into view once the room is here, paging back when it is older.
+  function soughtFromLink() {
+    var found = /^#m-(\d+)$/.exec(location.hash);
+    if (found) goToMessage(parseInt(found[1], 10));
+  }
+  window.addEventListener("hashchange", soughtFromLink);
+
   // --- errors ------------------------------------------------------------------------------------
 
   // Errors under the message box go when their cause does.
@@ -1934,6 +1968,33 @@
     }
   }
 
+  // The server could not store just now (its database is away, or it is
+  // restarting): nothing was stored.  A waiting message stays waiting and goes
+  // again after retry_after, each time a little later and with jitter, so a
+  // room full of pages does not come back all at the same instant.
+  var storeAttempts = 0;
+  var storeTimer = null;
+  function unavailable(f) {
+    var wait = Math.max(1, f.retry_after || 2);
+    if (!f.ref || !pending.has(f.ref)) {
+      retryAfter = wait; // at connect: the socket closes (1013) and comes back later
+      return;
+    }
+    storeAttempts += 1;
+    var delay = Math.min(60000, wait * 1000 * Math.pow(1.5, Math.min(storeAttempts - 1, 6))) * (1 + Math.random() / 2);
+    notice(
+      "The room cannot store messages for a moment. Yours " +
+        (pending.size === 1 ? "is" : "are") +
+        " kept here and sent again in " +
+        plural(Math.max(1, Math.round(delay / 1000)), "second", "seconds") +
+        ".",
+      "unavailable",
+      { ttl: delay }
+    );
+    clearTimeout(storeTimer);
+    storeTimer = setTimeout(resendPending, delay);
+  }
+
   function clearComposerError(code) {
     if (code && el.error.dataset.code !== code) return;
     clearInterval(errorTimer);
@@ -1949,6 +2010,10 @@
       return;
     }
     if (f.code === "rate_limited" && f.retry_after && !f.ref) retryAfter = f.retry_after;
+    if (f.code === "unavailable") {
+      unavailable(f);
+      return;
+    }
     if (f.ref && pending.has(f.ref)) {
       var p = pending.get(f.ref);
       pending.delete(f.ref);
@@ -2016,6 +2081,8 @@
   function acked(f) {
     var p = pending.get(f.client_id);
     if (!p) return;
+    storeAttempts = 0;
+    dropNotice("unavailable");
     pending.delete(f.client_id);
     updatePendingNote();
     if (f.verdict === "blocked") {

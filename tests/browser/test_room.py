@@ -74,9 +74,10 @@ def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, mak
     page.get_by_label("Your message").press("Enter")
     expect(page.locator("li.message:not(.pending)", has_text="before the restart")).to_be_visible()
 
-    server.stop()
+    server.stop()  # SIGTERM: the server says goodbye with 1012 (restarting)
     expect(page.locator("#room-status")).to_have_attribute("data-state", "reconnecting")
     expect(page.locator("#room-status")).to_contain_text("Reconnecting")
+    expect(page.locator("#connection-note")).to_contain_text("The room is restarting.")
     # Another member posts while this page is disconnected (stored in the database;
     # run off this thread, where Playwright's event loop lives).
     with ThreadPoolExecutor(1) as pool:
@@ -95,6 +96,38 @@ def test_page_shows_reconnecting_and_resumes_after_a_restart(daphne_factory, mak
     assert page.locator("li.message", has_text="before the restart").count() == 1
     expect(page.locator("li.message:not(.pending)", has_text="written while offline")).to_have_count(1)
     expect(waiting).to_be_hidden()
+
+
+@pytest.mark.services
+def test_a_message_the_server_cannot_store_stays_waiting_and_goes_when_the_database_returns(
+    daphne_factory, make_user, circle, join, chromium
+):
+    """The database cut under a running Daphne: the send is refused with
+    ``unavailable``; the page keeps the words waiting (not given back as an
+    error), says when it tries again, and stores them once the database returns."""
+    from chat.models import Message
+    from tests.conftest import _database_url
+    from tests.live.outages import DatabaseCut
+
+    cut = DatabaseCut(_database_url())
+    try:
+        server = daphne_factory(DATABASE_URL=cut.url)
+        user = make_user("cut-writer")
+        join(user, circle)
+        page = open_room(chromium, server, user, circle)
+        cut.cut(6)
+        page.get_by_label("Your message").fill("written while the database is away")
+        page.get_by_label("Your message").press("Enter")
+        note = page.locator("#notices .notice[data-code=unavailable]")
+        expect(note).to_contain_text("kept here and sent again in")
+        expect(page.locator("li.message.pending", has_text="database is away")).to_have_count(1)
+        expect(page.locator("#composer-body")).to_have_value("")
+        stored = page.locator("li.message:not(.pending)", has_text="written while the database is away")
+        expect(stored).to_have_count(1, timeout=60_000)
+        expect(note).to_have_count(0)
+    finally:
+        cut.stop()
+    assert Message.objects.filter(circle=circle, body="written while the database is away").count() == 1
 
 
 def _ctx(membership):

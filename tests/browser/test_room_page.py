@@ -6,6 +6,8 @@ message box."""
 import re
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from chat import services as chat_services
@@ -233,3 +235,24 @@ def test_the_room_runs_under_a_strict_content_security_policy(daphne_server, mak
     expect(page.locator("#confirm-dialog")).to_be_visible()
     page.keyboard.press("Escape")
     assert page.evaluate("window.__violations") == []
+
+
+@override_settings(CHAT_RATE_LIMITS={**settings.CHAT_RATE_LIMITS, "send": (10_000, 10)})
+def test_a_link_to_an_older_message_pages_back_and_shows_it(daphne_factory, make_user, circle, join, chromium):
+    """The review queue links to /circles/<slug>/#m-<id>: a message older than the
+    first screenful is fetched page by page, scrolled into view and marked; a link
+    to a message that is not in the room says so."""
+    server = daphne_factory()
+    writer = join(make_user("anchor-writer"), circle)
+    reader = join(make_user("anchor-reader"), circle)
+    for n in range(130):  # more than hello (50) and one history page (50)
+        off_thread(chat_services.post_message, ctx_of(writer), client_id=f"a{n}", body=f"Line {n} of the week")
+    page = open_room(chromium, server, reader.user, circle, wait=False)
+    page.goto(f"{circle.get_absolute_url()}#m-5")
+    sought = page.locator("#m-5")
+    expect(sought).to_contain_text("Line 4 of the week")
+    expect(sought).to_have_class(re.compile(r"\bsought\b"))
+    assert in_viewport(page, sought), "the linked message is not on screen"
+    page.goto(f"{circle.get_absolute_url()}#m-9999")
+    page.reload()
+    expect(page.locator("#notices .notice[data-code=gone]")).to_contain_text("no longer in the room")
