@@ -116,10 +116,10 @@ def _warm_up() -> None:
     """
     from django.db import connection
 
-    from moderation.screening import compiled_rules
+    from moderation.screening import warm_rules
 
     try:
-        compiled_rules()
+        warm_rules()
     except Exception as exc:  # the server must start anyway; screening retries
         log.warning("keyword rules not compiled at start (%s); the first message will", type(exc).__name__)
     finally:

@@ -8,7 +8,7 @@ message exists (rule hits, the queue item, the crisis escalation), inside the
 caller's transaction.
 
 The compiled matcher is cached per process and rebuilt when the rule-set
-version in the shared cache changes (checked at most every
+version (``_rules_version``) changes (checked at most every
 ``RULES_CHECK_SECONDS``), so a rule change reaches every process within a
 second or two without a restart.
 """
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max
 
 from community.models import Membership
 from core import metrics
@@ -110,12 +111,7 @@ def compiled_rules() -> matcher.CompiledRules:
     with state.lock:
         if state.compiled is not None and now - state.checked < RULES_CHECK_SECONDS:
             return state.compiled
-        cache = resilient()
-        version = cache.get(RULES_VERSION_KEY)
-        if version is None:
-            version = time.time_ns()
-            cache.add(RULES_VERSION_KEY, version, timeout=None)
-            version = cache.get(RULES_VERSION_KEY, version)
+        version = _rules_version()
         if state.compiled is None or version != state.version:
             # A row that somehow escaped validation must not stop screening for
             # everyone: it is left out and logged.
@@ -125,6 +121,33 @@ def compiled_rules() -> matcher.CompiledRules:
             state.version = version
         state.checked = time.monotonic()
         return state.compiled
+
+
+def _rules_version() -> object:
+    """The rule-set version every process agrees on.  On a shared cache (Redis):
+    its counter, bumped by every change.  On a process-local cache (the embedded
+    default) that counter is this process's own, so the rule table itself is the
+    version: a change made by another process (``manage.py load_rule_pack``, a
+    test) is seen too, for one small query a second."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        seen = KeywordRule.objects.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+        return (seen["n"], seen["top"], seen["last"])
+    cache = resilient()
+    version = cache.get(RULES_VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(RULES_VERSION_KEY, version, timeout=None)
+        version = cache.get(RULES_VERSION_KEY, version)
+    return version
+
+
+def warm_rules() -> None:
+    """Compile the rules now (at a process's start) rather than at its first
+    message; that first message still checks the version at once, so a change
+    made in between is not missed."""
+    compiled_rules()
+    with _cache.lock:
+        _cache.checked = 0.0
 
 
 def forget_compiled_rules() -> None:
