@@ -4,6 +4,8 @@ rule form's "Try this rule", the audit log, the facilitator's queue and the
 explanation page; live reports and "I am on it".  Each page, with and without
 data, at 1280x800 and 390x844: axe-core, CSP, width, touch targets, screenshots."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
@@ -211,7 +213,8 @@ def test_reports_appear_live_and_i_am_on_it_clears_every_screen(daphne_server, m
     author_page.get_by_label("Your message").fill("you all are wrong about this")
     author_page.get_by_label("Your message").press("Enter")
     message = reader_page.locator("li.message", has_text="you all are wrong")
-    message.get_by_role("button", name="Report").click()
+    message.get_by_role("button", name="More actions").click()
+    reader_page.locator("#actions-dialog").get_by_role("button", name=re.compile("Report")).click()
     reader_page.get_by_label("What is wrong?").fill("Dismissive of everyone")
     reader_page.get_by_role("button", name="Send report").click()
     expect(first.locator("li.queue-item", has_text="you all are wrong")).to_contain_text("Dismissive of everyone")

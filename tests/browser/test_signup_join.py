@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def crisis_numbers_on_one_line(page) -> bool:
     """Each crisis number in the footer sits on a single line (never split at its hyphen)."""
-    rects = page.locator(".site-footer strong").evaluate_all("els => els.map(e => e.getClientRects().length)")
+    rects = page.locator(".site-footer a.nowrap").evaluate_all("els => els.map(e => e.getClientRects().length)")
     return bool(rects) and all(n == 1 for n in rects)
 
 
