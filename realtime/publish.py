@@ -233,10 +233,19 @@ def layer_answers() -> str | None:
     layer = get_channel_layer()
     if layer is None:
         return "no channel layer"
+
+    async def round_trip() -> None:
+        # One event loop for the three steps: the pub/sub layer's subscription
+        # belongs to the loop that made it.  Bounded: a probe never hangs.
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "readyz.ping"})
+        await asyncio.wait_for(layer.receive(channel), READYZ_TIMEOUT)
+
     try:
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
-        async_to_sync(layer.receive)(channel)
+        async_to_sync(round_trip)()
     except Exception as exc:
         return type(exc).__name__
     return None
+
+
+READYZ_TIMEOUT = 2.0  # seconds for the channel layer's round trip
