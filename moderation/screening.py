@@ -207,7 +207,7 @@ WINDOW_SECONDS = 60.0
 # whole window (which tripled the cost of screening a chatty member's message).
 SEAM_WORDS = 12  # each side of the join
 SEAM_CHARS = 200  # and never more than this each side
-_HEAD = re.compile(r"\s*(?:\S+\s+){0,%d}\S*" % (SEAM_WORDS - 1))
+_HEAD = re.compile(rf"\s*(?:\S+\s+){{0,{SEAM_WORDS - 1}}}\S*")
 
 
 def _seam(before: str, text: str) -> tuple[str, str]:
