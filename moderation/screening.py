@@ -219,6 +219,8 @@ def _seam(before: str, text: str) -> tuple[str, str]:
         words = words[1:]  # a word cut in two is not a word
     head = _HEAD.match(text, 0, SEAM_CHARS)
     return " ".join(words[-SEAM_WORDS:]), text[: head.end() if head else 0]
+
+
 WINDOW_MESSAGES = 3
 WINDOW_AUTHORS = 10_000
 
