@@ -51,7 +51,7 @@ def test_member_actions_use_dialogs(daphne_server, make_user, circle, join, chro
 
     # Report: a reason is needed; Escape closes and gives focus back.
     sheet = _more(page, "A first word from b")
-    sheet.get_by_role("button", name=re.compile("Report")).click()
+    sheet.get_by_role("button", name=re.compile("^Report")).click()
     report = page.locator("#report-dialog")
     expect(report).to_be_visible()
     report.get_by_role("button", name="Send report").click()
@@ -64,13 +64,13 @@ def test_member_actions_use_dialogs(daphne_server, make_user, circle, join, chro
     focus = _focused(page)
     assert focus["label"] == "More actions for this message" and "A first word from b" in focus["li"], focus
 
-    _more(page, "A first word from b").get_by_role("button", name=re.compile("Report")).click()
+    _more(page, "A first word from b").get_by_role("button", name=re.compile("^Report")).click()
     page.get_by_label("What is wrong?").fill("It felt dismissive")
     report.get_by_role("button", name="Send report").click()
     expect(report).to_be_hidden()
     status = page.locator("li.message", has_text="A first word from b").locator(".message-status")
     expect(status).to_contain_text("Reported")
-    _more(page, "A first word from b").get_by_role("button", name=re.compile("Report")).click()
+    _more(page, "A first word from b").get_by_role("button", name=re.compile("^Report")).click()
     page.get_by_label("What is wrong?").fill("Again")
     report.get_by_role("button", name="Send report").click()
     expect(status).to_contain_text("already reported")
@@ -89,24 +89,24 @@ def test_member_actions_use_dialogs(daphne_server, make_user, circle, join, chro
     expect(edited).to_contain_text("edited")
 
     # Delete asks first.
-    _more(other, "really held").get_by_role("button", name=re.compile("Delete")).click()
+    _more(other, "really held").get_by_role("button", name=re.compile("^Delete")).click()
     confirm = other.locator("#confirm-dialog")
     expect(confirm).to_contain_text("cannot be undone")
     confirm.get_by_role("button", name="Cancel").click()
     expect(page.locator("li.message", has_text="really held")).to_have_count(1)
-    _more(other, "really held").get_by_role("button", name=re.compile("Delete")).click()
+    _more(other, "really held").get_by_role("button", name=re.compile("^Delete")).click()
     confirm.get_by_role("button", name="Delete message").click()
     expect(page.locator("li.message", has_text="really held")).to_have_count(0)
 
     # Hide a member: folded for you alone, with an undo; kept across a reload.
-    _more(page, "A first word from b").get_by_role("button", name=re.compile("Stop seeing")).click()
+    _more(page, "A first word from b").get_by_role("button", name=re.compile("^Stop seeing")).click()
     page.locator("#confirm-dialog").get_by_role("button", name="Stop seeing them").click()
     folded = page.locator("li.message.folded")
     expect(folded).to_contain_text(f"A message from {b.alias}, whom you chose not to see")
     expect(folded).not_to_contain_text("A first word from b")
     page.locator(f'.notice[data-code="hid:{b.alias}"]').get_by_role("button", name="Undo").click()
     expect(page.locator("li.message.folded")).to_have_count(0)
-    _more(page, "A first word from b").get_by_role("button", name=re.compile("Stop seeing")).click()
+    _more(page, "A first word from b").get_by_role("button", name=re.compile("^Stop seeing")).click()
     page.locator("#confirm-dialog").get_by_role("button", name="Stop seeing them").click()
     expect(folded).to_have_count(1)
     page.reload()
@@ -151,7 +151,7 @@ def test_facilitator_actions_use_dialogs(daphne_server, make_user, circle, join,
     expect(page.locator("li.message", has_text="Welcome, take").locator(".role-badge")).to_have_text("Facilitator")
 
     # Remove: a reason is required.
-    _more(staff, "Member words 0").get_by_role("button", name=re.compile("Remove")).click()
+    _more(staff, "Member words 0").get_by_role("button", name=re.compile("^Remove")).click()
     remove = staff.locator("#remove-dialog")
     remove.get_by_role("button", name="Remove message").click()
     expect(remove.locator(".dialog-error")).to_contain_text("Please give a reason")
@@ -162,7 +162,7 @@ def test_facilitator_actions_use_dialogs(daphne_server, make_user, circle, join,
     assert AuditEntry.objects.get(action="remove").reason == "Shares a phone number"
 
     # Mute: whole minutes from 1 to 1440, and a reason.
-    _more(staff, "Member words 1").get_by_role("button", name=re.compile("Pause")).click()
+    _more(staff, "Member words 1").get_by_role("button", name=re.compile("^Pause")).click()
     mute = staff.locator("#mute-dialog")
     minutes = mute.get_by_label(re.compile("For how many minutes"))
     for bad in ("", "0", "1441", "2.5"):
@@ -207,7 +207,7 @@ def test_facilitator_actions_use_dialogs(daphne_server, make_user, circle, join,
     expect(third.locator("#room-closed")).to_be_hidden()
 
     # Pin and unpin, each confirmed.
-    _more(staff, "Member words 1").get_by_role("button", name=re.compile("Pin")).click()
+    _more(staff, "Member words 1").get_by_role("button", name="Pin for everyone…").click()
     staff.locator("#confirm-dialog").get_by_role("button", name="Pin it").click()
     expect(third.locator("#pinned")).to_contain_text("Member words 1")
     staff.locator("#pinned").get_by_role("button", name="Unpin").click()
