@@ -31,7 +31,7 @@ import bleach  # noqa: E402
 from bleach.linkifier import LinkifyFilter  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 
-from chat import text  # noqa: E402
+from core import markup as text  # noqa: E402  (the renderer chat.text uses)
 from tests.chat.test_render_threads import _bodies  # noqa: E402
 
 

@@ -73,6 +73,10 @@ def _done(of: str, result: dict[str, Any]) -> Frame_:
     return protocol.done_frame(of, result)
 
 
+def _acked(client_id: str, result: services.PostResult) -> Frame_:
+    return protocol.ack_frame(client_id, result.id, result.verdict, result.duplicate, result.reason)
+
+
 FRAMES: dict[str, Handler] = {
     "send": _send,
     "edit": _in_worker(
@@ -118,6 +122,13 @@ FRAMES: dict[str, Handler] = {
         lambda ctx, f: _done("remove", services.remove_message(ctx, message_id=f["message"], reason=f["reason"]))
     ),
     "ack_alert": _in_worker(lambda ctx, f: _done("ack_alert", services.acknowledge_alert(ctx, flag_id=f["flag"]))),
+    # a library resource as a card in the room; the reply is an ``ack``, as for a send
+    "share": _in_worker(
+        lambda ctx, f: _acked(
+            f["client_id"],
+            services.share_resource(ctx, client_id=f["client_id"], resource_id=f["resource"], pin=bool(f["pin"])),
+        )
+    ),
 }
 
 

@@ -88,6 +88,10 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_reason = models.CharField(max_length=200, blank=True)
+    # A resource a facilitator shared into the room: the page shows it as a card.
+    resource = models.ForeignKey(
+        "library.ResourcePost", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         # By column, not by relation: ordering by "circle" would join the circle

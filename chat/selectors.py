@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, F, Q
 
 from community.models import Circle
+from library.selectors import shared_card
 from realtime import protocol
 from realtime.events import MessageView
 
@@ -19,7 +20,10 @@ def message_payload(
     message: Message, counts: dict[str, int] | None = None, mine: list[str] | None = None
 ) -> MessageView:
     """The public shape of a message (``realtime.protocol.message_view``);
-    ``mine``: the viewer's own reactions, only for a reply to that viewer."""
+    ``mine``: the viewer's own reactions, only for a reply to that viewer; with
+    the card of the library resource it shares, while that is published.  Lists
+    load the resource with the message (``select_related``); a message that
+    shares nothing costs nothing more."""
     return protocol.message_view(
         id=message.seq,
         alias=message.alias,
@@ -30,6 +34,7 @@ def message_payload(
         hidden=message.hidden,
         role=message.author_role,
         mine=mine or (),
+        resource=shared_card(message.resource) if message.resource_id is not None else None,
     )
 
 
@@ -59,26 +64,36 @@ def reaction_counts(message: Message) -> dict[str, int]:
 
 def recent_history(circle_id: int, limit: int, viewer: int | None = None) -> list[MessageView]:
     """The last ``limit`` published messages, oldest first."""
-    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE).order_by("-seq")[:limit])
+    rows = list(
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE).select_related("resource").order_by("-seq")[:limit]
+    )
     rows.reverse()
     return _with_counts(rows, viewer)
 
 
 def history_before(circle_id: int, before: int, limit: int, viewer: int | None = None) -> list[MessageView]:
-    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before).order_by("-seq")[:limit])
+    rows = list(
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__lt=before)
+        .select_related("resource")
+        .order_by("-seq")[:limit]
+    )
     rows.reverse()
     return _with_counts(rows, viewer)
 
 
 def history_after(circle_id: int, since: int, limit: int, viewer: int | None = None) -> list[MessageView]:
     """Published messages with id > ``since``, oldest first (the resume rule)."""
-    rows = list(Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since).order_by("seq")[:limit])
+    rows = list(
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since)
+        .select_related("resource")
+        .order_by("seq")[:limit]
+    )
     return _with_counts(rows, viewer)
 
 
 def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
     if room is None:
-        room = Room.objects.filter(circle=circle).select_related("pinned").first()
+        room = Room.objects.filter(circle=circle).select_related("pinned", "pinned__resource").first()
     pinned = room.pinned if room and room.pinned and room.pinned.status == VISIBLE else None
     return {
         "closed": circle.room_closed,

@@ -22,6 +22,8 @@ from community import services as community_services
 from community.models import Circle, Membership
 from community.permissions import Action, check, check_member
 from core.errors import DomainError, ErrorCode
+from library import selectors as library_selectors
+from library.models import ResourcePost
 from moderation import screening
 from moderation import selectors as moderation_selectors
 from moderation import services as moderation_services
@@ -201,11 +203,14 @@ _STATUS_OF = {
 
 @dataclass(frozen=True)
 class SendRequest:
-    """One ``send`` frame's content, as ``post_messages`` takes it."""
+    """One ``send`` frame's content, as ``post_messages`` takes it.  ``resource``:
+    the library resource a ``share`` puts in the room as a card (its message is
+    stored, screened and broadcast like any other)."""
 
     ctx: RoomContext
     client_id: str
     body: str
+    resource: ResourcePost | None = None
 
 
 @dataclass
@@ -427,6 +432,7 @@ def _store(items: list[_Prepared]) -> None:
             html=item.html,
             status=_STATUS_OF[item.screened.decision.outcome],
             verdict=item.screened.verdict,
+            resource=item.request.resource,
         )
         chain.append(None if item.held else prev)
         if not item.held:
@@ -551,6 +557,27 @@ def react(ctx: RoomContext, *, message_id: int, reaction: str, on: bool) -> dict
         if changed:
             publish.to_circle(ctx.circle_id, ReactionsChanged(id=message.seq, counts=counts))
     return {"id": message.seq, "counts": counts}
+
+
+def share_resource(ctx: RoomContext, *, client_id: str, resource_id: int, pin: bool = False) -> PostResult:
+    """Share a library resource into the room: a message naming it (a link to
+    its page when ``SITE_URL`` is set), which the room shows as a card.  It is
+    stored, screened, chained and broadcast exactly like a ``send`` (idempotent
+    on ``client_id``); with ``pin`` it is then pinned for the session.
+
+    The resource must be published, and site-wide or this circle's (else
+    NOT_FOUND).  Refusals: FORBIDDEN (facilitators and moderators share), and
+    every refusal of a send."""
+    actor = _actor(ctx)
+    check(actor.user, Action.SHARE_RESOURCE, actor.circle, actor)
+    resource = library_selectors.shareable(resource_id, circle_id=ctx.circle_id)
+    body = library_selectors.share_body(resource, site_url=settings.SITE_URL)
+    result = post_messages([SendRequest(ctx, client_id, body, resource)])[0]
+    if isinstance(result, Exception):
+        raise result
+    if pin and result.id is not None and result.verdict in ("published", "redacted") and not result.duplicate:
+        pin_message(ctx, message_id=result.id)
+    return result
 
 
 def report_message(ctx: RoomContext, *, message_id: int, reason: str) -> dict[str, Any]:

@@ -44,6 +44,12 @@ class Action(StrEnum):
     VIEW_QUEUE = "view_queue"
     DISMISS = "dismiss"
     CHECK_IN = "check_in"
+    # the library (library.resources): members suggest, facilitators publish,
+    # share into the room and re-check, moderators edit or remove anyone's post
+    SUGGEST_RESOURCE = "suggest_resource"
+    SHARE_RESOURCE = "share_resource"
+    VERIFY_RESOURCE = "verify_resource"
+    MANAGE_RESOURCES = "manage_resources"
     # moderators (circle role or site-wide)
     REVIEW = "review"
     BAN = "ban"
@@ -52,6 +58,8 @@ class Action(StrEnum):
     MANAGE_RULES = "manage_rules"
     VIEW_AUDIT = "view_audit"
     REVEAL_IDENTITY = "reveal_identity"
+    # the site-wide library (publish, edit, pin, re-check its posts)
+    CURATE_LIBRARY = "curate_library"
 
 
 MEMBER_ACTIONS = frozenset(
@@ -63,6 +71,7 @@ MEMBER_ACTIONS = frozenset(
         Action.REPORT,
         Action.REROLL_ALIAS,
         Action.LEAVE,
+        Action.SUGGEST_RESOURCE,
     }
 )
 FACILITATOR_ACTIONS = MEMBER_ACTIONS | {
@@ -76,8 +85,10 @@ FACILITATOR_ACTIONS = MEMBER_ACTIONS | {
     Action.VIEW_QUEUE,
     Action.DISMISS,
     Action.CHECK_IN,
+    Action.SHARE_RESOURCE,
+    Action.VERIFY_RESOURCE,
 }
-MODERATOR_ACTIONS = FACILITATOR_ACTIONS | {Action.REVIEW, Action.BAN, Action.WARN}
+MODERATOR_ACTIONS = FACILITATOR_ACTIONS | {Action.REVIEW, Action.BAN, Action.WARN, Action.MANAGE_RESOURCES}
 ROLE_ACTIONS = {
     Membership.Role.MEMBER: MEMBER_ACTIONS,
     Membership.Role.FACILITATOR: FACILITATOR_ACTIONS,
@@ -95,12 +106,16 @@ SITE_MODERATOR_ACTIONS = frozenset(
         Action.VIEW_QUEUE,
         Action.DISMISS,
         Action.CHECK_IN,
+        Action.PUBLISH_RESOURCE,
+        Action.VERIFY_RESOURCE,
+        Action.MANAGE_RESOURCES,
     }
 )
 SITE_PERMISSION = {
     Action.MANAGE_RULES: "community.manage_rules",
     Action.VIEW_AUDIT: "community.view_audit",
     Action.REVEAL_IDENTITY: "community.reveal_identity",
+    Action.CURATE_LIBRARY: "community.moderate_circles",
 }
 
 
@@ -150,8 +165,8 @@ def check(user, action: Action, circle: Circle | None = None, membership=_UNSET)
         raise DomainError(ErrorCode.BANNED, "You are no longer a member of this circle.")
     if action not in ROLE_ACTIONS[Membership.Role(membership.role)]:
         raise DomainError(ErrorCode.FORBIDDEN, "Your role in this circle does not allow that.")
-    # Muted: no new words and no reactions; taking back your own words stays allowed.
-    if action in (Action.POST, Action.REACT) and membership.is_muted(timezone.now()):
+    # Muted: no new words, no reactions, no suggestions; taking back your own words stays allowed.
+    if action in (Action.POST, Action.REACT, Action.SUGGEST_RESOURCE) and membership.is_muted(timezone.now()):
         until = timezone.localtime(membership.muted_until).strftime("%H:%M")
         raise DomainError(
             ErrorCode.MUTED, f"You are muted in this circle until {until}.", until=membership.muted_until.isoformat()
@@ -171,6 +186,14 @@ def check_member(user, action: Action, circle: Circle, membership: Membership | 
     if not isinstance(membership, Membership):
         raise DomainError(ErrorCode.NOT_MEMBER, "Join this circle first.")
     return membership
+
+
+def check_owner(user, owner_id: int | None) -> None:
+    """A member's private things (journal, worksheets, voice notes) are theirs
+    alone: anyone else gets NOT_FOUND, never FORBIDDEN, which would tell them
+    the thing exists.  No role, not even a moderator's, reads them."""
+    if not (user and user.is_authenticated) or owner_id is None or owner_id != user.pk:
+        raise DomainError(ErrorCode.NOT_FOUND, "There is nothing here.")
 
 
 def can(user, action: Action, circle: Circle | None = None, membership=_UNSET) -> bool:

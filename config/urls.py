@@ -38,5 +38,7 @@ urlpatterns = [
     path("metrics", ops.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("moderation/", include("moderation.urls")),
+    path("library/", include("library.urls")),
+    path("", include("chat.urls")),
     path("", include("community.urls")),
 ]

@@ -44,6 +44,10 @@ class ErrorCode(models.TextChoices):
     MESSAGE_GONE = "message_gone", "Message already taken down"
     OWN_CASE = "own_case", "A case about your own message"
     BAD_RULE = "bad_rule", "Invalid rule"
+    # library and private tools
+    INVALID = "invalid", "Invalid input"
+    BAD_LINK = "bad_link", "Not an http(s) link"
+    BAD_AUDIO = "bad_audio", "Not a recording"
 
 
 HTTP_STATUS = {

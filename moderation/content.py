@@ -22,7 +22,12 @@ UNPUBLISHED = (HELD, BLOCKED)
 
 class ContentActions(Protocol):
     """How moderation acts on one kind of content.  Each call runs inside the
-    caller's transaction; live effects go out on commit."""
+    caller's transaction; live effects go out on commit.
+
+    Every kind's items carry ``author`` (the author's ``Membership``, or None)
+    and ``circle_id`` (None for site-wide content), and are named by the
+    ``Flag`` / ``RuleHit`` field of the same name as the kind ("message",
+    "resource")."""
 
     def state(self, item: Any) -> str:
         """PUBLISHED, HELD, BLOCKED, REMOVED or DELETED."""
@@ -65,3 +70,8 @@ def actions_for(kind: str) -> ContentActions:
 def messages() -> ContentActions:
     """The live room's messages (registered by the chat app)."""
     return actions_for("message")
+
+
+def resources() -> ContentActions:
+    """The library's resource posts (registered by the library app)."""
+    return actions_for("resource")

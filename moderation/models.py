@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from community.models import Circle, Membership
@@ -77,7 +78,10 @@ class KeywordRule(models.Model):
 
 
 class Flag(models.Model):
-    """One review-queue item per message: rule hits and member reports merge here."""
+    """One review-queue item per piece of content (a chat message or a library
+    resource post): rule hits, member reports and suggestions merge here.  The
+    content is referenced by string foreign key and acted on through the hooks
+    its app registers (``moderation.content``); exactly one is set."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -86,6 +90,7 @@ class Flag(models.Model):
     class Source(models.TextChoices):
         RULE = "rule", "Keyword rule"
         REPORT = "report", "Member report"
+        SUGGESTION = "suggestion", "Member suggestion"
 
     class Resolution(models.TextChoices):
         APPROVE = "approve", "Approved"
@@ -96,9 +101,13 @@ class Flag(models.Model):
         DISMISS = "dismiss", "Dismissed"
         CHECKED_IN = "checked_in", "Checked in with the member"
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="flags")
-    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="flag")
-    source = models.CharField(max_length=8, choices=Source.choices)
+    # Empty only for a site-wide resource post (site moderators review it).
+    circle = models.ForeignKey(Circle, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    message = models.OneToOneField("chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="flag")
+    resource = models.OneToOneField(
+        "library.ResourcePost", null=True, blank=True, on_delete=models.CASCADE, related_name="flag"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
     rule = models.ForeignKey(KeywordRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags")
     category = models.CharField(max_length=20, blank=True)
     matched = models.CharField(max_length=200, blank=True, help_text="The text the rule matched.")
@@ -120,9 +129,26 @@ class Flag(models.Model):
     class Meta:
         ordering = ["-urgent", "created_at"]
         indexes = [models.Index(fields=["status", "urgent", "created_at"], name="flag_queue_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(message__isnull=False, resource__isnull=True)
+                | Q(message__isnull=True, resource__isnull=False),
+                name="flag_about_one_content",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"flag on message {self.message_id} ({self.status})"
+        return f"flag on {self.content_kind} {self.message_id or self.resource_id} ({self.status})"
+
+    @property
+    def content_kind(self) -> str:
+        """The kind of content the case is about: its hooks' name in ``moderation.content``."""
+        return "message" if self.message_id is not None else "resource"
+
+    @property
+    def content(self):
+        """The message or resource post the case is about."""
+        return self.message if self.message_id is not None else self.resource
 
 
 class Report(models.Model):
@@ -144,7 +170,12 @@ class RuleHit(models.Model):
     """A rule matched a message (shadow rules too): the base of hit counts and precision."""
 
     rule = models.ForeignKey(KeywordRule, on_delete=models.CASCADE, related_name="hits")
-    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="rule_hits")
+    message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="rule_hits"
+    )
+    resource = models.ForeignKey(
+        "library.ResourcePost", null=True, blank=True, on_delete=models.CASCADE, related_name="rule_hits"
+    )
     shadow = models.BooleanField(default=False)
     matched = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
@@ -152,9 +183,17 @@ class RuleHit(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["rule", "-created_at"], name="rulehit_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(message__isnull=False, resource__isnull=True)
+                | Q(message__isnull=True, resource__isnull=False),
+                name="rulehit_about_one_content",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"rule {self.rule_id} hit message {self.message_id}"
+        what = f"message {self.message_id}" if self.message_id else f"resource {self.resource_id}"
+        return f"rule {self.rule_id} hit {what}"
 
 
 def actor_label(actor, circle, actor_role: str, membership: Membership | None = None) -> str:
@@ -232,6 +271,12 @@ class AuditEntry(models.Model):
         RULE_CHANGE = "rule_change", "Changed a keyword rule"
         ACK_CRISIS = "ack_crisis", "Acknowledged a crisis alert"
         REVEAL = "reveal", "Revealed the handle behind an alias"
+        RESOURCE_PUBLISH = "resource_publish", "Published a library resource"
+        RESOURCE_EDIT = "resource_edit", "Edited a library resource"
+        RESOURCE_REMOVE = "resource_remove", "Removed a library resource"
+        RESOURCE_VERIFY = "resource_verify", "Re-checked a library resource"
+        RESOURCE_PIN = "resource_pin", "Pinned or unpinned a library resource"
+        PLAYLIST_ATTACH = "playlist_attach", "Attached a playlist to a session"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -267,17 +267,24 @@ def _kept(hit: matcher.Hit) -> str:
     return REDACTED if hit.action == Verdict.REDACT else hit.matched[:200]
 
 
-def record_screening(*, message, screened: Screened, author) -> Flag | None:
-    """Write the rule hits, the queue item and the risk lane for a stored
-    message.  Call inside the transaction that stored it; notifications go out
-    on commit.  Returns the flag, if the decision raised one.
+def record_screening(*, screened: Screened, author, message=None, content=None) -> Flag | None:
+    """Write the rule hits, the queue item and the risk lane for stored content:
+    a chat message (``message=``) or any content kind moderation knows
+    (``content=``: a library resource post).  Call inside the transaction that
+    stored it; notifications go out on commit.  Returns the flag, if the
+    decision raised one.
 
     Crisis: the author privately gets the crisis resources at once, and the
     circle's staff in the room and every moderator are alerted (an urgent queue
     item until someone acknowledges it).  Concern: a quiet queue item for the
-    circle's facilitators and moderators, and gentler resources to the author."""
+    circle's facilitators and moderators, and gentler resources to the author.
+    Content that is not a room message has no room to carry those frames: its
+    queue item is urgent when a member wrote it, and the author's page shows
+    the help lines (the owning app's service says so in its answer)."""
+    item = message if message is not None else content
+    field = content_field(item)
     rows = [
-        RuleHit(rule_id=h.rule_id, message=message, shadow=h.shadow, matched=_kept(h))
+        RuleHit(rule_id=h.rule_id, shadow=h.shadow, matched=_kept(h), **{field: item})
         for h in (*screened.hits, *screened.shadow_hits)
     ]
     if rows:
@@ -286,11 +293,14 @@ def record_screening(*, message, screened: Screened, author) -> Flag | None:
     if not decision.queued:
         return None
     hit = screened.decisive
-    urgent = decision.risk is Risk.CRISIS
+    # Urgent means a person may be in danger now: any crisis in the room; in other
+    # content (a library post), only a member's own words (a facilitator's post
+    # about a crisis line reads as crisis and is queued, not raised as an alarm).
+    urgent = decision.risk is Risk.CRISIS and (field == "message" or _a_member(author))
     flag, created = Flag.objects.get_or_create(
-        message=message,
+        **{field: item},
         defaults={
-            "circle_id": message.circle_id,
+            "circle_id": item.circle_id,
             "source": Flag.Source.RULE,
             "rule_id": hit.rule_id if hit else None,
             "category": hit.category if hit else "",
@@ -298,13 +308,25 @@ def record_screening(*, message, screened: Screened, author) -> Flag | None:
             "urgent": urgent,
         },
     )
-    if not created:  # the message was queued before (an edit, or reports)
+    if not created:  # the content was queued before (an edit, reports, a suggestion)
         if flag.status == Flag.Status.RESOLVED:
             reopen(flag)
         if hit is not None:
             flag.rule_id, flag.category, flag.matched = hit.rule_id, hit.category, _kept(hit)
         flag.urgent = flag.urgent or urgent
         flag.save(update_fields=[*REOPEN_FIELDS, "rule", "category", "matched", "urgent"])
+    if field == "message":
+        _room_lanes(decision, flag, item, author)
+    publish.to_staff(QueueChanged(change="added", flag=flag.pk, urgent=flag.urgent))
+    return flag
+
+
+def _a_member(author) -> bool:
+    return author is not None and author.role == Membership.Role.MEMBER
+
+
+def _room_lanes(decision: Decision, flag: Flag, message, author) -> None:
+    """A room message's risk lanes: the author's private resources, the alerts."""
     if decision.risk is Risk.CRISIS:
         publish.to_member(
             message.circle_id,
@@ -320,8 +342,31 @@ def record_screening(*, message, screened: Screened, author) -> Flag | None:
             author.pk,
             CrisisResources(message=settings.CONCERN_MESSAGE, resources=settings.CRISIS_RESOURCES, tier="concern"),
         )
-    publish.to_staff(QueueChanged(change="added", flag=flag.pk, urgent=flag.urgent))
-    return flag
+
+
+# Content moderation keeps cases about, by model label: the Flag and RuleHit field
+# that points at it, which is also the name its app registers its hooks under
+# (moderation.content).  String labels only: moderation imports no content app.
+CONTENT_FIELDS = {"chat.message": "message", "library.resourcepost": "resource"}
+
+
+def content_field(item) -> str:
+    """``"message"`` or ``"resource"``: which kind of content ``item`` is."""
+    try:
+        return CONTENT_FIELDS[item._meta.label_lower]
+    except (AttributeError, KeyError):
+        raise TypeError(f"moderation keeps no cases about {type(item).__name__}") from None
+
+
+def care_for(text: str) -> Risk | None:
+    """The care tier a private text reads as (crisis, concern or none), so its
+    writer can be offered the help lines gently.  Nothing is recorded, counted,
+    logged or shared: no rule hit, no queue item, no metric, no alert, and the
+    text is not kept in the split-sentence window.  For text nobody but its
+    writer may ever read (a journal entry)."""
+    compiled = compiled_rules()
+    hits = [h for h in compiled.match(text, None) if not h.shadow]
+    return decide(h.action for h in hits).risk
 
 
 STAFF_ROLES = tuple(str(role) for role in Membership.STAFF_ROLES)

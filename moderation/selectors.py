@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from community.models import Circle, Membership
-from community.permissions import can, is_site_moderator
+from community.permissions import Action, can, is_site_moderator
 from realtime.events import CrisisAlertView
 
 from . import content, screening
@@ -77,13 +77,20 @@ class QueueItem:
         return not self.flag.urgent and getattr(self.flag.message, "verdict", "") == "concern"
 
     @property
+    def is_message(self) -> bool:
+        return self.flag.message_id is not None
+
+    @property
     def taken_down(self) -> bool:
         """Already out of the room (removed by a facilitator, or deleted by its author)."""
         return self.state in (content.REMOVED, content.DELETED)
 
     @property
     def room_link(self) -> str:
-        """The message in context in its room (the room page anchors ``m-<id>``)."""
+        """The message in context in its room (the room page anchors ``m-<id>``);
+        "" for a library post (its own page is linked instead)."""
+        if self.flag.message is None or self.flag.circle is None:
+            return ""
         return f"{self.flag.circle.get_absolute_url()}#m-{self.flag.message.seq}"
 
 
@@ -92,10 +99,12 @@ def decisions_for(user, circle, membership, *, state: str, check_in: bool) -> tu
     minus approve for a message already taken down.  Concern items offer
     "checked in" first."""
     allowed = []
+    # The site-wide library's cases (no circle) are the site moderators' alone.
+    site_wide = circle is None and can(user, Action.CURATE_LIBRARY)
     for decision, label in DECISION_LABELS.items():
         if decision == Flag.Resolution.APPROVE and state in (content.REMOVED, content.DELETED):
             continue
-        if can(user, DECISION_NEEDS[decision], circle, membership):
+        if site_wide or (circle is not None and can(user, DECISION_NEEDS[decision], circle, membership)):
             allowed.append((decision, label))
     if check_in:
         allowed.sort(key=lambda pair: pair[0] != Flag.Resolution.CHECKED_IN)
@@ -108,7 +117,11 @@ def review_queue(user, filters: QueueFilters | None = None) -> list[QueueItem]:
     messages around it and the decisions this user may take.  A fixed number of
     queries however long the queue and however many circles it spans."""
     filters = filters or QueueFilters()
-    rows = Flag.objects.filter(circle__in=reviewable_circles(user))
+    # Cases about the site-wide library (no circle) are for site moderators.
+    scope = Q(circle__in=reviewable_circles(user))
+    if is_site_moderator(user):
+        scope |= Q(circle__isnull=True)
+    rows = Flag.objects.filter(scope)
     if filters.status == "decided":
         rows = rows.filter(status=Flag.Status.RESOLVED).order_by("-handled_at", "-pk")
     else:
@@ -128,24 +141,30 @@ def review_queue(user, filters: QueueFilters | None = None) -> list[QueueItem]:
     if filters.q:
         q = filters.q[:MAX_SEARCH]
         rows = rows.filter(
-            pk__in=Flag.objects.filter(Q(message__body__icontains=q) | Q(reports__reason__icontains=q)).values("pk")
+            pk__in=Flag.objects.filter(
+                Q(message__body__icontains=q)
+                | Q(reports__reason__icontains=q)
+                | Q(resource__title__icontains=q)
+                | Q(resource__body__icontains=q)
+            ).values("pk")
         )
     flags = list(
-        rows.select_related("circle", "message", "message__author", "rule", "acknowledged_by").prefetch_related(
-            "reports"
-        )[:QUEUE_LIMIT]
+        rows.select_related(
+            "circle", "message", "message__author", "resource", "resource__author", "rule", "acknowledged_by"
+        ).prefetch_related("reports", "resource__tracks", "resource__prompts")[:QUEUE_LIMIT]
     )
-    around = content.messages().context([flag.message for flag in flags], CONTEXT)
+    around = content.messages().context([flag.message for flag in flags if flag.message is not None], CONTEXT)
     mine = {m.circle_id: m for m in Membership.objects.filter(user=user)} if user.is_authenticated else {}
     items = []
-    decided: dict[tuple[int, str, bool], tuple[tuple[str, str], ...]] = {}
-    hooks = content.messages()
+    decided: dict[tuple[int | None, str, bool], tuple[tuple[str, str], ...]] = {}
     for flag in flags:
-        author = flag.message.author
-        state = hooks.state(flag.message)
+        author = flag.content.author
+        state = content.actions_for(flag.content_kind).state(flag.content)
+        before, after = around.get(flag.message_id, ([], [])) if flag.message_id is not None else ([], [])
         item = QueueItem(
             flag,
-            *around[flag.message.pk],
+            before,
+            after,
             member_number=author.member_number if author else "—",
             state=state,
             own=author is not None and author.user_id == user.pk,
@@ -153,7 +172,11 @@ def review_queue(user, filters: QueueFilters | None = None) -> list[QueueItem]:
         key = (flag.circle_id, state, item.check_in)
         if key not in decided:
             decided[key] = decisions_for(
-                user, flag.circle, mine.get(flag.circle_id), state=state, check_in=item.check_in
+                user,
+                flag.circle,
+                mine.get(flag.circle_id) if flag.circle_id is not None else None,
+                state=state,
+                check_in=item.check_in,
             )
         items.append(replace(item, decisions=() if item.own else decided[key]))
     return items
@@ -166,17 +189,26 @@ def urgent_waiting(user) -> list[Flag]:
         Flag.objects.filter(
             circle__in=reviewable_circles(user), status=Flag.Status.OPEN, urgent=True, acknowledged_at__isnull=True
         )
-        .select_related("circle", "message")
+        .select_related("circle", "message", "resource")
         .order_by("created_at")[:20]
     )
 
 
 def rules_with_stats() -> QuerySet[KeywordRule]:
     """Every rule with its hit count and how moderators judged the hit messages."""
+
+    def judged(resolutions: tuple[str, ...]) -> Count:
+        return Count(
+            "hits",
+            filter=Q(hits__message__flag__resolution__in=resolutions)
+            | Q(hits__resource__flag__resolution__in=resolutions),
+            distinct=True,
+        )
+
     return KeywordRule.objects.select_related("circle", "updated_by").annotate(
         hit_count=Count("hits", distinct=True),
-        judged_right=Count("hits", filter=Q(hits__message__flag__resolution__in=TRUE_POSITIVE), distinct=True),
-        judged_wrong=Count("hits", filter=Q(hits__message__flag__resolution__in=FALSE_POSITIVE), distinct=True),
+        judged_right=judged(TRUE_POSITIVE),
+        judged_wrong=judged(FALSE_POSITIVE),
     )
 
 
@@ -216,7 +248,7 @@ def audit_log(*, action: str = "", circle: str = "", role: str = "") -> QuerySet
 class MyReport:
     """One report a member made, as their own page shows it."""
 
-    circle: Circle
+    circle: Circle | None  # None: a post in the site-wide library
     message_seq: int | None
     reason: str
     at: Any
@@ -230,7 +262,7 @@ def my_reports(user) -> list[MyReport]:
     return [
         MyReport(
             circle=r.flag.circle,
-            message_seq=r.flag.message.seq if r.flag.message_id else None,
+            message_seq=r.flag.message.seq if r.flag.message is not None else None,
             reason=r.reason,
             at=r.created_at,
             decided=r.flag.status == Flag.Status.RESOLVED,
@@ -245,8 +277,8 @@ def reports_filed_by(user) -> list[dict[str, Any]]:
     rows = Report.objects.filter(reporter__user=user).select_related("flag__circle", "flag__message")
     return [
         {
-            "circle": r.flag.circle.name,
-            "message": r.flag.message.seq if r.flag.message_id else None,
+            "circle": r.flag.circle.name if r.flag.circle else "",
+            "message": r.flag.message.seq if r.flag.message is not None else None,
             "reason": r.reason,
             "at": r.created_at.isoformat(),
             "status": "decided" if r.flag.status == Flag.Status.RESOLVED else "waiting for a moderator",

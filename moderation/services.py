@@ -20,6 +20,7 @@ from realtime.events import AlertCleared, QueueChanged, StaffAlert
 from . import content, matcher, screening
 from .decisions import DECISION_NEEDS
 from .models import AuditEntry, Flag, KeywordRule, RuleHit
+from .reports import REOPEN_FIELDS, reopen
 from .verdicts import Decision, Outcome, Risk, Verdict, decide
 
 REVIEW_ACTIONS = tuple(Flag.Resolution.values)
@@ -39,13 +40,17 @@ def actor_role(user, circle) -> str:
 def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | None = None) -> Flag:
     """Decide a queue item: approve, check in, dismiss, remove, warn, mute or ban.
 
-    Each decision needs its permission in the item's circle (``DECISION_NEEDS``:
-    facilitators may remove, mute, dismiss and check in).  Nobody decides an item
-    about their own message (OWN_CASE), and a message already taken down (removed
-    by a facilitator, deleted by its author) cannot be approved (MESSAGE_GONE).
-    The item is claimed with one conditional update, so of two reviewers acting
-    at once exactly one succeeds; the other gets ALREADY_HANDLED.  A refusal
-    changes nothing.  A reason is required and kept in the audit log.
+    The item is about a chat message or a library resource post; both are acted
+    on through the hooks their app registered (``moderation.content``).  Each
+    decision needs its permission in the item's circle (``DECISION_NEEDS``:
+    facilitators may remove, mute, dismiss and check in); cases about the
+    site-wide library (no circle) are the site moderators'.  Nobody decides an
+    item about their own words (OWN_CASE), and content already taken down
+    (removed by a facilitator, deleted by its author) cannot be approved
+    (MESSAGE_GONE).  The item is claimed with one conditional update, so of two
+    reviewers acting at once exactly one succeeds; the other gets
+    ALREADY_HANDLED.  A refusal changes nothing.  A reason is required and kept
+    in the audit log.
     """
     if action not in REVIEW_ACTIONS:
         raise DomainError(ErrorCode.BAD_FRAME, "Choose one of: " + ", ".join(REVIEW_ACTIONS) + ".")
@@ -54,22 +59,28 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         raise DomainError(ErrorCode.BAD_FRAME, "Please give a reason; it is kept in the audit log.")
     if action == Flag.Resolution.MUTE and not (minutes and 1 <= minutes <= MAX_MUTE_MINUTES):
         raise DomainError(ErrorCode.BAD_FRAME, f"Mute for 1 to {MAX_MUTE_MINUTES} minutes.")
-    flag = Flag.objects.select_related("circle", "message", "message__author").filter(pk=flag_id).first()
+    flag = (
+        Flag.objects.select_related("circle", "message", "message__author", "resource", "resource__author")
+        .filter(pk=flag_id)
+        .first()
+    )
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That queue item does not exist.")
-    check(user, Action.VIEW_QUEUE, flag.circle)
+    check_review(user, flag.circle)
     if flag.status != Flag.Status.OPEN:
         raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already handled this item.")
-    check(user, DECISION_NEEDS[action], flag.circle)
-    message = flag.message
-    author: Membership | None = message.author
+    if flag.circle is not None:
+        check(user, DECISION_NEEDS[action], flag.circle)
+    item = flag.content
+    author: Membership | None = item.author
     if author is not None and author.user_id == user.pk:
         raise DomainError(
-            ErrorCode.OWN_CASE, "This item is about your own message, so another facilitator or a moderator decides it."
+            ErrorCode.OWN_CASE, "This item is about your own words, so another facilitator or a moderator decides it."
         )
-    messages = content.messages()
-    if action == Flag.Resolution.APPROVE and messages.state(message) in (content.REMOVED, content.DELETED):
-        raise DomainError(ErrorCode.MESSAGE_GONE, _GONE[messages.state(message)])
+    actions = content.actions_for(flag.content_kind)
+    if action == Flag.Resolution.APPROVE and actions.state(item) in (content.REMOVED, content.DELETED):
+        noun = "message" if flag.content_kind == "message" else "post"
+        raise DomainError(ErrorCode.MESSAGE_GONE, _GONE[actions.state(item)].format(noun=noun))
     now = timezone.now()
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
@@ -77,20 +88,20 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
         )
         if not claimed:
             raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already handled this item.")
-        state = messages.state(message)
+        state = actions.state(item)
         if action == Flag.Resolution.APPROVE:
             if state in content.UNPUBLISHED:
-                messages.publish_held(message)
-            elif messages.is_hidden(message):
-                messages.set_hidden(message, hidden=False)
+                actions.publish_held(item)
+            elif actions.is_hidden(item):
+                actions.set_hidden(item, hidden=False)
         elif action == Flag.Resolution.DISMISS:
-            if messages.is_hidden(message):
-                messages.set_hidden(message, hidden=False)
+            if actions.is_hidden(item):
+                actions.set_hidden(item, hidden=False)
         elif action == Flag.Resolution.CHECKED_IN:
-            pass  # about the person, not the message: it stays as it is
+            pass  # about the person, not the words: they stay as they are
         else:
             if state in (content.PUBLISHED, *content.UNPUBLISHED):
-                messages.remove(message, reason="removed")
+                actions.remove(item, reason="removed")
             if author is not None and action == Flag.Resolution.WARN:
                 community_services.warn_membership(target=author, text=reason)
             elif author is not None and action == Flag.Resolution.MUTE and minutes is not None:
@@ -98,21 +109,23 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
             elif author is not None and action == Flag.Resolution.BAN:
                 community_services.ban_membership(target=author)
         _tell_reporters(flag, now)
-        if messages.state(message) == content.DELETED:
-            messages.erase_text(message)  # its author deleted it; the case no longer needs it
+        if actions.state(item) == content.DELETED:
+            actions.erase_text(item)  # its author deleted it; the case no longer needs it
         if flag.urgent and flag.acknowledged_at is None:
             Flag.objects.filter(pk=flag.pk).update(acknowledged_at=now, acknowledged_by=user)
-            publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by="A moderator"))
+            if flag.circle_id is not None:
+                publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by="A moderator"))
+        targets = {"target_message": item} if flag.content_kind == "message" else {"resource": item.pk}
         AuditEntry.objects.record(
             actor=user,
             actor_role=actor_role(user, flag.circle),
             action=action,
             circle=flag.circle,
             target_membership=author,
-            target_message=message,
             reason=reason,
             flag=flag.pk,
             minutes=minutes,
+            **targets,
         )
         publish.to_staff(QueueChanged(change="handled", flag=flag.pk, urgent=flag.urgent))
     flag.refresh_from_db()
@@ -120,16 +133,41 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
 
 
 _GONE = {
-    content.REMOVED: "A facilitator already removed this message from the room, so it cannot be approved. "
+    content.REMOVED: "A facilitator already removed this {noun}, so it cannot be approved. "
     "Choose another decision to close the item.",
-    content.DELETED: "Its author deleted this message, so there is nothing to approve. "
+    content.DELETED: "Its author deleted this {noun}, so there is nothing to approve. "
     "Choose another decision to close the item.",
 }
 
 
+def check_review(user, circle) -> None:
+    """Whether ``user`` may look at and decide cases in ``circle``; cases about the
+    site-wide library (no circle) are the site moderators'."""
+    if circle is None:
+        check(user, Action.CURATE_LIBRARY)
+    else:
+        check(user, Action.VIEW_QUEUE, circle)
+
+
+def queue_for_review(*, content, source: str = Flag.Source.SUGGESTION) -> Flag:
+    """Put ``content`` (a library resource post, say) in the review queue, or
+    back in it: one open case per piece of content, shared with whatever a rule
+    or a report raised.  Call inside the transaction that stored it."""
+    field = screening.content_field(content)
+    flag, created = Flag.objects.get_or_create(
+        **{field: content}, defaults={"circle_id": content.circle_id, "source": source}
+    )
+    if not created and flag.status == Flag.Status.RESOLVED:
+        reopen(flag)
+        flag.save(update_fields=list(REOPEN_FIELDS))
+    publish.to_staff(QueueChanged(change="added", flag=flag.pk, urgent=flag.urgent))
+    return flag
+
+
 def open_case(content) -> bool:
-    """Whether an undecided review case is about ``content`` (a message)."""
-    return Flag.objects.filter(message=content, status=Flag.Status.OPEN).exists()
+    """Whether an undecided review case is about ``content`` (a message or a resource post)."""
+    field = screening.content_field(content)
+    return Flag.objects.filter(**{field: content}, status=Flag.Status.OPEN).exists()
 
 
 def messages_under_open_cases(circle) -> QuerySet:
@@ -140,8 +178,9 @@ def messages_under_open_cases(circle) -> QuerySet:
 def forget_text(content) -> None:
     """Drop what screening and the queue kept of ``content``'s text (its author
     deleted it, or it passed retention)."""
-    RuleHit.objects.filter(message=content).update(matched="")
-    Flag.objects.filter(message=content).update(matched="")
+    field = screening.content_field(content)
+    RuleHit.objects.filter(**{field: content}).update(matched="")
+    Flag.objects.filter(**{field: content}).update(matched="")
 
 
 def _tell_reporters(flag: Flag, decided_at) -> None:
@@ -170,9 +209,12 @@ def acknowledge_crisis(*, user, flag_id: int, circle_id: int | None = None) -> F
     flag = found.first()
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
-    if not can(user, Action.VIEW_QUEUE, flag.circle):
+    if flag.circle is None:
+        if not is_site_moderator(user):
+            raise DomainError(ErrorCode.FORBIDDEN, "Only moderators can do that.")
+    elif not can(user, Action.VIEW_QUEUE, flag.circle):
         raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
-    membership = membership_for(user, flag.circle)
+    membership = membership_for(user, flag.circle) if flag.circle is not None else None
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now(), acknowledged_by=user
@@ -190,7 +232,8 @@ def acknowledge_crisis(*, user, flag_id: int, circle_id: int | None = None) -> F
         # Their alias when they run this circle's room, else no name at all.
         in_room = membership is not None and membership.is_active and membership.role in Membership.STAFF_ROLES
         by = membership.alias if in_room and membership is not None else "A moderator"
-        publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by=by))
+        if flag.circle_id is not None:
+            publish.to_roles(flag.circle_id, screening.STAFF_ROLES, AlertCleared(flag=flag.pk, by=by))
         publish.to_staff(QueueChanged(change="acknowledged", flag=flag.pk, urgent=True))
     flag.refresh_from_db()
     return flag
@@ -203,8 +246,14 @@ def escalate_overdue(now=None) -> list[int]:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CRISIS_ESCALATE_SECONDS)
     raised = []
+    # Room messages only: the alert names a message in a live room (a library
+    # post's urgent case waits at the top of the queue).
     overdue = Flag.objects.filter(
-        urgent=True, acknowledged_at__isnull=True, escalated_at__isnull=True, created_at__lte=cutoff
+        urgent=True,
+        acknowledged_at__isnull=True,
+        escalated_at__isnull=True,
+        created_at__lte=cutoff,
+        message__isnull=False,
     ).select_related("message", "message__circle")
     for flag in overdue:
         with transaction.atomic():

@@ -20,6 +20,19 @@ _REGISTRY: dict[str, type[Event]] = {}
 _AUDIENCE = ("to", "roles")
 
 
+class ResourceCardView(TypedDict):
+    """A library resource shared into the room, as its card shows it
+    (``realtime.protocol.resource_card`` builds it)."""
+
+    id: int
+    title: str
+    kind: str
+    kind_label: str
+    phase: str
+    phase_label: str
+    url: str
+
+
 class MessageView(TypedDict, total=False):
     """The public shape of one message (``realtime.protocol.message_view`` builds it)."""
 
@@ -32,6 +45,7 @@ class MessageView(TypedDict, total=False):
     hidden: bool
     role: str  # the author's role when posting, only when staff: facilitator or moderator
     mine: list[str]  # the viewer's own reactions: only in replies to one socket, never broadcast
+    resource: ResourceCardView
 
 
 class RoomStateView(TypedDict):

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import DomainError, ErrorCode
 
-from .events import CrisisAlertView, Event, Kicked, MessagePosted, MessagesPosted, MessageView, Notice
+from .events import CrisisAlertView, Event, Kicked, MessagePosted, MessagesPosted, MessageView, Notice, ResourceCardView
 
 # A message body's bound in characters after normalisation (chat.text enforces it).
 MAX_BODY_CHARS = 4000
@@ -147,6 +147,17 @@ def _bool(name: str):
     return check
 
 
+def _optional_bool(name: str):
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise DomainError(ErrorCode.BAD_FRAME, f"'{name}' must be true or false.", field=name)
+        return value
+
+    return check
+
+
 def _choice(name: str, options: tuple[str, ...]):
     def check(value: Any) -> Any:
         if value not in options:
@@ -189,6 +200,12 @@ CLIENT_FRAMES: dict[str, dict[str, Any]] = {
     "open_room": {},
     "remove": {"message": _message, "reason": _reason()},
     "ack_alert": {"flag": _int("flag", lo=1, hi=_ID)},
+    # share a library resource into the room as a card (a message like any other)
+    "share": {
+        "client_id": _string("client_id", max_len=MAX_CLIENT_ID),
+        "resource": _int("resource", lo=1, hi=_ID),
+        "pin": _optional_bool("pin"),
+    },
 }
 
 
@@ -266,13 +283,14 @@ def message_view(
     hidden: bool,
     role: str = "",
     mine: Sequence[str] = (),
+    resource: ResourceCardView | None = None,
 ) -> MessageView:
     """The public shape of a message: alias and content only, never who wrote it.
 
     ``role``: the author's role when they posted; only a staff role is shown (a
     badge), a member's is left out.  ``mine``: the viewer's own reactions, for
     views in a reply to one socket (hello, history, resume), never in a
-    broadcast."""
+    broadcast.  ``resource``: the card of a library resource the message shares."""
     view: MessageView = {"id": id, "alias": alias, "html": "" if hidden else html, "at": at, "reactions": reactions}
     if role in BADGED_ROLES:
         view["role"] = role
@@ -280,9 +298,27 @@ def message_view(
         view["edited"] = edited
     if hidden:
         view["hidden"] = True
+    elif resource is not None:
+        view["resource"] = resource
     if mine:
         view["mine"] = sorted(mine)
     return view
+
+
+def resource_card(
+    *, id: int, title: str, kind: str, kind_label: str, phase: str, phase_label: str, url: str
+) -> ResourceCardView:
+    """A shared library resource as the room's card shows it: what it is and
+    where its page is (a path on this site); never who posted it."""
+    return {
+        "id": id,
+        "title": title,
+        "kind": kind,
+        "kind_label": kind_label,
+        "phase": phase,
+        "phase_label": phase_label,
+        "url": url,
+    }
 
 
 def size(value: Any) -> int:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "community",
     "chat",
     "moderation",
+    "library",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,9 @@ CONTENT_SECURITY_POLICY = {
     "script-src": ["'self'"],
     "style-src": ["'self'"],
     "img-src": ["'self'", "data:"],
+    # a journal's voice note: played back from this site, and heard before saving
+    # from the recording still in the page (a blob: URL, static/js/journal.js)
+    "media-src": ["'self'", "blob:"],
     "connect-src": ["'self'"],
     "frame-ancestors": ["'none'"],
     "base-uri": ["'none'"],
@@ -366,3 +370,16 @@ CRISIS_RESOURCES = json.loads(os.environ.get("CRISIS_RESOURCES_JSON", "null") or
 ]
 # An urgent flag nobody acknowledged within this many seconds is raised again to every moderator.
 CRISIS_ESCALATE_SECONDS = int(os.environ.get("CRISIS_ESCALATE_SECONDS", "300"))
+
+# --- Library and private tools (docs/library.md) ------------------------------
+# The site's public address (e.g. https://circles.example.org): a resource shared
+# into a live room links to its page with it.  Empty: the shared message names
+# the resource and the room's card links to it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Crisis lines and links not re-checked for this many days are listed for
+# moderators to re-check, and readers are shown their age.
+LIBRARY_RECHECK_DAYS = int(os.environ.get("LIBRARY_RECHECK_DAYS", "90"))
+# Members' voice notes: outside every static or web-served path, files 0600.
+PRIVATE_DATA_DIR = Path(os.environ.get("PRIVATE_DATA_DIR", str(DATA_DIR / "private")))
+VOICE_NOTE_MAX_BYTES = int(os.environ.get("VOICE_NOTE_MAX_BYTES", str(5 * 1024 * 1024)))
+VOICE_NOTE_MAX_SECONDS = int(os.environ.get("VOICE_NOTE_MAX_SECONDS", "180"))

@@ -18,6 +18,9 @@ if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{_suffix}.sqlite3")}
 elif "IC_TEST_DB_SUFFIX" in os.environ:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_suffix}"}
+# Voice notes of this run's own (Daphne subprocesses read the same suffix).
+if "PRIVATE_DATA_DIR" not in os.environ:
+    PRIVATE_DATA_DIR = DATA_DIR / f"test-private-{_suffix}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite drops its test database at the end; connections kept open by worker
 # threads would stop that, so the test process does not keep them.

@@ -658,6 +658,7 @@
       body.classList.add("muted");
     } else {
       body.innerHTML = m.html; // cleaned by bleach on the server (chat/text.py)
+      if (m.resource) body.append(resourceCard(m.resource)); // library (docs/library.md)
     }
     li.append(body, toolbar(m, li));
     var status = make("p", "message-status");
@@ -671,6 +672,21 @@
         again.focus();
       }
     }
+  }
+
+  // A library resource shared into the room (message.resource): a card linking to its page.
+  function resourceCard(r) {
+    var card = document.createElement("a");
+    card.className = "resource-card";
+    card.href = r.url;
+    var meta = document.createElement("span");
+    meta.className = "resource-card-meta";
+    meta.textContent = "Library \u00b7 " + r.kind_label + " \u00b7 " + r.phase_label;
+    var title = document.createElement("strong");
+    title.className = "resource-card-title";
+    title.textContent = r.title;
+    card.append(meta, title);
+    return card;
   }
 
   function insertInOrder(li, id, atTop) {
@@ -1562,6 +1578,7 @@
     if (STAFF_ROLES[m.role]) who.append(" ", make("span", "role-badge", STAFF_ROLES[m.role]));
     var body = make("div", "pinned-text");
     body.innerHTML = m.html; // cleaned on the server
+    if (m.resource) body.append(resourceCard(m.resource));
     var row = make("p", "pinned-actions");
     row.append(
       button("Go to the message", "link", function () {

@@ -15,7 +15,7 @@ from core.errors import ErrorCode
 from tests.community.helpers import ban, mute, refuse
 
 A = Action
-MEMBER = {A.VIEW_ROOM, A.POST, A.DELETE_OWN, A.REACT, A.REPORT, A.REROLL_ALIAS, A.LEAVE}
+MEMBER = {A.VIEW_ROOM, A.POST, A.DELETE_OWN, A.REACT, A.REPORT, A.REROLL_ALIAS, A.LEAVE, A.SUGGEST_RESOURCE}
 FACILITATOR = MEMBER | {
     A.PIN,
     A.SLOW_MODE,
@@ -27,9 +27,11 @@ FACILITATOR = MEMBER | {
     A.VIEW_QUEUE,
     A.DISMISS,
     A.CHECK_IN,
+    A.SHARE_RESOURCE,
+    A.VERIFY_RESOURCE,
 }
-CIRCLE_MODERATOR = FACILITATOR | {A.REVIEW, A.BAN, A.WARN}
-SITE_WIDE = {A.MANAGE_RULES, A.VIEW_AUDIT, A.REVEAL_IDENTITY}
+CIRCLE_MODERATOR = FACILITATOR | {A.REVIEW, A.BAN, A.WARN, A.MANAGE_RESOURCES}
+SITE_WIDE = {A.MANAGE_RULES, A.VIEW_AUDIT, A.REVEAL_IDENTITY, A.CURATE_LIBRARY}
 # A site moderator who is not in the circle: moderation actions and the rules and
 # audit log, but never the identity behind an alias.
 SITE_MODERATOR = {
@@ -46,6 +48,11 @@ SITE_MODERATOR = {
     A.CHECK_IN,
     A.MANAGE_RULES,
     A.VIEW_AUDIT,
+    # the library: publish and re-check in any circle, keep the site-wide library
+    A.PUBLISH_RESOURCE,
+    A.VERIFY_RESOURCE,
+    A.MANAGE_RESOURCES,
+    A.CURATE_LIBRARY,
 }
 
 OK = None
@@ -70,7 +77,7 @@ def expected(who: str, action: Action) -> ErrorCode | None:
     if action == A.JOIN:
         return ErrorCode.ALREADY_MEMBER
     if who == "muted":
-        if action in (A.POST, A.REACT):  # taking back one's own words stays allowed
+        if action in (A.POST, A.REACT, A.SUGGEST_RESOURCE):  # taking back one's own words stays allowed
             return ErrorCode.MUTED
         who = "member"
     allowed = {"member": MEMBER, "facilitator": FACILITATOR, "circle_moderator": CIRCLE_MODERATOR}[who]

@@ -65,11 +65,16 @@ VALID = {
     "source": {"message": 3},
     "hide": {"alias": "Quiet Heron", "on": True},
     "ack_alert": {"flag": 4},
+    "share": {"client_id": "s-1", "resource": 12, "pin": True},
 }
-# Every field of VALID is required.  A moderator's reason (mute, remove) goes to
-# the audit log: missing, null or blank is REASON_REQUIRED rather than BAD_FRAME.
+# Every field of VALID is required but these.  A moderator's reason (mute,
+# remove) goes to the audit log: missing, null or blank is REASON_REQUIRED
+# rather than BAD_FRAME.  A flag that is true or false may be left out (not set).
 REASONS = {("mute", "reason"), ("remove", "reason")}
-REQUIRED = [(kind, name) for kind, fields in VALID.items() for name in fields if (kind, name) not in REASONS]
+OPTIONAL_FLAGS = {("share", "pin")}
+REQUIRED = [
+    (kind, name) for kind, fields in VALID.items() for name in fields if (kind, name) not in REASONS | OPTIONAL_FLAGS
+]
 # A value of the wrong JSON type for each field name.
 WRONG_TYPE = {
     "client_id": 7,
@@ -85,6 +90,8 @@ WRONG_TYPE = {
     "minutes": 1.5,
     "upto": "12",
     "flag": [4],
+    "resource": "12",
+    "pin": "yes",
 }
 
 
@@ -117,6 +124,14 @@ def test_a_moderators_reason_is_required(kind, name):
     for extra in ({}, {name: None}, {name: ""}, {name: "  \n "}):
         err = refusal(dumps(type=kind, **fields, **extra))
         assert (err.code, err.extra.get("field")) == (ErrorCode.REASON_REQUIRED, name)
+
+
+def test_an_optional_flag_may_be_left_out_or_null():
+    """``share``'s ``pin`` is true or false; left out or null it is not set."""
+    fields = {"client_id": "s-1", "resource": 12}
+    assert not parse_client_frame(dumps(type="share", **fields))["pin"]
+    assert not parse_client_frame(dumps(type="share", **fields, pin=None))["pin"]
+    assert parse_client_frame(dumps(type="share", **fields, pin=False))["pin"] is False
 
 
 def test_a_body_may_be_empty_at_the_parser():

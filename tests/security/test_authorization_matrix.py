@@ -25,10 +25,14 @@ from community import notifications
 from community import services as community_services
 from community.apps import MODERATORS_GROUP
 from community.models import Circle, Membership
+from library import resources, starter
+from library.models import Prompt, ResourcePost, Track
+from library.private import journal, worksheets
 from moderation import screening
 from moderation.models import Flag
 from moderation.services import save_rule
 from realtime import protocol
+from tests.library import audio
 from tests.room_fixtures import Room, communicator_for, staff_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,6 +70,20 @@ class World:
     author: Membership
     note_id: int  # a notification of the "member" role's
     urgent_flag_id: int  # an unacknowledged crisis alert in circle
+    resource_id: int = 0  # a published library post in circle, by the facilitator
+    worksheet_id: int = 0  # the starter intention worksheet (site-wide library)
+    entry_id: int = 0  # a journal entry of the "member" role's, with a voice note
+    sheet_id: int = 0  # a worksheet the "member" role filled in
+
+    def fresh_resource(self) -> int:
+        """A new published post in circle, for actions that can be taken only once."""
+        data = resources.ResourceInput(
+            title=f"Breathing {ResourcePost.objects.count()}",
+            body="Out longer than in.",
+            kind="breathwork",
+            phase="integration",
+        )
+        return resources.post_resource(user=self.users["facilitator"], circle=self.circle, data=data).resource.pk
 
     def fresh_flag(self, *, urgent: bool) -> int:
         """A new open queue item (a crisis one when ``urgent``), for actions that
@@ -116,13 +134,26 @@ def _build_world(make_user, make_circle, join) -> World:
         chat_services.open_room(user=author.user, slug=circle.slug), client_id="a2", body="I want to end my life"
     ).id
     urgent = Flag.objects.get(message__circle=circle, message__seq=crisis_seq, urgent=True)
-    return World(
+    world = World(
         circle, other, users, memberships, message_id, own, flag.pk, rule.pk, author.pk, author, note.pk, urgent.pk
     )
+    world.resource_id = world.fresh_resource()
+    if not ResourcePost.objects.filter(starter_key="worksheet-intention").exists():
+        starter.install(ResourcePost, Track, Prompt)  # a flushed database has lost the migration's rows
+    world.worksheet_id = ResourcePost.objects.get(starter_key="worksheet-intention").pk
+    member = users["member"]
+    world.entry_id = journal.save_entry(
+        member, journal.EntryInput(body="private words", voice=audio.webm(), voice_seconds=3)
+    ).entry.pk
+    world.sheet_id = worksheets.fill(
+        member, resource_id=world.worksheet_id, data=worksheets.SheetInput(answers=["To rest"])
+    ).pk
+    return world
 
 
 @pytest.fixture
-def world(make_user, make_circle, join) -> World:
+def world(make_user, make_circle, join, settings, tmp_path) -> World:
+    settings.PRIVATE_DATA_DIR = tmp_path / "private"  # the voice notes of this test only
     return _build_world(make_user, make_circle, join)
 
 
@@ -159,6 +190,13 @@ MEMBERS_OK = {
     "muted": OK,
     "facilitator": OK,
 }
+
+# The library: a circle's posts are read by its members (and site moderators);
+# its facilitators and the site moderators keep them (edit, remove, re-check, pin).
+LIBRARY_READERS = {**MEMBERS_OK, "anonymous": DENIED, "site_moderator": OK, "superuser": OK}
+LIBRARY_KEEPERS = {**STAFF_ONLY, "facilitator": OK}
+# A member's private things: the "member" role's own entry and worksheet.
+OWNER_ONLY = {**_signed_in(DENIED), "member": OK}
 
 
 @dataclass(frozen=True)
@@ -286,6 +324,52 @@ VIEWS: dict[str, ViewCase] = {
     "moderation:reveal": ViewCase(
         "GET", lambda w: {"membership_id": w.reveal_membership}, _none, {**_signed_in(DENIED), "superuser": OK}
     ),
+    # --- the library (docs/library.md: who may do what) ---------------------------
+    # Reading: anyone may browse the site-wide library; a circle's posts are its members'.
+    "library:index": ViewCase("GET", _none, _none, _all(OK)),
+    "library:resource": ViewCase("GET", lambda w: {"pk": w.resource_id}, _none, LIBRARY_READERS),
+    # Posting needs somewhere to post: a circle one is in, or the site-wide library.
+    "library:new": ViewCase(
+        "GET", _none, _none, {**_signed_in(OK), "non_member": DENIED, "banned": DENIED, "departed": DENIED}
+    ),
+    "library:mine": ViewCase("GET", _none, _none, _signed_in(OK)),
+    # The re-check list: facilitators see their own circles' posts (the other
+    # circle's facilitator sees a list of theirs, never this circle's).
+    "library:recheck": ViewCase("GET", _none, _none, {**LIBRARY_KEEPERS, "other_facilitator": OK}),
+    "library:edit": ViewCase("GET", lambda w: {"pk": w.resource_id}, _none, LIBRARY_KEEPERS),
+    "library:remove": ViewCase(
+        "POST",
+        lambda w, role: {"pk": w.fresh_resource()},
+        lambda w, role: {"reason": f"removed by {role}"},
+        LIBRARY_KEEPERS,
+        per_role=True,
+    ),
+    "library:verify": ViewCase("POST", lambda w: {"pk": w.resource_id}, _none, LIBRARY_KEEPERS),
+    "library:pin": ViewCase("POST", lambda w: {"pk": w.resource_id}, lambda w, r: {"pinned": "1"}, LIBRARY_KEEPERS),
+    # Attaching a playlist to a session: nobody here has a session to attach it to.
+    "library:attach": ViewCase(
+        "POST", lambda w: {"pk": w.resource_id}, lambda w, r: {"occurrence": "1"}, _signed_in(DENIED)
+    ),
+    # The member's private tools: theirs alone (404 for everyone else, staff included).
+    "library:fill": ViewCase("GET", lambda w: {"pk": w.worksheet_id}, _none, _signed_in(OK)),
+    "library:journal": ViewCase("GET", _none, _none, _signed_in(OK)),
+    "library:entry_new": ViewCase("GET", _none, _none, _signed_in(OK)),
+    "library:export": ViewCase("GET", _none, _none, _signed_in(OK)),
+    "library:erase": ViewCase("POST", _none, _none, _signed_in(DENIED)),  # refused without the confirmation
+    "library:entry": ViewCase("GET", lambda w: {"pk": w.entry_id}, _none, OWNER_ONLY),
+    "library:entry_edit": ViewCase("GET", lambda w: {"pk": w.entry_id}, _none, OWNER_ONLY),
+    "library:voice": ViewCase("GET", lambda w: {"pk": w.entry_id}, _none, OWNER_ONLY),
+    "library:voice_delete": ViewCase("POST", lambda w: {"pk": w.entry_id}, _none, OWNER_ONLY),
+    "library:entry_delete": ViewCase("POST", lambda w: {"pk": w.entry_id}, _none, OWNER_ONLY),
+    "library:sheet": ViewCase("GET", lambda w: {"pk": w.sheet_id}, _none, OWNER_ONLY),
+    "library:sheet_delete": ViewCase("POST", lambda w: {"pk": w.sheet_id}, _none, OWNER_ONLY),
+    # Sharing a post into the live room: the circle's facilitators and moderators.
+    "chat:share": ViewCase(
+        "POST",
+        lambda w: {"slug": w.circle.slug},
+        lambda w, role: {"resource": str(w.resource_id), "client_id": f"share-{role}"},
+        {**_signed_in(DENIED), "facilitator": OK},
+    ),
 }
 
 # URL names that are not ours to test here (the Django admin has its own permissions).
@@ -377,11 +461,12 @@ def _frame(kind: str, world: World, role: str) -> dict[str, Any]:
         "source": {"message": mine},
         "hide": {"alias": world.author.alias, "on": True},
         "ack_alert": {"flag": world.urgent_flag_id},
+        "share": {"client_id": f"s-{role}", "resource": world.resource_id},
     }
     return {"type": kind, **frames[kind]}
 
 
-STAFF_FRAMES = ("pin", "unpin", "slow_mode", "close_room", "open_room", "mute", "remove", "ack_alert")
+STAFF_FRAMES = ("pin", "unpin", "slow_mode", "close_room", "open_room", "mute", "remove", "ack_alert", "share")
 # frame -> role -> "ok" or the error code
 FRAMES: dict[str, dict[str, str]] = {
     "send": {"member": "ok", "muted": "muted", "facilitator": "ok"},
