@@ -10,6 +10,7 @@ their role per circle, on the ``Membership``.
 
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
@@ -121,6 +122,14 @@ SITE_PERMISSION = {
 
 def is_site_moderator(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm("community.moderate_circles"))
+
+
+def is_site_moderator_now(user) -> bool:
+    """``is_site_moderator``, asked of the database again (``has_perm`` caches
+    the answer on the user object for its lifetime, a socket's included)."""
+    if not (user and user.is_authenticated):
+        return False
+    return is_site_moderator(get_user_model()._default_manager.filter(pk=user.pk).first())
 
 
 def membership_for(user, circle: Circle) -> Membership | None:

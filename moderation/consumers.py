@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from community.permissions import is_site_moderator
+from community.permissions import is_site_moderator, is_site_moderator_now
 from core.errors import DomainError, ErrorCode
 from realtime import protocol
 from realtime.hub import Room, get_hub
@@ -35,6 +35,12 @@ class StaffConsumer(AsyncWebsocketConsumer):
         self.user_id = user.pk
         await self.accept()
         self.room = await get_hub().join_staff(self)
+        # Asked again now that the socket hears the staff group: a moderator removed
+        # from the group while it was subscribing would otherwise keep a socket
+        # (the Kicked event went out before the subscription existed).
+        if not await database_sync_to_async(is_site_moderator_now)(user):
+            await self.close(code=protocol.CLOSE_ACCESS_CHANGED)
+            return
         escalation.ensure_running()
 
     async def disconnect(self, code: int) -> None:

@@ -141,6 +141,25 @@ def _database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{sd['NAME']}"
 
 
+def _listening_by(port: int, pid: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on loopback ``port`` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+    return False
+
+
 class DaphneProcess:
     def __init__(self, port: int, extra_env: dict[str, str] | None = None):
         self.port = port
@@ -185,11 +204,11 @@ class DaphneProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Daphne exited early:\n{self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
+            # Listening, and by this process: a port picked free can be taken by
+            # another suite's server in between, which would answer for ours.
+            if _listening_by(port, self.proc.pid):
+                return
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"Daphne did not start in 30 s:\n{self.output()}")
 
@@ -216,7 +235,14 @@ def daphne_factory(transactional_db):
     started: list[DaphneProcess] = []
 
     def start(port: int | None = None, **extra_env: str) -> DaphneProcess:
-        proc = DaphneProcess(port or _free_port(), extra_env)
+        for attempt in range(3):
+            try:
+                proc = DaphneProcess(port or _free_port(), extra_env)
+                break
+            except RuntimeError as err:
+                # A port picked free and taken meanwhile by another process: pick again.
+                if port is not None or attempt == 2 or "Address already in use" not in str(err):
+                    raise
         started.append(proc)
         return proc
 
