@@ -198,6 +198,7 @@ class Page:
         self.pending: dict[str, str] = {}  # client_id -> body, until acked
         self.order: list[str] = []  # client_ids in the order they were made
         self.acks: dict[str, list[int]] = {}  # client_id -> every id it was acked with
+        self.ack_times: list[float] = []  # time.monotonic() of each ack
         self.streams: list[list[int]] = []  # per connection: ids as delivered
         self.repairs = 0
         self.resent = 0  # sends made again after a reconnect
@@ -290,6 +291,7 @@ class Page:
             return bool(self._asked and frame.get("more"))
         if kind == "ack":
             self.acks.setdefault(frame["client_id"], []).append(frame["id"])
+            self.ack_times.append(time.monotonic())
             self.pending.pop(frame["client_id"], None)
         elif kind == "error":
             self.errors.append(frame)
