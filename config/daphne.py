@@ -55,8 +55,9 @@ def _install_backpressure() -> None:
 
     class BoundedWebSocketProtocol(ws_protocol.WebSocketProtocol):
         def connectionMade(self):  # noqa: N802 - Twisted's method name
-            handle = getattr(self.transport, "getHandle", lambda: None)()
-            if SOCKET_SEND_BUFFER_BYTES and hasattr(handle, "setsockopt"):
+            get_handle = getattr(self.transport, "getHandle", None)
+            handle = get_handle() if get_handle is not None else None
+            if SOCKET_SEND_BUFFER_BYTES and isinstance(handle, socket.socket):
                 handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
             super().connectionMade()
 
