@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSocket through Origin check → session auth → routes."""
+"""ASGI entry point: HTTP to Django, WebSocket through Origin check → (1013 while the database is
+down) → session auth → routes."""
 
 import os
 
@@ -12,13 +13,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from config.origin import SameOriginValidator  # noqa: E402
+from config.wsguard import TryAgainWhileDatabaseDown  # noqa: E402
 from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns))
+            TryAgainWhileDatabaseDown(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
         ),
     }
 )

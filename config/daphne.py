@@ -9,11 +9,15 @@ ASGI application cannot make on its own:
   and acked first; new sockets are refused meanwhile (1012).  The whole goodbye
   is bounded by SHUTDOWN_GRACE_SECONDS (default 10), then the process exits.
 * **Backpressure.**  What the server has queued for one socket and the client
-  has not read yet is bounded: past SOCKET_BACKLOG_BYTES (default 2 MiB) the
+  has not read yet is bounded: the kernel's send buffer is fixed at
+  SOCKET_SEND_BUFFER_BYTES (default 256 KiB; Linux would grow it to 4 MiB), and
+  past SOCKET_BACKLOG_BYTES (default 2 MiB) the
   socket is closed with **4008** ("you fell behind: reconnect and resume"; the
-  page resumes from its last id) — or, if even the close frame cannot get
-  through, dropped.  A reader that stalls cannot make the process grow, and
-  does not slow anyone else.
+  page resumes from its last id): the close frame is queued after what is
+  already there and nothing more is queued, so a reader that still reads gets
+  it; one that has stalled is dropped after SLOW_READER_CLOSE_SECONDS (default
+  15).  A reader that stalls cannot make the process grow, and does not slow
+  anyone else.
 """
 
 from __future__ import annotations
@@ -21,12 +25,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import sys
 import threading
 
 log = logging.getLogger("ic.daphne")
 
 SOCKET_BACKLOG_BYTES = int(os.environ.get("SOCKET_BACKLOG_BYTES", str(2 * 1024 * 1024)))
+# The kernel's send buffer of each WebSocket, fixed (Linux otherwise grows it
+# up to net.ipv4.tcp_wmem's maximum, 4 MiB here): what one socket can hold
+# unread is this plus SOCKET_BACKLOG_BYTES.  0 leaves the kernel's autotuning.
+SOCKET_SEND_BUFFER_BYTES = int(os.environ.get("SOCKET_SEND_BUFFER_BYTES", str(256 * 1024)))
+# How long a socket closed for falling behind has to read what was queued
+# before its close frame; then it is dropped (the page sees 1006).
+SLOW_READER_CLOSE_SECONDS = float(os.environ.get("SLOW_READER_CLOSE_SECONDS", "15"))
 SHUTDOWN_GRACE_SECONDS = float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
 CLOSE_SLOW_READER = 4008  # realtime.protocol.CLOSE_SLOW_READER
 
@@ -42,11 +54,23 @@ def _install_backpressure() -> None:
     from daphne import ws_protocol
 
     class BoundedWebSocketProtocol(ws_protocol.WebSocketProtocol):
+        def connectionMade(self):  # noqa: N802 - Twisted's method name
+            get_handle = getattr(self.transport, "getHandle", None)
+            handle = get_handle() if get_handle is not None else None
+            if SOCKET_SEND_BUFFER_BYTES and isinstance(handle, socket.socket):
+                handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
+            super().connectionMade()
+
         def serverSend(self, content, binary=False):  # noqa: N802 - Daphne's method name
+            if self.state == self.STATE_CLOSING:
+                return  # closing (fell behind, a restart): nothing more is queued for it
             if self.state == self.STATE_OPEN and _queued_bytes(self.transport) > SOCKET_BACKLOG_BYTES:
                 log.warning("closed a socket whose reader fell %d bytes behind", SOCKET_BACKLOG_BYTES)
+                # The close frame goes after what is already queued, and nothing
+                # more is: a reader that still reads reaches it and knows why
+                # (4008); one that stalled is dropped when the grace ends.
+                self.closeHandshakeTimeout = SLOW_READER_CLOSE_SECONDS
                 self.sendClose(code=CLOSE_SLOW_READER, reason="fell behind: reconnect to resume")
-                self.dropConnection(abort=True)
                 return
             super().serverSend(content, binary)
 

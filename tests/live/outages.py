@@ -13,6 +13,8 @@ import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
+import websockets
+
 from tests.live.wsclient import LiveSocket
 
 
@@ -172,3 +174,173 @@ class Follower:
     async def _resume(self) -> None:
         self.resumes += 1
         await self.sock.send(type="resume", since=self.newest)
+
+
+class Page:
+    """A member's page under faults, as docs/protocol.md asks a client to behave:
+    it sends with a ``client_id`` and keeps every send until it is acked; when its
+    socket drops it reconnects at once to a process that answers, with
+    ``?since=`` the newest id up to which it has every message, and sends again
+    what was not acked (same ``client_id``); it follows the gap rule; an
+    ``unavailable`` refusal is sent again after ``retry_after``.
+
+    What it saw is kept for the test to judge: every ack, every id, and for each
+    connection the ids in the order that connection delivered them (``hello``
+    and its replay, then live frames; gap-repair batches are kept apart, since
+    the protocol lets them repeat ids)."""
+
+    def __init__(self, name: str, cookie: str, slug: str, servers: list) -> None:
+        self.name, self.cookie, self.slug = name, cookie, slug
+        self.servers = servers  # the processes to try, first the page's own
+        self.sock: LiveSocket | None = None
+        self.ids: set[int] = set()
+        self.newest = 0
+        self.pending: dict[str, str] = {}  # client_id -> body, until acked
+        self.order: list[str] = []  # client_ids in the order they were made
+        self.acks: dict[str, list[int]] = {}  # client_id -> every id it was acked with
+        self.ack_times: list[float] = []  # time.monotonic() of each ack
+        self.streams: list[list[int]] = []  # per connection: ids as delivered
+        self.repairs = 0
+        self.resent = 0  # sends made again after a reconnect
+        self.errors: list[dict] = []
+        self.drops: list[tuple[int | None, float]] = []  # (close code, seconds until back)
+        self.connected = asyncio.Event()
+        self._asked = False
+        self._count = 0
+
+    def open_count(self) -> int:
+        return len(self.streams)
+
+    async def connect(self, *, since: int | None = None) -> None:
+        """Connect to the first process that answers (each tried for a few seconds)."""
+        deadline = time.monotonic() + 15
+        while True:
+            for server in self.servers:
+                if getattr(server, "dead", False):
+                    continue
+                try:
+                    sock = await LiveSocket.open(server, self.slug, self.cookie, since=since)
+                except (OSError, TimeoutError, ConnectionError, websockets.InvalidStatus, websockets.ConnectionClosed):
+                    continue
+                self._take_hello(sock, since)
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: no process took the connection")
+            await asyncio.sleep(0.1)
+
+    def _take_hello(self, sock: LiveSocket, since: int | None) -> None:
+        hello = sock.hello
+        got = [m["id"] for m in hello["messages"]]
+        self.streams.append(list(got))
+        self.ids.update(got)
+        if since is not None and not hello.get("reset"):  # every message after since, in order
+            self.newest = max([self.newest, *got[-1:]])
+        else:  # the newest messages, as on a first visit
+            self.newest = max([self.newest, *got, hello["room"]["last_id"]])
+        self._asked = False
+        self.sock = sock
+        self.connected.set()
+
+    def make(self, body: str) -> str:
+        client_id = f"{self.name}-{self._count}"
+        self._count += 1
+        self.pending[client_id] = body
+        self.order.append(client_id)
+        return client_id
+
+    async def send(self, client_id: str) -> None:
+        """Send now if connected; otherwise the reconnect sends it."""
+        if self.sock is None or client_id not in self.pending:
+            return
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.sock.send(type="send", client_id=client_id, body=self.pending[client_id], ref=client_id)
+
+    async def _resend_pending(self) -> None:
+        for client_id in [c for c in self.order if c in self.pending]:
+            self.resent += 1
+            await self.send(client_id)
+
+    async def ask_resume(self) -> None:
+        if self.sock is None:
+            return
+        self.repairs += 1
+        self._asked = True
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.sock.send(type="resume", since=self.newest)
+
+    def _take(self, frame: dict) -> bool:
+        """Record a frame; True when it shows a gap to repair."""
+        kind = frame["type"]
+        if kind == "message":
+            message_id, prev = frame["message"]["id"], frame["prev"]
+            self.streams[-1].append(message_id)
+            self.ids.add(message_id)
+            if prev is None or prev <= self.newest:
+                self.newest = max(self.newest, message_id)
+                return False
+            return prev not in self.ids
+        if kind == "batch" and frame["kind"] == "resume":
+            got = [m["id"] for m in frame["messages"]]
+            if self._asked:
+                self.ids.update(got)
+            else:  # the replay after ?since, before live traffic
+                self.streams[-1].extend(got)
+                self.ids.update(got)
+            if got:
+                self.newest = max(self.newest, got[-1])
+            return bool(self._asked and frame.get("more"))
+        if kind == "ack":
+            self.acks.setdefault(frame["client_id"], []).append(frame["id"])
+            self.ack_times.append(time.monotonic())
+            self.pending.pop(frame["client_id"], None)
+        elif kind == "error":
+            self.errors.append(frame)
+            ref = frame.get("ref")
+            if frame.get("code") == "unavailable" and ref in self.pending:
+                asyncio.get_running_loop().call_later(
+                    float(frame.get("retry_after", 1)), lambda: asyncio.ensure_future(self.send(ref))
+                )
+        return False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read until ``stop``; reconnect whenever the socket drops."""
+        while not stop.is_set():
+            sock = self.sock
+            assert sock is not None
+            try:
+                frame = await sock.recv(timeout=0.5)
+            except TimeoutError:
+                continue
+            except websockets.ConnectionClosed:
+                dropped = time.monotonic()
+                self.sock = None
+                self.connected.clear()
+                await self.connect(since=self.newest)
+                self.drops.append((sock.ws.close_code, time.monotonic() - dropped))
+                await self._resend_pending()
+                continue
+            if self._take(frame):
+                await self.ask_resume()
+
+    async def settle(self, wanted: set[int], timeout: float) -> None:
+        """Until every pending send is acked and every id in ``wanted`` is had
+        (asking ``resume`` when nothing comes for a second)."""
+        deadline = time.monotonic() + timeout
+        while self.pending or not wanted <= self.ids:
+            if time.monotonic() > deadline:
+                missing = sorted(wanted - self.ids)
+                raise TimeoutError(
+                    f"{self.name}: {len(self.pending)} unacked, missing {missing[:10]} ({len(missing)}); "
+                    f"errors {self.errors[:3]}"
+                )
+            assert self.sock is not None
+            try:
+                frame = await self.sock.recv(timeout=1.0)
+            except TimeoutError:
+                if not wanted <= self.ids:
+                    await self.ask_resume()
+                if self.pending:
+                    await self._resend_pending()
+                continue
+            if self._take(frame):
+                await self.ask_resume()

@@ -2,7 +2,9 @@
 reader that falls behind is cut off instead of growing the process (issue 15)."""
 
 import asyncio
+import json
 import signal
+import socket
 import time
 
 import pytest
@@ -63,19 +65,49 @@ def test_sigterm_closes_every_socket_with_1012_after_storing_what_was_queued(dap
 
 
 def test_a_reader_that_falls_behind_is_closed_and_the_process_stays_flat(daphne_factory, make_user, circle, join):
-    """A member whose page reads slowly (it still answers pings) while a busy
-    member posts large messages: past SOCKET_BACKLOG_BYTES that socket is closed
-    (4008, or dropped), the process's memory does not grow with what the slow
-    reader missed, and the members who read get every message."""
-    server = daphne_factory(SOCKET_BACKLOG_BYTES=str(1024 * 1024), **FAST)
+    """A member whose page reads a frame a second while a busy member posts large
+    messages (12 MB to each member): past SOCKET_BACKLOG_BYTES that socket is
+    closed (4008, or dropped when even that cannot reach it in time), the
+    process's memory does not grow with what the slow reader missed (compared
+    with the same burst sent before it joined), and the members who read get
+    every message."""
+    # The kernel's buffer small too, so nearly all that is owed is the process's to keep or not.
+    server = daphne_factory(SOCKET_BACKLOG_BYTES=str(1024 * 1024), SOCKET_SEND_BUFFER_BYTES=str(64 * 1024), **FAST)
     members = [join(make_user(f"bp-{n}"), circle) for n in range(3)]
     cookies = [session_cookie_for(m.user) for m in members]
     body = "&" * 3990  # 20 KB a message once shown (&amp;): far more in all than the kernel's buffers hold
-    total = 900
+    total = 600
 
     async def scenario():
         sender = await LiveSocket.open(server, circle.slug, cookies[0])
         fast = await LiveSocket.open(server, circle.slug, cookies[1])
+        got: dict[str, list[int]] = {"fast": [], "sender": []}
+        acked: list[int] = []
+
+        async def read(name, sock, until):
+            while len(got[name]) < until or (name == "sender" and len(acked) < until):
+                frame = await sock.recv(timeout=30)
+                if frame["type"] == "message":
+                    got[name].append(frame["message"]["id"])
+                elif frame["type"] == "ack":
+                    acked.append(frame["id"])
+
+        async def burst(label):
+            until = len(acked) + total
+            readers = [
+                asyncio.ensure_future(read("fast", fast, until)),
+                asyncio.ensure_future(read("sender", sender, until)),
+            ]
+            for n in range(total):
+                await sender.send(type="send", client_id=f"{label}-{n}", body=f"{n} {body}")
+                if n % 50 == 49:
+                    await asyncio.sleep(0.05)
+            await asyncio.wait_for(asyncio.gather(*readers), 120)
+
+        # The same burst once with nobody slow: the process's heap grows to what
+        # such a burst needs, so what follows measures only the slow reader.
+        await burst("warm")
+        rss_before = _rss_kib(server.proc.pid)
         url = f"{server.ws_url}/ws/circles/{circle.slug}/"
         slow = await websockets.connect(
             url,
@@ -84,18 +116,7 @@ def test_a_reader_that_falls_behind_is_closed_and_the_process_stays_flat(daphne_
             max_queue=2,
             max_size=2**22,
         )
-        rss_before = _rss_kib(server.proc.pid)
-        got: dict[str, list[int]] = {"fast": [], "sender": []}
-        acked: list[int] = []
         slow_closed = None
-
-        async def read(name, sock):
-            while len(got[name]) < total or (name == "sender" and len(acked) < total):
-                frame = await sock.recv(timeout=30)
-                if frame["type"] == "message":
-                    got[name].append(frame["message"]["id"])
-                elif frame["type"] == "ack":
-                    acked.append(frame["id"])
 
         async def read_slowly():
             nonlocal slow_closed
@@ -106,24 +127,189 @@ def test_a_reader_that_falls_behind_is_closed_and_the_process_stays_flat(daphne_
             except websockets.ConnectionClosed:
                 slow_closed = slow.close_code
 
-        readers = [asyncio.ensure_future(read("fast", fast)), asyncio.ensure_future(read("sender", sender))]
         laggard = asyncio.ensure_future(read_slowly())
-        for n in range(total):
-            await sender.send(type="send", client_id=f"bp-{n}", body=f"{n} {body}")
-            if n % 50 == 49:
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(asyncio.gather(*readers), 120)
+        await burst("bp")
+        rss_after = _rss_kib(server.proc.pid)  # the slow reader is still connected (or just cut)
         await asyncio.wait_for(laggard, 60)
-        rss_after = _rss_kib(server.proc.pid)
         await sender.close()
         await fast.close()
         return got, len(acked), slow_closed, rss_before, rss_after
 
     got, acks, slow_closed, rss_before, rss_after = asyncio.run(scenario())
-    assert acks == total
-    assert got["fast"] == sorted(got["fast"]) and len(got["fast"]) == total
+    assert acks == 2 * total
+    assert got["fast"] == sorted(got["fast"]) and len(got["fast"]) == 2 * total
     assert slow_closed in (protocol.CLOSE_SLOW_READER, 1006), slow_closed
-    # ~18 MB went to the slow reader's socket; the process kept at most its bound of it.
-    assert rss_after - rss_before < 48 * 1024, (rss_before, rss_after)
+    # ~12 MB went to the slow reader's socket; the process kept about its bound of it (measured:
+    # +1.8 MB; +6.7 MB with neither bound).
+    assert rss_after - rss_before < 8 * 1024, (rss_before, rss_after)
     log = server.output()
     assert "fell" in log and "behind" in log
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+SLOW_READ_BYTES_PER_S = 40_000  # a page on a poor link: it reads (and answers pings), slowly
+
+
+async def _slow_socket(server, slug: str, cookie: str):
+    """A socket whose reader takes bytes slowly: a small receive buffer, few frames
+    queued in the client; the websockets library still answers the server's pings
+    whenever it reads."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    raw.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", server.port))
+    return await websockets.connect(
+        f"{server.ws_url}/ws/circles/{slug}/",
+        sock=raw,
+        origin=f"http://127.0.0.1:{server.port}",
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+        max_queue=1,
+        max_size=2**22,
+    )
+
+
+def test_a_slow_reader_that_answers_pings_is_closed_with_4008_and_costs_the_others_nothing(
+    daphne_factory, make_user, circle, join
+):
+    """The same busy room (20 messages of 10 kB a second) on one process, three
+    times: without, with, and again without a member whose page reads at 40 kB/s
+    (it reads, so it answers pings, but slowly).  With it: once the kernel's
+    buffer and SOCKET_BACKLOG_BYTES are full it is closed with 4008 (the close
+    frame reaches it: it still reads), and it resumes on reconnect with nothing
+    skipped; the process's memory stays roughly flat; the other members' p99
+    delivery latency stays within a generous ratio of the worse of the two
+    baselines measured around it (no absolute timing: the machine is shared)."""
+    backlog = 512 * 1024  # the members who read get over 3 s of slack on a loaded machine
+    # A small kernel send buffer too, so a few seconds of traffic pass the bound,
+    # and time for the slow reader to read up to the close frame.
+    server = daphne_factory(
+        SOCKET_BACKLOG_BYTES=str(backlog),
+        SOCKET_SEND_BUFFER_BYTES=str(64 * 1024),
+        SLOW_READER_CLOSE_SECONDS="40",
+        **FAST,
+    )
+    members = [join(make_user(f"slow-{n}"), circle) for n in range(4)]
+    cookies = [session_cookie_for(m.user) for m in members]
+    body = "&" * 2000  # about 10 kB a message once shown (&amp;)
+    rate, phase_seconds = 20, 8.0
+
+    async def phase(sender, readers, label: str, sent_at: dict[str, float]):
+        """``rate`` messages a second for ``phase_seconds``; every reader's
+        latency (received minus sent, one clock) for each."""
+        received: dict[str, list[tuple[int, float]]] = {name: [] for name in readers}
+        ack_ids: dict[int, str] = {}
+        total = int(rate * phase_seconds)
+
+        async def read(name, sock):
+            while len(received[name]) < total:
+                frame = await sock.recv(timeout=30)
+                if frame["type"] == "message":
+                    received[name].append((frame["message"]["id"], time.monotonic()))
+
+        async def acks():
+            while len(ack_ids) < total or len(received["sender"]) < total:
+                frame = await sender.recv(timeout=30)
+                if frame["type"] == "ack":
+                    ack_ids[frame["id"]] = frame["client_id"]
+                elif frame["type"] == "message":
+                    received["sender"].append((frame["message"]["id"], time.monotonic()))
+
+        tasks = [asyncio.ensure_future(read(n, s)) for n, s in readers.items() if n != "sender"]
+        tasks.append(asyncio.ensure_future(acks()))
+        started = time.monotonic()
+        for n in range(total):
+            client_id = f"{label}-{n}"
+            sent_at[client_id] = time.monotonic()
+            await sender.send(type="send", client_id=client_id, body=f"{n} {body}")
+            await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        latencies = [
+            at - sent_at[ack_ids[message_id]]
+            for got in received.values()
+            for message_id, at in got
+            if message_id in ack_ids  # not the previous phase's last echo
+        ]
+        return latencies, max(ack_ids)
+
+    async def scenario():
+        sender = await LiveSocket.open(server, circle.slug, cookies[0])
+        readers = {
+            "sender": sender,
+            "a": await LiveSocket.open(server, circle.slug, cookies[1]),
+            "b": await LiveSocket.open(server, circle.slug, cookies[2]),
+        }
+        sent_at: dict[str, float] = {}
+        await phase(sender, readers, "warm", sent_at)  # first frames, caches, allocator
+        baseline, _ = await phase(sender, readers, "base", sent_at)
+        rss_baseline = _rss_kib(server.proc.pid)
+
+        slow = await _slow_socket(server, circle.slug, cookies[3])
+        slow_ids: list[int] = []
+        slow_read = 0
+        closed: dict[str, object] = {}
+
+        async def read_slowly():
+            nonlocal slow_read
+            try:
+                while True:
+                    raw = await slow.recv()
+                    slow_read += len(raw)
+                    frame = json.loads(raw)
+                    items = frame.get("items") or ([frame] if frame["type"] == "message" else [])
+                    slow_ids.extend(item["message"]["id"] for item in items)
+                    await asyncio.sleep(len(raw) / SLOW_READ_BYTES_PER_S)
+            except websockets.ConnectionClosed:
+                closed["code"] = slow.close_code
+                closed["at"] = time.monotonic()
+
+        laggard = asyncio.ensure_future(read_slowly())
+        loaded_at = time.monotonic()
+        loaded, last_id = await phase(sender, readers, "slow", sent_at)
+        rss_loaded = _rss_kib(server.proc.pid)
+        await asyncio.wait_for(laggard, 90)
+        after, last_id = await phase(sender, readers, "after", sent_at)
+        # The page comes back and resumes from the last id it had.
+        back = await LiveSocket.open(server, circle.slug, cookies[3], since=slow_ids[-1])
+        resumed = [m["id"] for m in back.hello["messages"]]
+        while len(resumed) < last_id - slow_ids[-1]:
+            frame = await back.recv(timeout=10)
+            if frame["type"] == "batch":
+                resumed.extend(m["id"] for m in frame["messages"])
+        for sock in (*readers.values(), back):
+            await sock.close()
+        return {
+            "baseline": baseline,
+            "after": after,
+            "loaded": loaded,
+            "rss": (rss_baseline, rss_loaded),
+            "closed": closed,
+            "closed_after": closed["at"] - loaded_at,
+            "slow_read": slow_read,
+            "slow_ids": slow_ids,
+            "resumed": resumed,
+            "last_id": last_id,
+        }
+
+    got = asyncio.run(scenario())
+    room_bytes = int(rate * phase_seconds) * 10_000  # what the slow reader was owed in its phase
+    missed = room_bytes - got["slow_read"]
+    p99_base, p99_loaded = max(_p99(got["baseline"]), _p99(got["after"])), _p99(got["loaded"])
+    rss_growth = (got["rss"][1] - got["rss"][0]) * 1024
+    print(
+        f"\nslow reader closed {got['closed']['code']} after {got['closed_after']:.1f} s having read "
+        f"{got['slow_read'] // 1024} KiB of ~{room_bytes // 1024} KiB; RSS {got['rss'][0] // 1024} -> "
+        f"{got['rss'][1] // 1024} MiB; others' p99 {p99_base * 1000:.0f} ms -> {p99_loaded * 1000:.0f} ms"
+    )
+    assert got["closed"]["code"] == protocol.CLOSE_SLOW_READER, got["closed"]
+    assert "fell" in server.output() and "behind" in server.output()
+    assert got["slow_ids"] == sorted(got["slow_ids"])
+    assert got["resumed"] == list(range(got["slow_ids"][-1] + 1, got["last_id"] + 1))  # nothing skipped
+    # Most of the room's traffic never reached the slow reader, and the process did not keep it.
+    assert missed > backlog, (missed, backlog)
+    assert rss_growth < 16 * 1024 * 1024, (rss_growth, missed)
+    # The others: within a generous ratio of their own baseline (the machine is noisy).
+    assert p99_loaded < 3 * p99_base, (p99_base, p99_loaded)
