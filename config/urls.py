@@ -38,5 +38,6 @@ urlpatterns = [
     path("metrics", ops.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("moderation/", include("moderation.urls")),
+    path("sessions/", include("schedules.urls")),  # issue 12
     path("", include("community.urls")),
 ]

@@ -44,6 +44,9 @@ class ErrorCode(models.TextChoices):
     MESSAGE_GONE = "message_gone", "Message already taken down"
     OWN_CASE = "own_case", "A case about your own message"
     BAD_RULE = "bad_rule", "Invalid rule"
+    # schedules (issue 12)
+    BAD_SCHEDULE = "bad_schedule", "Invalid schedule"
+    SESSION_UNAVAILABLE = "session_unavailable", "Session cancelled or over"
 
 
 HTTP_STATUS = {
@@ -63,6 +66,7 @@ HTTP_STATUS = {
     ErrorCode.LOGIN_THROTTLED: 429,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.SESSION_UNAVAILABLE: 409,  # schedules (issue 12)
 }
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "community",
     "chat",
     "moderation",
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -366,3 +367,9 @@ CRISIS_RESOURCES = json.loads(os.environ.get("CRISIS_RESOURCES_JSON", "null") or
 ]
 # An urgent flag nobody acknowledged within this many seconds is raised again to every moderator.
 CRISIS_ESCALATE_SECONDS = int(os.environ.get("CRISIS_ESCALATE_SECONDS", "300"))
+
+# --- Schedules (issue 12; docs/schedules.md) ----------------------------------------
+# How long before a session RSVP'd members get the in-app reminder; how often
+# `manage.py run_scheduler` looks (seconds).
+SCHEDULE_REMINDER_MINUTES = int(os.environ.get("SCHEDULE_REMINDER_MINUTES", "60"))
+SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "15"))
