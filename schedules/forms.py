@@ -70,3 +70,24 @@ class PreferencesForm(forms.Form):
         required=False,
         help_text="Off: “Wellness circle”, so a lock screen or a shared calendar reveals nothing.",
     )
+
+
+class CircleForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    topic = forms.CharField(max_length=120, required=False)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    capacity = forms.IntegerField(min_value=2, max_value=500, initial=20)
+    access = forms.ChoiceField(choices=[("open", "Open to every member"), ("invite", "Invite code required")])
+    open_between_sessions = forms.BooleanField(
+        required=False, label="The live room stays open between sessions", initial=True
+    )
+    retention_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="Delete messages after (days)", help_text="Empty: kept."
+    )
+
+
+class LeaderForm(forms.Form):
+    handle = forms.CharField(max_length=30, label="Handle of the person")
+    on = forms.TypedChoiceField(
+        choices=[("1", "May lead circles"), ("0", "May no longer lead circles")], coerce=lambda v: v == "1"
+    )

@@ -17,11 +17,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from community import selectors as community_selectors
-from community.permissions import Action, check
+from community.permissions import Action, check, is_site_moderator
 from core.errors import DomainError
 
-from . import feed, selectors, services
-from .forms import CheckInForm, MoveForm, PreferencesForm, SeriesForm, TreatmentForm
+from . import facilitation, feed, selectors, services
+from .forms import CheckInForm, CircleForm, LeaderForm, MoveForm, PreferencesForm, SeriesForm, TreatmentForm
 from .models import CalendarToken, Occurrence, Preferences
 
 TZ_COOKIE = "ic_tz"  # the browser's time zone, set by static/js/schedule.js
@@ -300,3 +300,85 @@ def occurrence_action(request: HttpRequest, occurrence_id: int) -> HttpResponse:
         return _refused(request, err, back)
     messages.success(request, done)
     return redirect(back)
+
+
+# --- circles run by facilitators ------------------------------------------------------------
+
+
+@login_required
+def circle_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not facilitation.may_lead(user):
+        return render(request, "403.html", status=403)
+    form = CircleForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            circle = facilitation.create_circle(user=user, **form.cleaned_data)
+        except DomainError as err:
+            error = err
+        else:
+            messages.success(request, f"{circle.name} is ready. You are its facilitator.")
+            return redirect("schedules:circle_edit", slug=circle.slug)
+    status = error.http_status if error else (400 if request.method == "POST" else 200)
+    return render(request, "schedules/circle_form.html", {"form": form, "error": error, "circle": None}, status=status)
+
+
+@login_required
+def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """A facilitator's page for their circle: its settings, invite code, members and mutes."""
+    user = _user(request)
+    circle = community_selectors.access_circle(slug)
+    check(user, Action.SCHEDULE_SESSION, circle)
+    form = CircleForm(request.POST or None, initial={f: getattr(circle, f) for f in facilitation.EDITABLE})
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "rotate":
+                facilitation.rotate_invite_code(user=user, circle=circle)
+                messages.success(request, "New invite code made; the old one no longer works.")
+                return redirect("schedules:circle_edit", slug=slug)
+            if action == "unmute":
+                target = facilitation.unmute(
+                    user=user, circle=circle, membership_id=int(request.POST.get("membership") or 0)
+                )
+                messages.success(request, f"{target.alias} can post again.")
+                return redirect("schedules:circle_edit", slug=slug)
+            if form.is_valid():
+                facilitation.update_circle(user=user, circle=circle, **form.cleaned_data)
+                messages.success(request, "Circle saved.")
+                return redirect("schedules:circle_edit", slug=slug)
+        except DomainError as err:
+            error = err
+    circle.refresh_from_db()
+    context = {
+        "form": form,
+        "error": error,
+        "circle": circle,
+        "members": facilitation.members(user=user, circle=circle),
+    }
+    status = error.http_status if error else (400 if request.method == "POST" else 200)
+    return render(request, "schedules/circle_form.html", context, status=status)
+
+
+@login_required
+def leaders(request: HttpRequest) -> HttpResponse:
+    """Site moderators choose who may create and lead circles."""
+    user = _user(request)
+    if not (user.is_superuser or is_site_moderator(user)):
+        return render(request, "403.html", status=403)
+    form = LeaderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = User.objects.filter(username__iexact=form.cleaned_data["handle"].strip()).first()
+        if person is None:
+            messages.error(request, "No account has that handle.")
+        else:
+            facilitation.set_leader(by=user, user=person, on=form.cleaned_data["on"])
+            messages.success(request, "Saved.")
+        return redirect("schedules:leaders")
+    perm = facilitation.LEAD_PERMISSION.split(".")[1]
+    current = User.objects.filter(
+        user_permissions__codename=perm, user_permissions__content_type__app_label="schedules"
+    )
+    return render(request, "schedules/leaders.html", {"form": form, "leaders": current.order_by("username")})

@@ -356,6 +356,11 @@ VIEWS |= {
     # Running the schedule: the circle's facilitators.
     "schedules:series_new": ViewCase("GET", lambda w: {"slug": w.circle.slug}, _none, FACILITATOR_ONLY),
     "schedules:occurrence": ViewCase("GET", lambda w: {"occurrence_id": _session(w)}, _none, FACILITATOR_ONLY),
+    # Circles run by facilitators: leading needs the site permission a moderator grants;
+    # a circle's own facilitators edit it, rotate its code and see its members.
+    "schedules:circle_new": ViewCase("GET", _none, _none, {**_signed_in(DENIED), "superuser": OK}),
+    "schedules:circle_edit": ViewCase("GET", lambda w: {"slug": w.circle.slug}, _none, FACILITATOR_ONLY),
+    "schedules:leaders": ViewCase("GET", _none, _none, STAFF_ONLY),
     "schedules:occurrence_action": ViewCase(
         "POST",
         lambda w: {"occurrence_id": _session(w)},
