@@ -47,12 +47,12 @@
   document.addEventListener("ic:room-state", function (event) {
     var open = !event.detail.closed;
     if (open && !roomOpen) {
-      // Opened by the schedule (or a facilitator): a session in its window is live.
-      document.querySelectorAll(".session[data-start]").forEach(function (item) {
-        if (Date.now() >= Date.parse(item.getAttribute("data-opens")) && item.getAttribute("data-state") === "upcoming") {
-          item.setAttribute("data-state", "live");
-        }
-      });
+      // Opened by the schedule or a facilitator opening early: the next session
+      // (if it starts within two hours) is live.
+      var next = document.querySelector('.session[data-state="upcoming"]');
+      if (next && Date.parse(next.getAttribute("data-start")) - Date.now() < 2 * 3600 * 1000) {
+        next.setAttribute("data-state", "live");
+      }
     }
     roomOpen = open;
     refresh();
