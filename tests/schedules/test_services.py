@@ -156,12 +156,3 @@ def test_a_member_cannot_move_or_cancel_a_session(facilitator, member):
     _refused(ErrorCode.FORBIDDEN, services.open_early, user=member.user, occurrence_id=occ.pk)
     occ.refresh_from_db()
     assert not occ.cancelled and not occ.moved and occ.opened_at is None
-
-
-def test_two_members_cannot_both_take_the_last_seat(facilitator, make_user, join, circle):
-    """The seat count is read under the occurrence's row lock (checked for real on PostgreSQL in pass 2)."""
-    occ = one_session(facilitator, seats=1)
-    people = [join(make_user(f"race-{n}"), circle) for n in range(3)]
-    for m in people:
-        services.rsvp(user=m.user, occurrence_id=occ.pk)
-    assert Rsvp.objects.filter(status=Rsvp.Status.GOING).count() == 1
