@@ -484,6 +484,7 @@ class Conn:
         self.pending: dict[str, float] = {}
         self.t_arrive = 0.0  # the session-start storm: when this member arrived (monotonic)
         self.t_in = 0.0  # and when it had its hello (ours) or its open socket (bare)
+        self.t_open = 0.0  # when the WebSocket handshake completed (the server accepted)
 
 
 class Ledger:
@@ -999,6 +1000,7 @@ async def run_cell(
         except Exception as exc:
             failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
             return
+        conn.t_open = time.monotonic()
         conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
         if target == "ours":
             try:
@@ -1042,6 +1044,9 @@ async def run_cell(
             hello_p50_ms=pct(waits, 0.50),
             hello_p99_ms=pct(waits, 0.99),
             hello_max_ms=pct(waits, 1.0),
+            # of which the handshake (authorization, up to accept) took:
+            open_p50_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.50),
+            open_p99_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.99),
         )
     try:
         await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
@@ -1416,7 +1421,7 @@ def one_line(r: dict) -> str:
         f"({r['connect_s']}s) "
         + (
             f"storm: all in {r['all_in_s']}s hello p50={_ms(r['hello_p50_ms'])} p99={_ms(r['hello_p99_ms'])} "
-            f"max={_ms(r['hello_max_ms'])} ms "
+            f"max={_ms(r['hello_max_ms'])} ms (accepted p50={_ms(r['open_p50_ms'])} p99={_ms(r['open_p99_ms'])}) "
             if r.get("arrive_within")
             else ""
         )

@@ -167,3 +167,31 @@ def roster(occurrence_id: int, user: User) -> Roster:
         waitlisted=[r for r in rsvps if r.status == Rsvp.Status.WAITLISTED],
         follow_ups=list(occurrence.checkins.filter(follow_up=True).select_related("membership")),
     )
+
+
+@dataclass(frozen=True)
+class PastSession:
+    occurrence: Occurrence
+    going: int
+    attended: int
+
+
+def past_sessions(circle: Circle, *, limit: int = 10, now: datetime | None = None) -> list[PastSession]:
+    """The circle's last sessions with how many were going and how many took part
+    (for its facilitators; the caller checks)."""
+    now = now or timezone.now()
+    rows = (
+        Occurrence.objects.filter(circle=circle, end__lte=now, cancelled=False)
+        .select_related("series")
+        .annotate(
+            n_going=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.GOING)),
+            n_attended=Count("rsvps", filter=Q(rsvps__attended=True)),
+        )
+        .order_by("-start")[:limit]
+    )
+    return [PastSession(o, o.n_going, o.n_attended) for o in rows]
+
+
+def suggestion_count(user: User) -> int:
+    """How many sessions ``user`` is suggested (for the directory)."""
+    return len(suggestions(user)) if user.is_authenticated else 0

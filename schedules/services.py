@@ -351,7 +351,15 @@ def close_window(occurrence_id: int, *, now: datetime) -> bool:
 
 
 @transaction.atomic
-def check_in(*, user: User, occurrence_id: int, score: int | None, words: str = "", skip: bool = False) -> CheckIn:
+def check_in(
+    *,
+    user: User,
+    occurrence_id: int,
+    score: int | None,
+    words: str = "",
+    skip: bool = False,
+    now: datetime | None = None,
+) -> CheckIn:
     """The member's check-in after a session: 1-5 and optional words, or a skip.
     Once per session (a second answer replaces nothing).  A score at or below
     ``LOW_SCORE`` makes a follow-up notification for the circle's facilitators
@@ -360,6 +368,8 @@ def check_in(*, user: User, occurrence_id: int, score: int | None, words: str = 
     if occurrence is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That session does not exist.")
     membership = check_member(user, Action.VIEW_ROOM, occurrence.circle)
+    if occurrence.cancelled or (occurrence.end > (now or timezone.now()) and occurrence.closed_at is None):
+        raise DomainError(ErrorCode.SESSION_UNAVAILABLE, "The check-in opens when the session has ended.")
     existing = CheckIn.objects.filter(occurrence=occurrence, membership=membership).first()
     if existing is not None:
         return existing

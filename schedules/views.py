@@ -357,6 +357,7 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
         "error": error,
         "circle": circle,
         "members": facilitation.members(user=user, circle=circle),
+        "past": selectors.past_sessions(circle),
     }
     status = error.http_status if error else (400 if request.method == "POST" else 200)
     return render(request, "schedules/circle_form.html", context, status=status)

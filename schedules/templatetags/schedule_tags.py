@@ -29,3 +29,10 @@ def circle_schedule(context):
         "csrf_token": context.get("csrf_token"),
         "request": request,
     }
+
+
+@register.inclusion_tag("schedules/_suggestions_note.html", takes_context=True)
+def schedule_suggestions(context):
+    """The directory's note: sessions in the member's integration window."""
+    user = context["request"].user
+    return {"count": selectors.suggestion_count(user) if user.is_authenticated else 0}

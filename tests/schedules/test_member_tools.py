@@ -14,11 +14,14 @@ from schedules.models import CheckIn, TreatmentDate
 from .helpers import one_session
 
 pytestmark = pytest.mark.django_db
+LATER = timezone.now() + timedelta(days=1)  # after the sessions these tests make (an hour from now)
 
 
 def test_a_low_check_in_asks_the_facilitators_to_follow_up_by_alias_only(facilitator, member):
     occ = one_session(facilitator)
-    entry = services.check_in(user=member.user, occurrence_id=occ.pk, score=1, words="rough night, my sister")
+    entry = services.check_in(
+        now=LATER, user=member.user, occurrence_id=occ.pk, score=1, words="rough night, my sister"
+    )
     assert entry.follow_up
     note = Notification.objects.get(user=facilitator.user, kind=Notification.Kind.FOLLOW_UP)
     assert member.alias in note.text
@@ -29,9 +32,9 @@ def test_a_low_check_in_asks_the_facilitators_to_follow_up_by_alias_only(facilit
 
 def test_a_good_check_in_or_a_skip_tells_nobody(facilitator, member, make_user, join, circle):
     occ = one_session(facilitator)
-    services.check_in(user=member.user, occurrence_id=occ.pk, score=4)
+    services.check_in(now=LATER, user=member.user, occurrence_id=occ.pk, score=4)
     other = join(make_user("skipper"), circle)
-    skipped = services.check_in(user=other.user, occurrence_id=occ.pk, score=None, skip=True)
+    skipped = services.check_in(now=LATER, user=other.user, occurrence_id=occ.pk, score=None, skip=True)
     assert skipped.skipped and skipped.score is None
     assert not Notification.objects.filter(kind=Notification.Kind.FOLLOW_UP).exists()
 
@@ -39,10 +42,10 @@ def test_a_good_check_in_or_a_skip_tells_nobody(facilitator, member, make_user, 
 def test_a_check_in_needs_a_score_from_1_to_5_and_counts_once(facilitator, member):
     occ = one_session(facilitator)
     with pytest.raises(DomainError) as caught:
-        services.check_in(user=member.user, occurrence_id=occ.pk, score=9)
+        services.check_in(now=LATER, user=member.user, occurrence_id=occ.pk, score=9)
     assert caught.value.code == ErrorCode.BAD_SCHEDULE
-    services.check_in(user=member.user, occurrence_id=occ.pk, score=3)
-    services.check_in(user=member.user, occurrence_id=occ.pk, score=1)
+    services.check_in(now=LATER, user=member.user, occurrence_id=occ.pk, score=3)
+    services.check_in(now=LATER, user=member.user, occurrence_id=occ.pk, score=1)
     assert list(CheckIn.objects.values_list("score", flat=True)) == [3]
 
 
@@ -84,3 +87,11 @@ def test_check_ins_go_out_after_the_session_to_those_going(facilitator, member):
     note = Notification.objects.get(user=member.user, kind=Notification.Kind.CHECK_IN)
     assert note.link.endswith(f"/{occ.pk}/check-in/")
     assert Membership.objects.get(pk=member.pk).alias not in note.text
+
+
+def test_the_check_in_opens_only_after_the_session(facilitator, member):
+    occ = one_session(facilitator)
+    with pytest.raises(DomainError) as caught:
+        services.check_in(user=member.user, occurrence_id=occ.pk, score=3)
+    assert caught.value.code == ErrorCode.SESSION_UNAVAILABLE
+    assert not CheckIn.objects.exists()

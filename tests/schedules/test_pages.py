@@ -99,3 +99,28 @@ def test_my_sessions_shows_rsvps_and_suggestions_after_a_treatment(facilitator, 
     assert 'data-testid="suggestions"' in page
     assert Rsvp.objects.count() == 1
     assert timedelta(0) < occ.start - timezone.now()
+
+
+def test_the_directory_points_to_suggested_sessions(facilitator, member):
+    one_session(facilitator, minutes_from_now=36 * 60)
+    client = _client(member.user)
+    client.post(reverse("schedules:treatment_add"), {"at": timezone.now().strftime("%Y-%m-%dT%H:%M")})
+    page = client.get(reverse("community:directory")).content.decode()
+    assert "1 session falls in your integration window." in page
+
+
+def test_the_circle_settings_page_shows_attendance_of_past_sessions(facilitator, member, post):
+    from datetime import timedelta as td
+
+    from schedules import scheduler, services
+
+    occ = one_session(facilitator, minutes_from_now=0, length=30)
+    services.rsvp(user=member.user, occurrence_id=occ.pk)
+    scheduler.run_once()
+    post(member.user, member.circle, "Here with you all.")
+    scheduler.run_once(occ.end + td(minutes=1))
+    Occurrence.objects.filter(pk=occ.pk).update(
+        end=timezone.now() - td(seconds=1), start=timezone.now() - td(minutes=30)
+    )
+    page = _client(facilitator.user).get(reverse("schedules:circle_edit", args=[member.circle.slug])).content.decode()
+    assert "1 of 1 going took part" in page
