@@ -23,11 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat import services as chat_services
-from community import notifications
 from community.models import Notification
 
 from . import recurrence, services
-from .models import Occurrence, Rsvp, SessionSeries
+from .models import Occurrence, SessionSeries
 
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "scheduler:heartbeat"  # read by config.ops (/readyz)
@@ -50,27 +49,6 @@ def _claim(occurrence_id: int, column: str, now: datetime) -> bool:
     return bool(Occurrence.objects.filter(pk=occurrence_id, **{f"{column}__isnull": True}).update(**{column: now}))
 
 
-def _tell_going(occurrence: Occurrence, *, kind: str, text: str, link: str, key: str) -> None:
-    rsvps = Rsvp.objects.filter(
-        occurrence=occurrence,
-        status=Rsvp.Status.GOING,
-        membership__user__isnull=False,
-        membership__left_at__isnull=True,
-    ).select_related("membership__user")
-    for rsvp in rsvps:
-        user = rsvp.membership.user
-        if user is None:
-            continue
-        notifications.notify(
-            user=user,
-            kind=kind,
-            text=text.format(title=services.title_for(occurrence, user)),
-            link=link,
-            circle=occurrence.circle,
-            key=f"{key}:{occurrence.pk}",
-        )
-
-
 def run_once(now: datetime | None = None) -> Pass:
     """One pass at ``now``; safe to run in several processes at once."""
     now = now or timezone.now()
@@ -90,23 +68,21 @@ def run_once(now: datetime | None = None) -> Pass:
     for occ in live.filter(cancelled=False, reminded_at__isnull=True, start__lte=soon, start__gt=now):
         if _claim(occ.pk, "reminded_at", now):
             minutes = max(1, round((occ.start - now).total_seconds() / 60))
-            _tell_going(
+            services.tell_rsvps(
                 occ,
                 kind=Notification.Kind.REMINDER,
                 text=f"{{title}} starts in {minutes} minutes.",
-                link=services._link(occ),
-                key="reminder",
+                key=f"reminder:{occ.pk}",
             )
             done.reminded.append(occ.pk)
     # "Starting now", to those going (live on their open room page).
     for occ in live.filter(cancelled=False, started_notice_at__isnull=True, start__lte=now, end__gt=now):
         if _claim(occ.pk, "started_notice_at", now):
-            _tell_going(
+            services.tell_rsvps(
                 occ,
                 kind=Notification.Kind.STARTING,
                 text="{title} is starting now.",
-                link=services._link(occ),
-                key="start",
+                key=f"start:{occ.pk}",
             )
             done.started.append(occ.pk)
     # Close: the session is over (or was cancelled after its room opened).
@@ -124,8 +100,12 @@ def run_once(now: datetime | None = None) -> Pass:
     ):
         if _claim(occ.pk, "checkins_sent_at", now):
             link = reverse("schedules:check_in", kwargs={"occurrence_id": occ.pk})
-            _tell_going(
-                occ, kind=Notification.Kind.CHECK_IN, text="How are you after the session?", link=link, key="checkin"
+            services.tell_rsvps(
+                occ,
+                kind=Notification.Kind.CHECK_IN,
+                text="How are you after the session?",
+                link=link,
+                key=f"checkin:{occ.pk}",
             )
             done.checkins.append(occ.pk)
     beat()

@@ -139,13 +139,28 @@ def _occurrence_for_staff(user: User, occurrence_id: int, action: Action = Actio
     return occurrence
 
 
-def _tell_going(occurrence: Occurrence, *, kind: str, text: str, key: str) -> None:
-    for rsvp in occurrence.rsvps.select_related("membership__user").filter(membership__user__isnull=False):
+def tell_rsvps(
+    occurrence: Occurrence, *, kind: str, text: str, key: str, link: str = "", going_only: bool = True
+) -> None:
+    """Notify those going to ``occurrence`` (and those waiting, unless
+    ``going_only``) who are still members: ``text`` may hold ``{title}``, the
+    title that member sees (``title_for``).  ``key`` makes it once per member."""
+    rsvps = Rsvp.objects.filter(
+        occurrence=occurrence, membership__user__isnull=False, membership__left_at__isnull=True
+    ).select_related("membership__user")
+    if going_only:
+        rsvps = rsvps.filter(status=Rsvp.Status.GOING)
+    for rsvp in rsvps:
         user = rsvp.membership.user
         if user is None:
             continue
         notifications.notify(
-            user=user, kind=kind, text=text, link=_link(occurrence), circle=occurrence.circle, key=f"{key}:{user.pk}"
+            user=user,
+            kind=kind,
+            text=text.format(title=title_for(occurrence, user)),
+            link=link or session_link(occurrence),
+            circle=occurrence.circle,
+            key=key,
         )
 
 
@@ -157,11 +172,12 @@ def cancel_occurrence(*, user: User, occurrence_id: int) -> Occurrence:
         return occurrence
     Occurrence.objects.filter(pk=occurrence.pk).update(cancelled=True)
     occurrence.cancelled = True
-    _tell_going(
+    tell_rsvps(
         occurrence,
         kind=Notification.Kind.NOTICE,
-        text=f"A session on {occurrence.start:%d %b} was cancelled.",
+        text=f"{{title}} on {occurrence.start:%d %b} was cancelled.",
         key=f"cancelled:{occurrence.pk}",
+        going_only=False,
     )
     return occurrence
 
@@ -183,11 +199,12 @@ def move_occurrence(
     length = occurrence.end - occurrence.start
     occurrence.start, occurrence.end = start, start + length
     occurrence.save(update_fields=["start", "end"])
-    _tell_going(
+    tell_rsvps(
         occurrence,
         kind=Notification.Kind.NOTICE,
-        text="A session you are going to was moved.",
+        text="{title}, which you signed up for, was moved.",
         key=f"moved:{occurrence.pk}:{int(start.timestamp())}",
+        going_only=False,
     )
     return occurrence
 
@@ -195,7 +212,7 @@ def move_occurrence(
 # --- RSVP and the wait-list ------------------------------------------------------------
 
 
-def _link(occurrence: Occurrence) -> str:
+def session_link(occurrence: Occurrence) -> str:
     return reverse("community:circle", kwargs={"slug": occurrence.circle.slug}) + "#schedule"
 
 
@@ -266,7 +283,7 @@ def _promote(occurrence: Occurrence) -> Rsvp | None:
                 user=user,
                 kind=Notification.Kind.WAITLIST,
                 text=f"A seat freed up: you are now going to the session on {_when(occurrence, user)}.",
-                link=_link(occurrence),
+                link=session_link(occurrence),
                 circle=occurrence.circle,
                 key=f"seat:{occurrence.pk}:{entry.pk}",
             )

@@ -134,3 +134,43 @@ def test_the_scheduler_opens_a_live_window_in_front_of_a_connected_member(
     expect(status).to_have_text("Live now")
     expect(page.locator("#room-closed")).to_be_hidden()
     shot(page, "schedule-live-now")
+
+
+def test_every_schedule_page_passes_the_page_checks_on_both_screens(daphne_server, make_user, circle, join, chromium):
+    """The circle's Schedule card, "My sessions" (with a treatment, a suggestion
+    and a calendar link), the series form, the session page, the check-in and the
+    circle settings: no CSP violation, no serious axe finding, nothing wider than
+    the screen, 44 px touch targets on a phone."""
+    from community import services as community_services
+    from tests.browser.pagecheck import check_page, new_page
+    from tests.conftest import session_cookie_for
+
+    guide = join(make_user("pages-guide"), circle, Membership.Role.FACILITATOR)
+    member = join(make_user("pages-member"), circle)
+    occ = _session(guide, minutes=36 * 60, seats=1)
+    services.rsvp(user=member.user, occurrence_id=occ.pk)
+    services.add_treatment(user=member.user, at=timezone.now())
+    services.calendar_token(user=member.user)
+    community_services.mute_membership(target=member, minutes=30)
+    problems: list[str] = []
+    for viewport in ("desktop", "phone"):
+        page, seen = new_page(chromium, daphne_server, viewport, session_cookie_for(member.user))
+        for name, path in [
+            ("schedule-card-member", circle.get_absolute_url()),
+            ("my-sessions", "/sessions/"),
+            ("check-in", f"/sessions/{occ.pk}/check-in/"),
+        ]:
+            page.goto(path)
+            problems += check_page(page, seen, name, viewport)
+        page.context.close()
+        page, seen = new_page(chromium, daphne_server, viewport, session_cookie_for(guide.user))
+        for name, path in [
+            ("schedule-card-facilitator", circle.get_absolute_url()),
+            ("series-form", f"/sessions/circles/{circle.slug}/new/"),
+            ("session-page", f"/sessions/{occ.pk}/"),
+            ("circle-settings", f"/sessions/circles/{circle.slug}/edit/"),
+        ]:
+            page.goto(path)
+            problems += check_page(page, seen, name, viewport)
+        page.context.close()
+    assert not problems, "\n".join(problems)

@@ -106,7 +106,7 @@ def test_the_directory_points_to_suggested_sessions(facilitator, member):
     client = _client(member.user)
     client.post(reverse("schedules:treatment_add"), {"at": timezone.now().strftime("%Y-%m-%dT%H:%M")})
     page = client.get(reverse("community:directory")).content.decode()
-    assert "1 session falls in your integration window." in page
+    assert "1 session falls in your integration window" in page
 
 
 def test_the_circle_settings_page_shows_attendance_of_past_sessions(facilitator, member, post):
