@@ -54,7 +54,8 @@ def run_once(now: datetime | None = None) -> Pass:
     now = now or timezone.now()
     done = Pass()
     horizon = recurrence.horizon(now)
-    for series in SessionSeries.objects.filter(Q(materialised_until__isnull=True) | Q(materialised_until__lt=horizon)):
+    due = horizon - services.MATERIALISE_STEP
+    for series in SessionSeries.objects.filter(Q(materialised_until__isnull=True) | Q(materialised_until__lt=due)):
         done.made += services.materialise(series, now=now)
 
     live = Occurrence.objects.select_related("series", "circle")

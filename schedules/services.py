@@ -32,6 +32,7 @@ LOW_SCORE = 2  # a check-in at or below this asks the facilitators to follow up
 MAX_DURATION = 8 * 60
 MAX_OPEN_BEFORE = 120
 MAX_EXTEND = 120
+MATERIALISE_STEP = timedelta(days=1)  # the horizon moves on in steps of a day
 
 
 def _bad(message: str, **extra: object) -> DomainError:
@@ -111,8 +112,8 @@ def materialise(series: SessionSeries, *, now: datetime | None = None) -> int:
     occurrence is its (series, original_start)); how many were added."""
     now = now or timezone.now()
     until = recurrence.horizon(now)
-    if series.materialised_until is not None and series.materialised_until >= until:
-        return 0
+    if series.materialised_until is not None and series.materialised_until >= until - MATERIALISE_STEP:
+        return 0  # done within the last day: the next pass that matters is tomorrow's
     last = series.occurrences.aggregate(last=Max("original_start"))["last"]
     starts = recurrence.expand(
         series.rrule,

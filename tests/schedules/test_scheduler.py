@@ -128,3 +128,24 @@ def test_facilitator_opens_early_extends_and_ends(facilitator):
     assert Circle.objects.get(pk=facilitator.circle_id).room_closed
     assert Occurrence.objects.get(pk=occ.pk).end == occ.start + timedelta(minutes=5)
     assert timezone.now() < occ.start  # (ended at the "now" given)
+
+
+@pytest.mark.django_db
+def test_an_open_ended_series_is_extended_as_the_horizon_moves(facilitator):
+    from schedules import recurrence
+    from tests.schedules.helpers import soon_local
+
+    start = soon_local(60)
+    series = services.create_series(
+        user=facilitator.user,
+        circle=facilitator.circle,
+        title="Every week, no end",
+        start_local=start,
+        time_zone="UTC",
+        duration_minutes=60,
+        weekdays=(recurrence.WEEKDAYS[start.weekday()],),
+    )
+    before = series.occurrences.count()
+    assert scheduler.run_once().made == 0  # done for today
+    assert scheduler.run_once(timezone.now() + timedelta(days=14)).made == 2
+    assert series.occurrences.count() == before + 2
