@@ -28,6 +28,7 @@ import ctypes
 import html as html_lib
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -481,6 +482,9 @@ class Conn:
         self.tag = ""  # set on senders: their mark inside the body
         self.window: asyncio.Semaphore | None = None
         self.pending: dict[str, float] = {}
+        self.t_arrive = 0.0  # the session-start storm: when this member arrived (monotonic)
+        self.t_in = 0.0  # and when it had its hello (ours) or its open socket (bare)
+        self.t_open = 0.0  # when the WebSocket handshake completed (the server accepted)
 
 
 class Ledger:
@@ -940,6 +944,7 @@ async def run_cell(
     drain_idle: float,
     drain_max: float,
     connect_concurrency: int,
+    arrive_within: float = 0.0,
     profile_dir: Path | None = None,
     cell_name: str = "",
     bare_rate: float = 0.0,
@@ -966,29 +971,44 @@ async def run_cell(
     gate = asyncio.Semaphore(connect_concurrency)
     failures: Counter = Counter()
 
+    storm_start = time.monotonic()
+
     async def open_one(conn: Conn) -> None:
+        if arrive_within > 0:
+            # The session-start storm: every member arrives at a random moment of
+            # the first ``arrive_within`` seconds, none waiting for another.
+            await asyncio.sleep(random.uniform(0, arrive_within))
+            await arrive(conn)
+            return
         async with gate:
+            await arrive(conn)
+
+    async def arrive(conn: Conn) -> None:
+        conn.t_arrive = time.monotonic()
+        try:
+            conn.ws = await connect(
+                conn.url,
+                origin=conn.origin,
+                additional_headers=conn.headers,
+                compression=None,
+                proxy=None,
+                open_timeout=30,
+                ping_interval=None,
+                close_timeout=2,
+                max_size=2**22,
+            )
+        except Exception as exc:
+            failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+            return
+        conn.t_open = time.monotonic()
+        conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
+        if target == "ours":
             try:
-                conn.ws = await connect(
-                    conn.url,
-                    origin=conn.origin,
-                    additional_headers=conn.headers,
-                    compression=None,
-                    proxy=None,
-                    open_timeout=30,
-                    ping_interval=None,
-                    close_timeout=2,
-                    max_size=2**22,
-                )
-            except Exception as exc:
-                failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+                await asyncio.wait_for(conn.hello.wait(), 30)
+            except TimeoutError:
+                failures["no hello in 30 s"] += 1
                 return
-            conn.reader = asyncio.create_task(read_loop(conn, target, stats, measuring, ledger))
-            if target == "ours":
-                try:
-                    await asyncio.wait_for(conn.hello.wait(), 30)
-                except TimeoutError:
-                    failures["no hello in 30 s"] += 1
+        conn.t_in = time.monotonic()
 
     t_connect = time.monotonic()
     connect_limit = max(120.0, 0.1 * len(conns))
@@ -1016,6 +1036,18 @@ async def run_cell(
         "connect_s": round(connect_s, 2),
         "connect_failures": dict(failures),
     }
+    if arrive_within > 0:
+        waits = [c.t_in - c.t_arrive for c in live if c.t_in]  # seconds (pct gives ms)
+        result.update(
+            arrive_within=arrive_within,
+            all_in_s=round(max((c.t_in for c in live), default=storm_start) - storm_start, 2),
+            hello_p50_ms=pct(waits, 0.50),
+            hello_p99_ms=pct(waits, 0.99),
+            hello_max_ms=pct(waits, 1.0),
+            # of which the handshake (authorization, up to accept) took:
+            open_p50_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.50),
+            open_p99_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.99),
+        )
     try:
         await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
         # The first ``senders`` live members of every room send.  Their slots (the
@@ -1258,6 +1290,7 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
                         drain_idle=args.drain_idle,
                         drain_max=args.drain_max,
                         connect_concurrency=args.connect_concurrency,
+                        arrive_within=args.arrive_within,
                         profile_dir=run_dir / "profiles" if args.profile else None,
                         bare_rate=args.bare_rate,
                         cell_name=f"{number:02d}-{target}-{n}-{mode}",
@@ -1385,7 +1418,14 @@ def one_line(r: dict) -> str:
     return (
         f"{r['target']:4} {r['layer']:5} {size} {mode:11} "
         f"conn={r['connected']}/{r['clients'] * r.get('circles', 1)} "
-        f"({r['connect_s']}s) sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
+        f"({r['connect_s']}s) "
+        + (
+            f"storm: all in {r['all_in_s']}s hello p50={_ms(r['hello_p50_ms'])} p99={_ms(r['hello_p99_ms'])} "
+            f"max={_ms(r['hello_max_ms'])} ms (accepted p50={_ms(r['open_p50_ms'])} p99={_ms(r['open_p99_ms'])}) "
+            if r.get("arrive_within")
+            else ""
+        )
+        + f"sent={r['sent']} msg/s={r['msgs_per_s']} dlv/s={r['deliveries_per_s']:.0f} "
         f"lost={r['lost']}{'*' if r.get('drain_cut') else ''} dup={r['duplicates']} "
         f"p50={_ms(r['p50_ms'])} p99={_ms(r['p99_ms'])} ms "
         + (f"ack p50={_ms(r['ack_p50_ms'])} p99={_ms(r['ack_p99_ms'])} ms " if r.get("ack_p50_ms") else "")
@@ -1690,6 +1730,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--drain-idle", type=float, default=3.0, help="stop draining after this long with no delivery")
     p.add_argument("--drain-max", type=float, default=30.0, help="never drain longer than this")
     p.add_argument("--connect-concurrency", type=int, default=25)
+    p.add_argument(
+        "--arrive-within",
+        type=float,
+        default=0.0,
+        help="the session-start storm: every client arrives at a random moment of the first SECONDS "
+        "(no concurrency gate); reports the time until all are in and connect-to-hello p50/p99",
+    )
     p.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     p.add_argument(
         "--pg-db",

@@ -28,6 +28,11 @@ from . import frames, services
 log = logging.getLogger(__name__)
 
 
+def _admit(user, slug: str, session_key: str | None) -> tuple[services.RoomContext, datetime | None]:
+    """Connect's database work in one hop: who is on the socket, and when their session ends."""
+    return services.connect_room(user=user, slug=slug), community_services.session_expiry(session_key)
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the process's hub (realtime.hub) holds one
     # subscription per circle and writes frames to this socket directly.
@@ -71,7 +76,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_RESTARTING)
             return
         try:
-            self.ctx = ctx = await database_sync_to_async(services.connect_room)(user=user, slug=slug)
+            # One hop on the worker-thread pool (not Channels' single database
+            # thread): at a session's start every member connects at once.
+            self.ctx, self.session_ends = await database_sync_to_async(_admit, thread_sensitive=False)(
+                user, slug, getattr(self.scope.get("session"), "session_key", None)
+            )
+            ctx = self.ctx
         except DATABASE_DOWN as exc:
             unavailable_from(exc)  # logged once per outage
             await self.accept()  # a close code only reaches the page after the handshake
@@ -86,17 +96,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(err))
             await self.close(code=protocol.CLOSE_TOO_MANY)
             return
-        session = self.scope.get("session")
-        self.session_ends = await database_sync_to_async(community_services.session_expiry)(
-            getattr(session, "session_key", None)
-        )
         await self.accept()
         metrics.SOCKETS.labels("room").inc()
         self.counted = True
         hub = get_hub()
         self.room = room = await hub.join(ctx.circle_id, self, ctx.alias)
         try:
-            state = await database_sync_to_async(services.hello)(
+            state = await database_sync_to_async(services.hello, thread_sensitive=False)(
                 ctx, since=since, limit=protocol.RESUME_BATCH, replay_max=protocol.RESUME_MAX
             )
         except DomainError as err:

@@ -2,6 +2,7 @@
 a member's own place in it (what they have read, whom they hid)."""
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q
@@ -148,3 +149,18 @@ def unread_counts(user) -> dict[int, int]:
         .order_by()
     )
     return {row["circle_id"]: row["n"] for row in rows}
+
+
+# --- the schedule (issue 12): attendance -------------------------------------------
+
+
+def members_active_between(circle_id: int, *, since: datetime, until: datetime) -> set[int]:
+    """The memberships that posted or reacted in the room between ``since`` and
+    ``until`` (a session's attendance; a reader who never spoke is not seen)."""
+    posted = Message.objects.filter(
+        circle_id=circle_id, created_at__gte=since, created_at__lte=until, author__isnull=False
+    ).values_list("author_id", flat=True)
+    reacted = Reaction.objects.filter(
+        message__circle_id=circle_id, created_at__gte=since, created_at__lte=until
+    ).values_list("member_id", flat=True)
+    return {pk for pk in posted if pk is not None} | set(reacted)

@@ -855,3 +855,29 @@ def apply_retention(*, now=None, dry_run: bool = False) -> dict[str, int]:
         if count:
             done[circle.slug] = count
     return done
+
+
+# --- the schedule (issue 12): the room opened and closed on time ------------------
+
+
+def set_room_closed_on_schedule(circle_id: int, *, closed: bool, actor: Membership | None = None) -> bool:
+    """Open or close the room for a scheduled session (the scheduler, or a
+    facilitator opening early or ending, who checked ``Action.CLOSE_ROOM``).
+    A conditional UPDATE: True when this call changed the room, so several
+    schedulers change it, audit it and broadcast ``room.state`` once."""
+    with transaction.atomic():
+        changed = Circle.objects.filter(pk=circle_id).exclude(room_closed=closed).update(room_closed=closed)
+        if not changed:
+            return False
+        circle = Circle.objects.get(pk=circle_id)
+        AuditEntry.objects.record(
+            actor=actor.user if actor else None,
+            actor_role=actor.role if actor else "schedule",
+            actor_membership=actor,
+            action=AuditEntry.Action.CLOSE_ROOM if closed else AuditEntry.Action.OPEN_ROOM,
+            circle=circle,
+            reason="scheduled session",
+        )
+        state = {"closed": circle.room_closed, "slow_mode": circle.slow_mode_seconds}
+        publish.to_circle(circle_id, RoomStateChanged(state=state))
+    return True

@@ -8,19 +8,37 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware, get_user  # noqa: E402
+from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from config.origin import SameOriginValidator  # noqa: E402
 from config.wsguard import TryAgainWhileDatabaseDown  # noqa: E402
 from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
 
+
+class PooledAuthMiddleware(AuthMiddleware):
+    """Channels' session auth, with the session and the user loaded on the
+    worker-thread pool instead of Channels' one database thread: at a session's
+    start every member connects at once, and one connect must not wait for every
+    other connect's database round trips (bench/README.md, the session-start storm)."""
+
+    async def resolve_scope(self, scope):
+        scope["user"]._wrapped = await database_sync_to_async(get_user.func, thread_sensitive=False)(scope)
+
+
+def auth_stack(inner):
+    """``AuthMiddlewareStack`` with ``PooledAuthMiddleware``."""
+    return CookieMiddleware(SessionMiddleware(PooledAuthMiddleware(inner)))
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
-            TryAgainWhileDatabaseDown(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
+            TryAgainWhileDatabaseDown(auth_stack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
         ),
     }
 )

@@ -40,5 +40,6 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("library/", include("library.urls")),
     path("", include("chat.urls")),
+    path("sessions/", include("schedules.urls")),  # issue 12
     path("", include("community.urls")),
 ]

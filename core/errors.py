@@ -48,6 +48,9 @@ class ErrorCode(models.TextChoices):
     INVALID = "invalid", "Invalid input"
     BAD_LINK = "bad_link", "Not an http(s) link"
     BAD_AUDIO = "bad_audio", "Not a recording"
+    # schedules (issue 12)
+    BAD_SCHEDULE = "bad_schedule", "Invalid schedule"
+    SESSION_UNAVAILABLE = "session_unavailable", "Session cancelled or over"
 
 
 HTTP_STATUS = {
@@ -67,6 +70,7 @@ HTTP_STATUS = {
     ErrorCode.LOGIN_THROTTLED: 429,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.SESSION_UNAVAILABLE: 409,  # schedules (issue 12)
 }
 
 

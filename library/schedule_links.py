@@ -1,12 +1,11 @@
-"""Loose links to the schedule: sessions (``community`` occurrences) and a
-member's private treatment dates.
+"""Loose links to the schedule: sessions (``schedules.Occurrence``) and a
+member's private treatment dates (``schedules.TreatmentDate``).
 
-The schedule lives in ``community`` and is being built beside the library, so
-the library stores plain ids (``occurrence_id``, ``treatment_date_id``) and
-resolves them here, through the app registry, tolerating a deployment whose
-schedule is not there yet: then there is nothing to link to, and a stored id
-resolves to nothing.  When the schedule lands, these ids can become foreign keys
-in a migration and this module the one place that changes (docs/library.md).
+The schedules app sits above the library (it shows a session's playlists), so
+the library never imports it: it stores plain ids (``occurrence_id``,
+``treatment_date_id``) and resolves them here, through the app registry.  A
+stored id whose session or date was deleted resolves to nothing.  This module
+is the one place that knows the schedule's field names (docs/library.md).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 def _model(name: str) -> Any:
     try:
-        return apps.get_model("community", name)
+        return apps.get_model("schedules", name)
     except LookupError:
         return None
 
@@ -41,9 +40,9 @@ class DateLink:
 
 
 def _session(row) -> SessionLink:
-    title = getattr(getattr(row, "series", None), "title", "") or "Group session"
-    when = timezone.localtime(row.starts_at).strftime("%a %d %b, %H:%M")
-    return SessionLink(row.pk, row.circle_id, row.starts_at, f"{title} · {when}")
+    title = row.series.title or "Group session"
+    when = timezone.localtime(row.start).strftime("%a %d %b, %H:%M")
+    return SessionLink(row.pk, row.circle_id, row.start, f"{title} · {when}")
 
 
 def upcoming_sessions(circle_ids: list[int], *, limit: int = 20) -> list[SessionLink]:
@@ -52,12 +51,8 @@ def upcoming_sessions(circle_ids: list[int], *, limit: int = 20) -> list[Session
     if model is None or not circle_ids:
         return []
     since = timezone.now() - timedelta(days=1)
-    rows = model._default_manager.filter(circle_id__in=circle_ids, starts_at__gte=since)
-    if any(f.name == "status" for f in model._meta.get_fields()):
-        rows = rows.exclude(status="cancelled")
-    if any(f.name == "series" for f in model._meta.get_fields()):
-        rows = rows.select_related("series")
-    return [_session(row) for row in rows.order_by("starts_at")[:limit]]
+    rows = model._default_manager.filter(circle_id__in=circle_ids, start__gte=since, cancelled=False)
+    return [_session(row) for row in rows.select_related("series").order_by("start")[:limit]]
 
 
 def session(occurrence_id: int | None) -> SessionLink | None:
@@ -65,7 +60,7 @@ def session(occurrence_id: int | None) -> SessionLink | None:
     model = _model("Occurrence")
     if model is None or occurrence_id is None:
         return None
-    row = model._default_manager.filter(pk=occurrence_id).first()
+    row = model._default_manager.select_related("series").filter(pk=occurrence_id).first()
     return _session(row) if row is not None else None
 
 
@@ -74,8 +69,8 @@ def treatment_dates(user) -> list[DateLink]:
     model = _model("TreatmentDate")
     if model is None:
         return []
-    rows = model._default_manager.filter(user=user).order_by("-day")[:50]
-    return [DateLink(row.pk, row.day.strftime("%a %d %b %Y")) for row in rows]
+    rows = model._default_manager.filter(user=user).order_by("-at")[:50]
+    return [DateLink(row.pk, _day(row.at)) for row in rows]
 
 
 def treatment_date(user, date_id: int | None) -> DateLink | None:
@@ -84,4 +79,8 @@ def treatment_date(user, date_id: int | None) -> DateLink | None:
     if model is None or date_id is None:
         return None
     row = model._default_manager.filter(pk=date_id, user=user).first()
-    return DateLink(row.pk, row.day.strftime("%a %d %b %Y")) if row is not None else None
+    return DateLink(row.pk, _day(row.at)) if row is not None else None
+
+
+def _day(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%a %d %b %Y")

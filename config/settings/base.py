@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "chat",
     "moderation",
     "library",
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -383,3 +384,8 @@ LIBRARY_RECHECK_DAYS = int(os.environ.get("LIBRARY_RECHECK_DAYS", "90"))
 PRIVATE_DATA_DIR = Path(os.environ.get("PRIVATE_DATA_DIR", str(DATA_DIR / "private")))
 VOICE_NOTE_MAX_BYTES = int(os.environ.get("VOICE_NOTE_MAX_BYTES", str(5 * 1024 * 1024)))
 VOICE_NOTE_MAX_SECONDS = int(os.environ.get("VOICE_NOTE_MAX_SECONDS", "180"))
+# --- Schedules (issue 12; docs/schedules.md) ----------------------------------------
+# How long before a session RSVP'd members get the in-app reminder; how often
+# `manage.py run_scheduler` looks (seconds).
+SCHEDULE_REMINDER_MINUTES = int(os.environ.get("SCHEDULE_REMINDER_MINUTES", "60"))
+SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "15"))

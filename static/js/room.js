@@ -1621,6 +1621,8 @@
     if (el.slowButton) {
       el.slowButton.textContent = "Slow mode: " + (roomState.slow_mode ? duration(roomState.slow_mode) : "off");
     }
+    // schedules (issue 12): the Schedule card (static/js/schedule.js) follows the room.
+    document.dispatchEvent(new CustomEvent("ic:room-state", { detail: { closed: roomState.closed } }));
   }
 
   function setPresence(aliases) {

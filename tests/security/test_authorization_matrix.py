@@ -376,6 +376,84 @@ VIEWS: dict[str, ViewCase] = {
 NOT_IN_MATRIX = {"admin"}
 
 
+# --- schedules (issue 12) -----------------------------------------------------------------
+
+
+def _session(world: World) -> int:
+    """An upcoming session of the circle (made once per world, by its facilitator)."""
+    from schedules import services as schedule_services
+    from schedules.models import Occurrence
+
+    found = Occurrence.objects.filter(circle=world.circle).first()
+    if found is not None:
+        return found.pk
+    from django.utils import timezone
+
+    start = (timezone.now() + timezone.timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0)
+    series = schedule_services.create_series(
+        user=world.users["facilitator"],
+        circle=world.circle,
+        title="Matrix session",
+        start_local=start,
+        time_zone="UTC",
+        duration_minutes=60,
+    )
+    return series.occurrences.get().pk
+
+
+def _members_treatment(world: World) -> int:
+    from django.utils import timezone
+
+    from schedules import services as schedule_services
+
+    return schedule_services.add_treatment(user=world.users["member"], at=timezone.now()).pk
+
+
+def _members_feed(world: World) -> str:
+    from schedules import services as schedule_services
+
+    return schedule_services.calendar_token(user=world.users["member"]).token
+
+
+FACILITATOR_ONLY = {**_signed_in(DENIED), "facilitator": OK}
+VIEWS |= {
+    # One's own schedule page, treatment dates, settings and calendar link.
+    "schedules:my_sessions": ViewCase("GET", _none, _none, _signed_in(OK)),
+    "schedules:treatment_add": ViewCase("POST", _none, lambda w, role: {"at": "2026-12-01T10:00"}, _signed_in(OK)),
+    # Only the owner may delete a treatment date (anyone else: NOT_FOUND, nothing deleted).
+    "schedules:treatment_delete": ViewCase(
+        "POST", lambda w: {"treatment_id": _members_treatment(w)}, _none, {**_signed_in(DENIED), "member": OK}
+    ),
+    "schedules:preferences": ViewCase(
+        "POST",
+        _none,
+        lambda w, role: {"time_zone": "Europe/Berlin", "window_from_hours": "24", "window_to_hours": "72"},
+        _signed_in(OK),
+    ),
+    "schedules:calendar": ViewCase("POST", _none, lambda w, role: {"action": "rotate"}, _signed_in(OK)),
+    # The secret URL is the credential (calendar apps send no cookie); it names nobody.
+    "schedules:feed": ViewCase("GET", lambda w: {"token": _members_feed(w)}, _none, _all(OK)),
+    # RSVP: active members of the circle.
+    "schedules:rsvp": ViewCase("POST", lambda w: {"occurrence_id": _session(w)}, _none, MEMBERS_OK),
+    "schedules:rsvp_cancel": ViewCase("POST", lambda w: {"occurrence_id": _session(w)}, _none, MEMBERS_OK),
+    "schedules:check_in": ViewCase("GET", lambda w: {"occurrence_id": _session(w)}, _none, MEMBERS_OK),
+    # Running the schedule: the circle's facilitators.
+    "schedules:series_new": ViewCase("GET", lambda w: {"slug": w.circle.slug}, _none, FACILITATOR_ONLY),
+    "schedules:occurrence": ViewCase("GET", lambda w: {"occurrence_id": _session(w)}, _none, FACILITATOR_ONLY),
+    # Circles run by facilitators: leading needs the site permission a moderator grants;
+    # a circle's own facilitators edit it, rotate its code and see its members.
+    "schedules:circle_new": ViewCase("GET", _none, _none, {**_signed_in(DENIED), "superuser": OK}),
+    "schedules:circle_edit": ViewCase("GET", lambda w: {"slug": w.circle.slug}, _none, FACILITATOR_ONLY),
+    "schedules:leaders": ViewCase("GET", _none, _none, STAFF_ONLY),
+    "schedules:occurrence_action": ViewCase(
+        "POST",
+        lambda w: {"occurrence_id": _session(w)},
+        lambda w, role: {"action": "extend", "minutes": "5"},
+        FACILITATOR_ONLY,
+    ),
+}
+
+
 def _url_names(resolver: URLResolver, namespace: str = "") -> set[str]:
     names = set()
     for entry in resolver.url_patterns:
@@ -553,3 +631,17 @@ def test_nobody_else_can_read_or_open_a_members_notification(world):
     assert Notification.objects.get(pk=world.note_id).read_at is None
     _client(world, "member").post(reverse("notification_open", kwargs={"note_id": world.note_id}))
     assert Notification.objects.get(pk=world.note_id).read_at is not None
+
+
+def test_nobody_else_reads_a_members_calendar_with_a_wrong_or_old_token(world):
+    """A made-up or rotated token is a 404; the feed names no handle, alias or circle."""
+    from schedules import services as schedule_services
+
+    _session(world)
+    token = _members_feed(world)
+    body = Client().get(reverse("schedules:feed", kwargs={"token": token})).content.decode()
+    for secret in ("mx-member", world.memberships["member"].alias, world.circle.name, "Matrix session"):
+        assert secret not in body
+    schedule_services.rotate_calendar_token(user=world.users["member"])
+    assert Client().get(reverse("schedules:feed", kwargs={"token": token})).status_code == 404
+    assert Client().get(reverse("schedules:feed", kwargs={"token": "x" * 43})).status_code == 404
