@@ -19,7 +19,7 @@ from core.errors import DomainError, ErrorCode
 from realtime import protocol
 from realtime.events import ResourceCardView
 
-from .models import PRACTICES, Kind, Phase, ResourcePost
+from .models import PRACTICES, Kind, Phase, ResourcePost, SessionPlaylist
 
 PUBLISHED = ResourcePost.Status.PUBLISHED
 PAGE_SIZE = 20
@@ -190,6 +190,18 @@ def shared_card(resource: ResourcePost | None) -> ResourceCardView | None:
 
 
 # --- staleness -------------------------------------------------------------------
+
+
+def session_playlists(occurrence_ids: list[int]) -> dict[int, list[ResourcePost]]:
+    """The published playlists attached to each of these sessions (the schedule
+    shows them, so members can prepare with them), in the order attached."""
+    found: dict[int, list[ResourcePost]] = {}
+    links = SessionPlaylist.objects.filter(
+        occurrence_id__in=occurrence_ids, resource__status=ResourcePost.Status.PUBLISHED
+    ).select_related("resource")
+    for link in links.order_by("created_at", "pk"):
+        found.setdefault(link.occurrence_id, []).append(link.resource)
+    return found
 
 
 def recheck_cutoff(now=None):

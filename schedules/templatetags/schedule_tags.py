@@ -5,6 +5,7 @@ from django import template
 from django.utils import timezone
 
 from community.permissions import Action, can
+from library import selectors as library_selectors
 
 from .. import selectors
 
@@ -18,10 +19,19 @@ def circle_schedule(context):
     membership = context.get("membership")
     zone = selectors.viewer_zone(request.user, request.COOKIES.get("ic_tz", "UTC"))
     rows = selectors.circle_sessions(circle, membership)
+    playlists = library_selectors.session_playlists([row.occurrence.pk for row in rows])
     return {
         "circle": circle,
         "membership": membership,
-        "rows": [(row, row.occurrence.start.astimezone(zone), row.occurrence.end.astimezone(zone)) for row in rows],
+        "rows": [
+            (
+                row,
+                row.occurrence.start.astimezone(zone),
+                row.occurrence.end.astimezone(zone),
+                playlists.get(row.occurrence.pk, []),
+            )
+            for row in rows
+        ],
         "zone": zone.key,
         "can_schedule": can(request.user, Action.SCHEDULE_SESSION, circle, membership),
         "room_closed": circle.room_closed,

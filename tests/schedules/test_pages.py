@@ -7,6 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from library import resources, schedule_links
+from library.models import SessionPlaylist
 from schedules.models import Occurrence, Rsvp, SessionSeries
 
 from .helpers import one_session, soon_local
@@ -124,3 +126,33 @@ def test_the_circle_settings_page_shows_attendance_of_past_sessions(facilitator,
     )
     page = _client(facilitator.user).get(reverse("schedules:circle_edit", args=[member.circle.slug])).content.decode()
     assert "1 of 1 going took part" in page
+
+
+def test_a_facilitator_attaches_a_playlist_and_members_see_it_on_the_schedule(facilitator, member, circle):
+    """Issue 13's playlists meet the schedule: attached through the library's page
+    to a real session, listed on the circle's Schedule card for members; a
+    session that does not exist is refused and nothing is attached."""
+    occ = one_session(facilitator, title="Friday integration")
+    playlist = resources.post_resource(
+        user=facilitator.user,
+        circle=circle,
+        data=resources.ResourceInput(
+            title="Settling in, 40 minutes",
+            body="Slow and wordless.",
+            kind="playlist",
+            phase="preparation",
+            tracks="Low tide | Any ambient artist | 6:30",
+        ),
+    ).resource
+    guide = _client(facilitator.user)
+    assert occ.pk in [s.id for s in schedule_links.upcoming_sessions([circle.pk])]
+    refused = guide.post(reverse("library:attach", args=[playlist.pk]), {"occurrence": str(occ.pk + 999)})
+    assert refused.status_code == 404 and not SessionPlaylist.objects.exists()
+    # a member may not attach
+    _client(member.user).post(reverse("library:attach", args=[playlist.pk]), {"occurrence": str(occ.pk)})
+    assert not SessionPlaylist.objects.exists()
+    response = guide.post(reverse("library:attach", args=[playlist.pk]), {"occurrence": str(occ.pk)})
+    assert response.status_code == 302
+    assert SessionPlaylist.objects.get().occurrence_id == occ.pk
+    page = _client(member.user).get(circle.get_absolute_url()).content.decode()
+    assert "To prepare with:" in page and "Settling in, 40 minutes" in page
