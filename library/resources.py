@@ -206,13 +206,22 @@ def post_resource(*, user, circle: Circle | None, data: ResourceInput) -> Saved:
             verified_at=now,
             verified_by_label=actor.label,
         )
-        _write_parts(resource, clean)
-        screening.record_screening(content=resource, screened=screened, author=actor.membership)
-        if not actor.publishes:
-            moderation_services.queue_for_review(content=resource, source=Flag.Source.SUGGESTION)
-        else:
-            _audit(user, actor, AuditEntry.Action.RESOURCE_PUBLISH, resource)
+        _stored(
+            user, actor, resource, clean, screened, author=actor.membership, audit=AuditEntry.Action.RESOURCE_PUBLISH
+        )
     return Saved(resource, "published" if visible else "pending", _care(screened, actor))
+
+
+def _stored(user, actor: _Actor, resource: ResourcePost, clean, screened, *, author, audit: str) -> None:
+    """What follows storing a post or an edit, in its transaction: its tracks or
+    prompts, the screening record, then the review queue (a member's suggestion)
+    or the audit log (a publisher's post)."""
+    _write_parts(resource, clean)
+    screening.record_screening(content=resource, screened=screened, author=author)
+    if not actor.publishes:
+        moderation_services.queue_for_review(content=resource, source=Flag.Source.SUGGESTION)
+    else:
+        _audit(user, actor, audit, resource)
 
 
 def access_for_edit(user, pk: int) -> tuple[ResourcePost, _Actor]:
@@ -257,12 +266,7 @@ def edit_resource(*, user, pk: int, data: ResourceInput) -> Saved:
             resource.verified_at, resource.verified_by_label = now, actor.label
             fields += ["verified_at", "verified_by_label"]
         resource.save(update_fields=fields)
-        _write_parts(resource, clean)
-        screening.record_screening(content=resource, screened=screened, author=resource.author)
-        if not actor.publishes:
-            moderation_services.queue_for_review(content=resource, source=Flag.Source.SUGGESTION)
-        else:
-            _audit(user, actor, AuditEntry.Action.RESOURCE_EDIT, resource)
+        _stored(user, actor, resource, clean, screened, author=resource.author, audit=AuditEntry.Action.RESOURCE_EDIT)
     return Saved(resource, "published" if visible else "pending", _care(screened, actor))
 
 
