@@ -228,7 +228,7 @@ def test_the_room_runs_under_a_strict_content_security_policy(daphne_server, mak
     expect(page.locator("#room-status")).to_have_attribute("data-state", "live")
     say(page, "some nights I want to end my life")
     expect(page.locator(".crisis-card")).to_contain_text("988")
-    page.locator("li.message", has_text="calm").get_by_role("button", name="More actions").click()
+    page.locator("li.message", has_text="Some calm words").get_by_role("button", name="More actions").click()
     expect(page.locator("#actions-dialog")).to_be_visible()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Leave this circle").click()
