@@ -125,7 +125,16 @@ class DatabaseCut:
         self.loop.call_soon_threadsafe(drop)
 
     def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        """Close every relayed connection (so no database session outlives the
+        test and keeps its database from being dropped), then the relay."""
+
+        def close_all() -> None:
+            for w in list(self.writers):
+                w.transport.abort()
+            self.writers.clear()
+            self.loop.stop()
+
+        self.loop.call_soon_threadsafe(close_all)
         self.thread.join(5)
 
 
