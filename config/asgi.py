@@ -26,7 +26,12 @@ class PooledAuthMiddleware(AuthMiddleware):
     other connect's database round trips (bench/README.md, the session-start storm)."""
 
     async def resolve_scope(self, scope):
-        scope["user"]._wrapped = await database_sync_to_async(get_user.func, thread_sensitive=False)(scope)
+        scope["user"]._wrapped = await database_sync_to_async(_user_of, thread_sensitive=False)(scope)
+
+
+def _user_of(scope):
+    """Channels' session read (``get_user`` without its one-thread wrapper)."""
+    return get_user.func(scope)
 
 
 def auth_stack(inner):

@@ -15,10 +15,10 @@ HEADERS = [(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie"
 
 
 async def test_a_socket_opened_while_the_database_is_down_is_told_to_come_back(monkeypatch):
-    async def unreachable(scope):
+    def unreachable(scope):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("channels.auth.get_user", unreachable)  # the session read, before any consumer
+    monkeypatch.setattr("config.asgi._user_of", unreachable)  # the session read, before any consumer
     ws = WebsocketCommunicator(application, "/ws/circles/morning/", headers=HEADERS)
     connected, _ = await ws.connect()
     assert connected  # a close code reaches a page only after the handshake
@@ -30,10 +30,10 @@ async def test_a_socket_opened_while_the_database_is_down_is_told_to_come_back(m
 
 
 async def test_any_other_error_is_not_hidden(monkeypatch):
-    async def broken(scope):
+    def broken(scope):
         raise ValueError("a bug, not an outage")
 
-    monkeypatch.setattr("channels.auth.get_user", broken)
+    monkeypatch.setattr("config.asgi._user_of", broken)
     ws = WebsocketCommunicator(application, "/ws/circles/morning/", headers=HEADERS)
     with pytest.raises(ValueError, match="a bug"):
         await ws.connect()
