@@ -150,6 +150,46 @@ def _warm_up() -> None:
         connection.close()
 
 
+async def _scheduler_loop(interval: float) -> None:
+    """The session scheduler (``schedules.scheduler.run_once``) inside this process.
+
+    For the embedded default (one process, the in-memory channel layer), where a
+    scheduler in a process of its own could not reach this process's sockets:
+    each pass runs on the worker pool from this event loop, so what it publishes
+    (a room opening or closing) goes out through this process's outbox like any
+    frame's.  Several processes on Redis run ``manage.py run_scheduler`` instead
+    (it is safe to run both: every transition is claimed once)."""
+    from asgiref.sync import sync_to_async
+
+    while True:
+        try:
+            await sync_to_async(_scheduler_pass, thread_sensitive=False)()
+        except Exception as exc:  # the next pass tries again (a database outage, say)
+            log.warning("scheduler pass failed (%s); trying again", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+def _scheduler_pass() -> None:
+    from django.db import close_old_connections
+
+    from schedules import scheduler
+
+    close_old_connections()
+    try:
+        scheduler.run_once()
+    finally:
+        close_old_connections()
+
+
+def _start_scheduler() -> None:
+    from django.conf import settings
+    from twisted.internet import reactor
+
+    if settings.SCHEDULER_IN_PROCESS:
+        interval = settings.SCHEDULER_INTERVAL_SECONDS
+        reactor.callWhenRunning(lambda: asyncio.ensure_future(_scheduler_loop(interval)))
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     import django
@@ -159,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     _install_backpressure()
     _install_graceful_shutdown()
+    _start_scheduler()
     given = argv if argv is not None else sys.argv[1:]
     if not any(arg.endswith(":application") or (":" in arg and not arg.startswith("-")) for arg in given):
         given = [*given, "config.asgi:application"]

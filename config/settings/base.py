@@ -389,3 +389,10 @@ VOICE_NOTE_MAX_SECONDS = int(os.environ.get("VOICE_NOTE_MAX_SECONDS", "180"))
 # `manage.py run_scheduler` looks (seconds).
 SCHEDULE_REMINDER_MINUTES = int(os.environ.get("SCHEDULE_REMINDER_MINUTES", "60"))
 SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "15"))
+# The scheduler inside each Daphne process (config.daphne): on by default with the
+# in-memory channel layer (the embedded default: one process, which a scheduler
+# of its own could not reach); off on Redis, where `manage.py run_scheduler` runs
+# as its own process (scripts/serve starts it).
+SCHEDULER_IN_PROCESS = os.environ.get("SCHEDULER_IN_PROCESS", "auto").lower() in (
+    ("true", "1", "yes", "auto") if "InMemory" in CHANNEL_LAYERS["default"]["BACKEND"] else ("true", "1", "yes")
+)

@@ -22,6 +22,9 @@ elif "IC_TEST_DB_SUFFIX" in os.environ:
 if "PRIVATE_DATA_DIR" not in os.environ:
     PRIVATE_DATA_DIR = DATA_DIR / f"test-private-{_suffix}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A test's Daphne runs no scheduler of its own unless the test asks for one: a
+# test decides when its sessions open (tests/live/test_scheduler_in_process.py asks).
+SCHEDULER_IN_PROCESS = os.environ.get("SCHEDULER_IN_PROCESS", "false").lower() in ("true", "1", "yes")
 # The suite drops its test database at the end; connections kept open by worker
 # threads would stop that, so the test process does not keep them.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
