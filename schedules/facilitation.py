@@ -121,6 +121,7 @@ class MemberRow:
     alias: str
     role: str
     muted_until: datetime | None
+    number: str = ""  # the opaque member number staff use (never the handle)
 
 
 def members(*, user: User, circle: Circle) -> list[MemberRow]:
@@ -130,7 +131,8 @@ def members(*, user: User, circle: Circle) -> list[MemberRow]:
     now = timezone.now()
     rows = Membership.objects.filter(circle=circle, left_at__isnull=True, banned=False, user__isnull=False)
     return [
-        MemberRow(m.pk, m.alias, m.role, m.muted_until if m.is_muted(now) else None) for m in rows.order_by("alias")
+        MemberRow(m.pk, m.alias, m.role, m.muted_until if m.is_muted(now) else None, m.member_number)
+        for m in rows.order_by("alias")
     ]
 
 

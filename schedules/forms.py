@@ -87,7 +87,11 @@ class CircleForm(forms.Form):
 
 
 class LeaderForm(forms.Form):
-    handle = forms.CharField(max_length=30, label="Handle of the person")
+    who = forms.CharField(
+        max_length=30,
+        label="Their member number",
+        help_text="The M-… number shown in the review queue or a circle's member list (staff never see handles).",
+    )
     on = forms.TypedChoiceField(
         choices=[("1", "May lead circles"), ("0", "May no longer lead circles")], coerce=lambda v: v == "1"
     )

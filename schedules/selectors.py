@@ -195,3 +195,25 @@ def past_sessions(circle: Circle, *, limit: int = 10, now: datetime | None = Non
 def suggestion_count(user: User) -> int:
     """How many sessions ``user`` is suggested (for the directory)."""
     return len(suggestions(user)) if user.is_authenticated else 0
+
+
+# --- who may lead circles (the leaders page) ----------------------------------------------
+
+
+def membership_by_number(number: str) -> Membership | None:
+    """The membership whose opaque member number is ``number`` (M-…), with its account."""
+    return Membership.objects.select_related("user").filter(number__iexact=(number or "").strip()).first()
+
+
+def leaders_by_number() -> list[list[str]]:
+    """Everyone who may lead circles, each as their memberships' numbers and
+    circles ("M-… in Circle"), never a handle; [] for a leader in no circle."""
+    leaders = User.objects.filter(
+        user_permissions__codename="lead_circles", user_permissions__content_type__app_label="schedules"
+    ).order_by("pk")
+    rows = Membership.objects.filter(user__in=leaders).select_related("circle").order_by("user_id", "circle__name")
+    by_user: dict[int, list[str]] = {leader.pk: [] for leader in leaders}
+    for m in rows:
+        if m.user_id is not None:
+            by_user[m.user_id].append(f"{m.member_number} in {m.circle.name}")
+    return list(by_user.values())

@@ -365,21 +365,19 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def leaders(request: HttpRequest) -> HttpResponse:
-    """Site moderators choose who may create and lead circles."""
+    """Site moderators choose who may create and lead circles, by member number:
+    the page never shows or takes a handle (staff see aliases and numbers only;
+    a superuser can also grant it in the admin)."""
     user = _user(request)
     if not (user.is_superuser or is_site_moderator(user)):
         return render(request, "403.html", status=403)
     form = LeaderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        person = User.objects.filter(username__iexact=form.cleaned_data["handle"].strip()).first()
-        if person is None:
-            messages.error(request, "No account has that handle.")
+        membership = selectors.membership_by_number(form.cleaned_data["who"])
+        if membership is None or membership.user is None:
+            messages.error(request, "No member has that number. Copy it from the review queue or a member list.")
         else:
-            facilitation.set_leader(by=user, user=person, on=form.cleaned_data["on"])
+            facilitation.set_leader(by=user, user=membership.user, on=form.cleaned_data["on"])
             messages.success(request, "Saved.")
         return redirect("schedules:leaders")
-    perm = facilitation.LEAD_PERMISSION.split(".")[1]
-    current = User.objects.filter(
-        user_permissions__codename=perm, user_permissions__content_type__app_label="schedules"
-    )
-    return render(request, "schedules/leaders.html", {"form": form, "leaders": current.order_by("username")})
+    return render(request, "schedules/leaders.html", {"form": form, "leaders": selectors.leaders_by_number()})

@@ -9,7 +9,7 @@ from community import services as community_services
 from community.apps import MODERATORS_GROUP
 from community.models import Circle, Membership
 from core.errors import DomainError, ErrorCode
-from schedules import facilitation
+from schedules import facilitation, selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,22 @@ def test_the_facilitator_sees_members_by_alias_with_mutes_and_unmutes(facilitato
     )
     assert Membership.objects.get(pk=member.pk).muted_until is None
     _refused(ErrorCode.FORBIDDEN, facilitation.unmute, user=member.user, circle=member.circle, membership_id=member.pk)
+
+
+def test_the_leaders_page_works_by_member_number_and_never_shows_a_handle(make_user, circle, join):
+    """Issue 11's rule on the issue 12 page: a site moderator grants the lead
+    permission by a member number and sees numbers, never a handle."""
+    person = join(make_user("quiet-handle-4417"), circle)
+    client = Client()
+    client.force_login(_moderator(make_user))
+    refused = client.post("/sessions/leaders/", {"who": "M-NOPE", "on": "1"}, follow=True)
+    assert "No member has that number" in refused.content.decode()
+    assert not selectors.leaders_by_number()
+    client.post("/sessions/leaders/", {"who": person.member_number, "on": "1"})
+    assert type(person.user).objects.get(pk=person.user.pk).has_perm("schedules.lead_circles")
+    page = client.get("/sessions/leaders/").content.decode()
+    assert person.member_number in page and "quiet-handle-4417" not in page
+    # a handle is not taken either
+    other = join(make_user("another-handle-99"), circle)
+    client.post("/sessions/leaders/", {"who": "another-handle-99", "on": "1"})
+    assert not type(other.user).objects.get(pk=other.user.pk).has_perm("schedules.lead_circles")
