@@ -14,6 +14,19 @@ from tests.conftest import session_cookie_for
 from tests.live.wsclient import LiveSocket
 
 
+def _session_in_five_minutes(guide) -> None:
+    """A session in 5 minutes: its window (10 minutes before) has begun."""
+    start = (timezone.now() + timedelta(minutes=5)).replace(tzinfo=None, second=0, microsecond=0)
+    services.create_series(
+        user=guide.user,
+        circle=guide.circle,
+        title="Integration circle",
+        start_local=start,
+        time_zone="UTC",
+        duration_minutes=60,
+    )
+
+
 def test_a_room_opens_on_time_with_the_scheduler_inside_the_server(daphne_factory, make_user, circle, join):
     Circle.objects.filter(pk=circle.pk).update(open_between_sessions=False, room_closed=True)
     guide = join(make_user("inproc-guide"), circle, Membership.Role.FACILITATOR)
@@ -24,17 +37,7 @@ def test_a_room_opens_on_time_with_the_scheduler_inside_the_server(daphne_factor
     async def scenario():
         room = await LiveSocket.open(server, circle.slug, cookie)
         assert room.hello["room"]["closed"] is True
-        # A session in 5 minutes: its window (10 minutes before) has begun.
-        start = (timezone.now() + timedelta(minutes=5)).replace(tzinfo=None, second=0, microsecond=0)
-        await asyncio.to_thread(
-            services.create_series,
-            user=guide.user,
-            circle=guide.circle,
-            title="Integration circle",
-            start_local=start,
-            time_zone="UTC",
-            duration_minutes=60,
-        )
+        await asyncio.to_thread(_session_in_five_minutes, guide)
         frame = await room.recv_type("room_state", timeout=10)
         assert frame["state"]["closed"] is False
         await room.close()
@@ -55,16 +58,7 @@ def test_the_test_servers_run_no_scheduler_unless_asked(daphne_factory, make_use
 
     async def scenario():
         room = await LiveSocket.open(server, circle.slug, cookie)
-        start = (timezone.now() + timedelta(minutes=5)).replace(tzinfo=None, second=0, microsecond=0)
-        await asyncio.to_thread(
-            services.create_series,
-            user=guide.user,
-            circle=guide.circle,
-            title="Integration circle",
-            start_local=start,
-            time_zone="UTC",
-            duration_minutes=60,
-        )
+        await asyncio.to_thread(_session_in_five_minutes, guide)
         await asyncio.sleep(2)
         await room.close()
 
