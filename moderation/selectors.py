@@ -6,11 +6,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from community.models import Circle, Membership
-from community.permissions import Action, can, is_site_moderator
+from community.permissions import is_site_moderator
 from realtime.events import CrisisAlertView
 
 from . import content, screening
-from .decisions import DECISION_LABELS, DECISION_NEEDS
+from .decisions import DECISION_LABELS, may_decide
 from .models import AuditEntry, Flag, KeywordRule, Report
 
 TRUE_POSITIVE = ("remove", "warn", "mute", "ban", "checked_in")
@@ -99,12 +99,10 @@ def decisions_for(user, circle, membership, *, state: str, check_in: bool) -> tu
     minus approve for a message already taken down.  Concern items offer
     "checked in" first."""
     allowed = []
-    # The site-wide library's cases (no circle) are the site moderators' alone.
-    site_wide = circle is None and can(user, Action.CURATE_LIBRARY)
     for decision, label in DECISION_LABELS.items():
         if decision == Flag.Resolution.APPROVE and state in (content.REMOVED, content.DELETED):
             continue
-        if site_wide or (circle is not None and can(user, DECISION_NEEDS[decision], circle, membership)):
+        if may_decide(user, decision, circle, membership):
             allowed.append((decision, label))
     if check_in:
         allowed.sort(key=lambda pair: pair[0] != Flag.Resolution.CHECKED_IN)

@@ -12,13 +12,13 @@ from django.utils import timezone
 from community import notifications
 from community import services as community_services
 from community.models import Membership, Notification
-from community.permissions import Action, can, check, is_site_moderator, membership_for
+from community.permissions import Action, check, is_site_moderator, membership_for
 from core.errors import DomainError, ErrorCode
 from realtime import publish
 from realtime.events import AlertCleared, QueueChanged, StaffAlert
 
 from . import content, matcher, screening
-from .decisions import DECISION_NEEDS
+from .decisions import check_decision, check_review, may_review
 from .models import AuditEntry, Flag, KeywordRule, RuleHit
 from .reports import REOPEN_FIELDS, reopen
 from .verdicts import Decision, Outcome, Risk, Verdict, decide
@@ -69,8 +69,7 @@ def review_flag(*, user, flag_id: int, action: str, reason: str, minutes: int | 
     check_review(user, flag.circle)
     if flag.status != Flag.Status.OPEN:
         raise DomainError(ErrorCode.ALREADY_HANDLED, "Someone has already handled this item.")
-    if flag.circle is not None:
-        check(user, DECISION_NEEDS[action], flag.circle)
+    check_decision(user, action, flag.circle)
     item = flag.content
     author: Membership | None = item.author
     if author is not None and author.user_id == user.pk:
@@ -140,15 +139,6 @@ _GONE = {
 }
 
 
-def check_review(user, circle) -> None:
-    """Whether ``user`` may look at and decide cases in ``circle``; cases about the
-    site-wide library (no circle) are the site moderators'."""
-    if circle is None:
-        check(user, Action.CURATE_LIBRARY)
-    else:
-        check(user, Action.VIEW_QUEUE, circle)
-
-
 def queue_for_review(*, content, source: str = Flag.Source.SUGGESTION) -> Flag:
     """Put ``content`` (a library resource post, say) in the review queue, or
     back in it: one open case per piece of content, shared with whatever a rule
@@ -209,11 +199,9 @@ def acknowledge_crisis(*, user, flag_id: int, circle_id: int | None = None) -> F
     flag = found.first()
     if flag is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That alert does not exist.")
-    if flag.circle is None:
-        if not is_site_moderator(user):
-            raise DomainError(ErrorCode.FORBIDDEN, "Only moderators can do that.")
-    elif not can(user, Action.VIEW_QUEUE, flag.circle):
-        raise DomainError(ErrorCode.FORBIDDEN, "Only this circle's facilitators and moderators can do that.")
+    if not may_review(user, flag.circle):
+        who = "this circle's facilitators and moderators" if flag.circle is not None else "moderators"
+        raise DomainError(ErrorCode.FORBIDDEN, f"Only {who} can do that.")
     membership = membership_for(user, flag.circle) if flag.circle is not None else None
     with transaction.atomic():
         claimed = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
