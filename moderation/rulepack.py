@@ -189,3 +189,13 @@ def sync_pack(keyword_rule_model, pack: dict, *, audit_model=None, now=None) -> 
             report.disabled.append(rule.pack_key or rule.pattern)
             audit(rule, "switched off (no longer in the pack)", {"enabled": ["True", "False"]})
     return report
+
+
+def install_in_migration(apps, name: str = "default") -> SyncReport:
+    """A migration's step: sync pack ``name`` as its file is now, with the
+    migration's historical models (0004 and every later pack version's migration)."""
+    return sync_pack(
+        apps.get_model("moderation", "KeywordRule"),
+        read_pack(name),
+        audit_model=apps.get_model("moderation", "AuditEntry"),
+    )

@@ -43,7 +43,8 @@ def set_leader(*, by: User, user: User, on: bool) -> None:
     and superusers only (FORBIDDEN)."""
     if not (by.is_superuser or is_site_moderator(by)):
         raise DomainError(ErrorCode.FORBIDDEN, "Only site moderators may choose who leads circles.")
-    perm = Permission.objects.get(content_type__app_label="schedules", codename="lead_circles")
+    app_label, codename = LEAD_PERMISSION.split(".")
+    perm = Permission.objects.get(content_type__app_label=app_label, codename=codename)
     if on:
         user.user_permissions.add(perm)
     else:

@@ -16,6 +16,7 @@ from community.permissions import Action, check
 from core.errors import DomainError, ErrorCode
 
 from . import recurrence
+from .facilitation import LEAD_PERMISSION
 from .models import CheckIn, Occurrence, Preferences, Rsvp, TreatmentDate
 
 UPCOMING = 8  # sessions shown on the circle page
@@ -208,8 +209,9 @@ def membership_by_number(number: str) -> Membership | None:
 def leaders_by_number() -> list[list[str]]:
     """Everyone who may lead circles, each as their memberships' numbers and
     circles ("M-… in Circle"), never a handle; [] for a leader in no circle."""
+    app_label, codename = LEAD_PERMISSION.split(".")
     leaders = User.objects.filter(
-        user_permissions__codename="lead_circles", user_permissions__content_type__app_label="schedules"
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app_label
     ).order_by("pk")
     rows = Membership.objects.filter(user__in=leaders).select_related("circle").order_by("user_id", "circle__name")
     by_user: dict[int, list[str]] = {leader.pk: [] for leader in leaders}

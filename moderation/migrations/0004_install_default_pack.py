@@ -2,7 +2,7 @@
 ``migrate`` screens with it (docs/moderation.md, "The default rule pack").
 
 It reads the pack file as it is now (``moderation/rulepacks/default.json``) and
-calls ``moderation.rulepack.sync_pack`` with the historical models: rules are
+calls ``moderation.rulepack.install_in_migration`` (``sync_pack`` with the historical models): rules are
 created, updated where nobody edited them, and switched off when they left the
 pack; a moderator's edit is never overwritten.  When the pack's ``version``
 changes, add a migration like this one with the new ``PACK_VERSION`` (a test
@@ -18,11 +18,7 @@ PACK_VERSION = 2
 def install_pack(apps, schema_editor):
     from moderation import rulepack
 
-    rulepack.sync_pack(
-        apps.get_model("moderation", "KeywordRule"),
-        rulepack.read_pack(PACK_NAME),
-        audit_model=apps.get_model("moderation", "AuditEntry"),
-    )
+    rulepack.install_in_migration(apps, PACK_NAME)
 
 
 class Migration(migrations.Migration):

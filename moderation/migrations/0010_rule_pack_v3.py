@@ -2,12 +2,9 @@
 ending in "if I wasn't around"); install or update it, so every deployment that runs
 ``migrate`` screens with it (docs/moderation.md, "The default rule pack").
 
-It reads the pack file as it is now (``moderation/rulepacks/default.json``) and
-calls ``moderation.rulepack.sync_pack`` with the historical models: rules are
-created, updated where nobody edited them, and switched off when they left the
-pack; a moderator's edit is never overwritten.  When the pack's ``version``
-changes, add a migration like this one with the new ``PACK_VERSION`` (a test
-checks there is one), so deployments get the update on their next ``migrate``.
+The same step as 0004 (``moderation.rulepack.install_in_migration``): the pack
+file as it is now, synced with the historical models; a moderator's edit is
+never overwritten.
 """
 
 from django.db import migrations
@@ -19,11 +16,7 @@ PACK_VERSION = 3
 def install_pack(apps, schema_editor):
     from moderation import rulepack
 
-    rulepack.sync_pack(
-        apps.get_model("moderation", "KeywordRule"),
-        rulepack.read_pack(PACK_NAME),
-        audit_model=apps.get_model("moderation", "AuditEntry"),
-    )
+    rulepack.install_in_migration(apps, PACK_NAME)
 
 
 class Migration(migrations.Migration):
