@@ -19,10 +19,8 @@ from django.utils import timezone
 
 
 def _model(name: str) -> Any:
-    try:
-        return apps.get_model("schedules", name)
-    except LookupError:
-        return None
+    """A schedules model, through the app registry (the library never imports the app above it)."""
+    return apps.get_model("schedules", name)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def _session(row) -> SessionLink:
 def upcoming_sessions(circle_ids: list[int], *, limit: int = 20) -> list[SessionLink]:
     """Scheduled sessions of these circles from a day ago on, soonest first."""
     model = _model("Occurrence")
-    if model is None or not circle_ids:
+    if not circle_ids:
         return []
     since = timezone.now() - timedelta(days=1)
     rows = model._default_manager.filter(circle_id__in=circle_ids, start__gte=since, cancelled=False)
@@ -58,7 +56,7 @@ def upcoming_sessions(circle_ids: list[int], *, limit: int = 20) -> list[Session
 def session(occurrence_id: int | None) -> SessionLink | None:
     """The session ``occurrence_id`` names, or None (no such session, or no schedule)."""
     model = _model("Occurrence")
-    if model is None or occurrence_id is None:
+    if occurrence_id is None:
         return None
     row = model._default_manager.select_related("series").filter(pk=occurrence_id).first()
     return _session(row) if row is not None else None
@@ -67,8 +65,6 @@ def session(occurrence_id: int | None) -> SessionLink | None:
 def treatment_dates(user) -> list[DateLink]:
     """The member's own treatment dates, newest first (theirs alone)."""
     model = _model("TreatmentDate")
-    if model is None:
-        return []
     rows = model._default_manager.filter(user=user).order_by("-at")[:50]
     return [DateLink(row.pk, _day(row.at)) for row in rows]
 
@@ -76,7 +72,7 @@ def treatment_dates(user) -> list[DateLink]:
 def treatment_date(user, date_id: int | None) -> DateLink | None:
     """The member's own treatment date ``date_id``, or None (not theirs, none, or no schedule)."""
     model = _model("TreatmentDate")
-    if model is None or date_id is None:
+    if date_id is None:
         return None
     row = model._default_manager.filter(pk=date_id, user=user).first()
     return DateLink(row.pk, _day(row.at)) if row is not None else None
