@@ -93,5 +93,7 @@ class LeaderForm(forms.Form):
         help_text="The M-… number shown in the review queue or a circle's member list (staff never see handles).",
     )
     on = forms.TypedChoiceField(
-        choices=[("1", "May lead circles"), ("0", "May no longer lead circles")], coerce=lambda v: v == "1"
+        choices=[("1", "May lead circles"), ("0", "May no longer lead circles")],
+        coerce=lambda v: v == "1",
+        label="Permission",
     )

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from community.apps import MODERATORS_GROUP
 from community.models import Circle, Membership
-from schedules import services
+from schedules import facilitation, services
 from tests.browser.conftest import PHONE, assert_accessible, page_for, shot
 from tests.conftest import ROOT, _database_url
 
@@ -150,6 +152,9 @@ def test_every_schedule_page_passes_the_page_checks_on_both_screens(daphne_serve
     services.add_treatment(user=member.user, at=timezone.now())
     services.calendar_token(user=member.user)
     community_services.mute_membership(target=member, minutes=30)
+    moderator = make_user("pages-moderator")
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    facilitation.set_leader(by=moderator, user=guide.user, on=True)  # the leaders list shows them
     problems: list[str] = []
     for viewport in ("desktop", "phone"):
         page, seen = new_page(chromium, daphne_server, viewport, session_cookie_for(member.user))
@@ -170,5 +175,11 @@ def test_every_schedule_page_passes_the_page_checks_on_both_screens(daphne_serve
         ]:
             page.goto(path)
             problems += check_page(page, seen, name, viewport)
+        page.context.close()
+        # The leaders page, as a site moderator: member numbers, never handles.
+        page, seen = new_page(chromium, daphne_server, viewport, session_cookie_for(moderator))
+        page.goto("/sessions/leaders/")
+        problems += check_page(page, seen, "leaders", viewport)
+        assert "pages-guide" not in page.content()
         page.context.close()
     assert not problems, "\n".join(problems)
