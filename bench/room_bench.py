@@ -164,7 +164,7 @@ class Daphne:
             log.write(f"\n=== bench: start #{self.starts} on port {self.port} at {time.ctime()}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_FLAGS, self.app],
+                [PYTHON, "-m", *self.entry(), "-b", "127.0.0.1", "-p", str(self.port), self.app],
                 cwd=self.cwd,  # the tree whose code it serves (--app-root)
                 env=self.env,
                 stdout=log,
@@ -181,6 +181,15 @@ class Daphne:
                     time.sleep(0.1)
             self.stop()
         raise RuntimeError(f"Daphne {self.label} did not start; see {self.log_path}:\n{self.tail(30)}")
+
+    def entry(self) -> list[str]:
+        """How the tree serves this app: our app through the tree's own entry point
+        (``config/daphne.py``: rules compiled at start, the send-buffer bounds, the
+        clean shutdown) when the tree has one, as ``scripts/serve`` runs it; plain
+        Daphne otherwise (the bare consumer, or an older tree without it)."""
+        if self.app == "config.asgi:application" and (self.cwd / "config" / "daphne.py").exists():
+            return ["config.daphne", *DAPHNE_FLAGS]
+        return ["daphne", *DAPHNE_FLAGS]
 
     @property
     def alive(self) -> bool:
