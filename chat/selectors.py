@@ -155,12 +155,18 @@ def unread_counts(user) -> dict[int, int]:
 
 
 def members_active_between(circle_id: int, *, since: datetime, until: datetime) -> set[int]:
-    """The memberships that posted or reacted in the room between ``since`` and
-    ``until`` (a session's attendance; a reader who never spoke is not seen)."""
+    """The memberships that took part in the room between ``since`` and ``until``
+    (a session's attendance): posted, reacted, or read -- the page marks what it
+    has shown every few seconds while it is open and in view and messages come
+    (``mark_read``), so a member who only listened is counted too.  A member
+    whose page showed nothing new in that time (the room silent) is not seen."""
     posted = Message.objects.filter(
         circle_id=circle_id, created_at__gte=since, created_at__lte=until, author__isnull=False
     ).values_list("author_id", flat=True)
     reacted = Reaction.objects.filter(
         message__circle_id=circle_id, created_at__gte=since, created_at__lte=until
     ).values_list("member_id", flat=True)
-    return {pk for pk in posted if pk is not None} | set(reacted)
+    read = Seat.objects.filter(
+        membership__circle_id=circle_id, updated_at__gte=since, updated_at__lte=until
+    ).values_list("membership_id", flat=True)
+    return {pk for pk in posted if pk is not None} | set(reacted) | set(read)

@@ -9,9 +9,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
+from chat import services as chat_services
+from chat.models import Seat
 from community.models import Circle, Notification
 from moderation.models import AuditEntry
-from schedules import scheduler, services
+from schedules import scheduler, selectors, services
 from schedules.models import Occurrence, Rsvp
 
 from .helpers import one_session
@@ -89,6 +91,34 @@ def test_attendance_is_recorded_from_who_took_part(facilitator, member, make_use
     post(member.user, circle, "I am here, a bit shaky.")
     scheduler.run_once(occ.end + timedelta(minutes=1))
     assert dict(Rsvp.objects.values_list("membership_id", "attended")) == {member.pk: True, quiet.pk: False}
+
+
+@pytest.mark.django_db
+def test_a_member_who_only_listened_is_counted_and_one_who_was_not_there_is_not(
+    facilitator, member, make_user, join, circle, post
+):
+    """The page marks what it has shown while open (``read`` frames): a member
+    who read the session without a word attended; one who read only before the
+    window opened, or after it closed, did not."""
+    occ = one_session(facilitator, minutes_from_now=0, length=30, open_minutes_before=10)
+    listener = join(make_user("listener-one"), circle)
+    early = join(make_user("early-one"), circle)
+    for m in (member, listener, early):
+        services.rsvp(user=m.user, occurrence_id=occ.pk)
+    first = post(member.user, circle, "Before anything: hello.")
+    chat_services.mark_read(chat_services.open_room(user=early.user, slug=circle.slug), upto=first)
+    Seat.objects.filter(membership=early).update(updated_at=occ.opens_at - timedelta(minutes=30))  # read long before
+    scheduler.run_once()
+    said = post(member.user, circle, "I am here, a bit shaky.")
+    chat_services.mark_read(chat_services.open_room(user=listener.user, slug=circle.slug), upto=said)
+    scheduler.run_once(occ.end + timedelta(minutes=1))
+    assert dict(Rsvp.objects.values_list("membership_id", "attended")) == {
+        member.pk: True,
+        listener.pk: True,
+        early.pk: False,
+    }
+    past = selectors.past_sessions(circle, now=occ.end + timedelta(minutes=1))
+    assert [(p.going, p.attended) for p in past] == [(3, 2)]
 
 
 @pytest.mark.django_db
