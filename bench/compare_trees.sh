@@ -6,6 +6,7 @@
 #   bench/compare_trees.sh OLD_TREE [NEW_TREE] [room_bench options]
 #   git worktree add /tmp/old f886a4d && ln -s "$PWD/.venv" /tmp/old/.venv
 #   bench/compare_trees.sh /tmp/old . --clients 100 --throughput -T 8
+#   ROUNDS=5 bench/compare_trees.sh ...     (more rounds: the mean is steadier; default 2)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/compare_trees.sh /tmp/old . --clients 100 --throughput -T 8 --redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ new="."
 if [ $# -gt 0 ] && [ -e "$1/config/asgi.py" ]; then new="$1"; shift; fi
 out="data/bench/compare-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-2}"); do
   for tree in "$old" "$new"; do
     label=$([ "$tree" = "$old" ] && echo old || echo new)
     echo "==> round $round: $label ($tree)"

@@ -19,7 +19,7 @@ from community import services as community_services
 from core import metrics
 from core.errors import DomainError, ErrorCode
 from core.unavailable import DATABASE_DOWN, unavailable_from
-from realtime import protocol
+from realtime import direct, protocol
 from realtime.hub import Room, get_hub, shutting_down
 from realtime.limits import FrameBudget, Take
 
@@ -182,8 +182,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- hub callbacks ------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
-        # Straight to the ASGI send: the hub calls this once per socket per event.
-        await self.base_send({"type": "websocket.send", "text": text})
+        # Straight to the server's send (realtime.direct): the hub calls this once
+        # per socket per event.
+        await direct.sender(self.scope, self.base_send)({"type": "websocket.send", "text": text})
 
     async def close_socket(self, code: int) -> None:
         await self.close(code=code)

@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSocket through Origin check → (1013 while the database is
-down) → session auth → routes."""
+"""ASGI entry point: HTTP to Django, WebSocket through (the server's send kept for deliveries,
+realtime.direct) → Origin check → (1013 while the database is down) → session auth → routes."""
 
 import os
 
@@ -17,6 +17,7 @@ from chat.routing import websocket_urlpatterns  # noqa: E402
 from config.origin import SameOriginValidator  # noqa: E402
 from config.wsguard import TryAgainWhileDatabaseDown  # noqa: E402
 from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
+from realtime.direct import KeepDirectSend  # noqa: E402
 
 
 class PooledAuthMiddleware(AuthMiddleware):
@@ -42,8 +43,10 @@ def auth_stack(inner):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(
-            TryAgainWhileDatabaseDown(auth_stack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
+        "websocket": KeepDirectSend(
+            SameOriginValidator(
+                TryAgainWhileDatabaseDown(auth_stack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
+            )
         ),
     }
 )

@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from community.permissions import is_site_moderator, is_site_moderator_now
 from core.errors import DomainError, ErrorCode
-from realtime import protocol
+from realtime import direct, protocol
 from realtime.hub import Room, get_hub
 
 from . import escalation
@@ -55,7 +55,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
     # --- hub callbacks ------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+        await direct.sender(self.scope, self.base_send)({"type": "websocket.send", "text": text})
 
     async def close_socket(self, code: int) -> None:
         await self.close(code=code)
