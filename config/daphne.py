@@ -28,6 +28,7 @@ import os
 import socket
 import sys
 import threading
+from pprint import pformat
 
 log = logging.getLogger("ic.daphne")
 
@@ -84,6 +85,44 @@ def _install_backpressure() -> None:
             super().serverClose(code)
 
     ws_protocol.WebSocketFactory.protocol = BoundedWebSocketProtocol
+
+
+def _pformat_when_debugging(
+    object: object,  # pprint.pformat's own parameter names (mypy checks the replacement against them)
+    indent: int = 1,
+    width: int = 80,
+    depth: int | None = None,
+    *,
+    compact: bool = False,
+    sort_dicts: bool = True,
+    underscore_numbers: bool = False,
+) -> str:
+    """autobahn's ``pformat``: the real one only while its debug log is on.
+
+    autobahn pretty-prints its whole configuration on every new connection for
+    a debug line, whether or not that line is logged: 7 % of the server's CPU
+    while a session's members all connect at once (bench/README.md, the
+    session-start storm).  Its only other uses are a client's handshake and
+    its timing tracker (off), both debug aids too."""
+    from txaio import tx  # the Twisted flavour Daphne runs on
+
+    if tx.get_global_log_level() in ("debug", "trace"):
+        return pformat(
+            object,
+            indent,
+            width,
+            depth,
+            compact=compact,
+            sort_dicts=sort_dicts,
+            underscore_numbers=underscore_numbers,
+        )
+    return "(autobahn debug logging is off)"
+
+
+def _install_cheap_handshake() -> None:
+    from autobahn.websocket import protocol
+
+    protocol.pformat = _pformat_when_debugging
 
 
 def _install_graceful_shutdown() -> None:
@@ -198,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     _install_backpressure()
+    _install_cheap_handshake()
     _install_graceful_shutdown()
     _start_scheduler()
     given = argv if argv is not None else sys.argv[1:]
