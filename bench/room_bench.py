@@ -110,7 +110,8 @@ def free_port() -> int:
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# As scripts/serve runs Daphne (no access log; 64 KiB frame limit), for both targets.
+# Plain Daphne's options (no access log; 64 KiB frame limit) for the bare room and a
+# tree without its own launcher; config.daphne brings its own (frame limits as served).
 DAPHNE_FLAGS = [
     "-v",
     "0",
@@ -188,7 +189,7 @@ class Daphne:
         clean shutdown) when the tree has one, as ``scripts/serve`` runs it; plain
         Daphne otherwise (the bare consumer, or an older tree without it)."""
         if self.app == "config.asgi:application" and (self.cwd / "config" / "daphne.py").exists():
-            return ["config.daphne", *DAPHNE_FLAGS]
+            return ["config.daphne"]  # its own options (frame limits as served)
         return ["daphne", *DAPHNE_FLAGS]
 
     @property
@@ -1229,7 +1230,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             fixture = OursFixture(layer, prefix, run_dir, args.keep_db, pg_db=args.pg_db, app_root=app_root)
             fixture.load_rules = not args.no_rules
             fixture.setup(args.circles * max(args.clients))
-            ours_env = dict(fixture.env, DJANGO_SETTINGS_MODULE=args.ours_settings)
+            # No session scheduler inside the server: the cells measure the room.
+            ours_env = dict(fixture.env, DJANGO_SETTINGS_MODULE=args.ours_settings, SCHEDULER_IN_PROCESS="false")
             servers["ours"] = [
                 Daphne(f"ours-{layer}-{k}", "config.asgi:application", ours_env, run_dir, app_root)
                 for k in range(nproc)

@@ -40,6 +40,9 @@ def auth_stack(inner):
     return CookieMiddleware(SessionMiddleware(PooledAuthMiddleware(inner)))
 
 
+# KeepDirectSend is outermost: the hub's text frames go straight to the server's
+# send (realtime.direct), so a middleware added inside it never sees them (it
+# still sees accept and close).  Put one that must see every frame outside it.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -351,15 +351,24 @@ def end_now(*, user: User, occurrence_id: int, now: datetime | None = None) -> O
     return occurrence
 
 
+# Taking part a little after the end still counts: the goodbyes, and the read
+# marks they cause.  It also keeps a member who read all session and then read
+# a goodbye (their seat's newest read is after the end) from being missed: the
+# seat keeps only its newest read, so a read after this grace, before a late
+# close (a scheduler down for longer), would still hide one.
+ATTENDANCE_GRACE = timedelta(minutes=10)
+
+
 def close_window(occurrence_id: int, *, now: datetime) -> bool:
-    """Mark the session closed and record who attended; True for the one caller
-    that did it (a conditional UPDATE)."""
+    """Mark the session closed and record who attended (took part from the
+    window's opening to ``ATTENDANCE_GRACE`` after the end); True for the one
+    caller that did it (a conditional UPDATE)."""
     with transaction.atomic():
         if not Occurrence.objects.filter(pk=occurrence_id, closed_at__isnull=True).update(closed_at=now):
             return False
         occurrence = Occurrence.objects.get(pk=occurrence_id)
         posters = chat_selectors.members_active_between(
-            occurrence.circle_id, since=occurrence.opens_at, until=occurrence.end
+            occurrence.circle_id, since=occurrence.opens_at, until=occurrence.end + ATTENDANCE_GRACE
         )
         Rsvp.objects.filter(occurrence=occurrence, membership_id__in=posters).update(attended=True)
     return True

@@ -122,6 +122,23 @@ def test_a_member_who_only_listened_is_counted_and_one_who_was_not_there_is_not(
 
 
 @pytest.mark.django_db
+def test_a_listener_who_also_read_the_goodbyes_after_the_end_is_still_counted(
+    facilitator, member, make_user, join, circle, post
+):
+    """The seat keeps only its newest read: a read of a goodbye posted after the
+    end, before the scheduler's close pass, must not hide the session's reads."""
+    occ = one_session(facilitator, minutes_from_now=0, length=30, open_minutes_before=10)
+    listener = join(make_user("stays-to-the-end"), circle)
+    services.rsvp(user=listener.user, occurrence_id=occ.pk)
+    scheduler.run_once()
+    said = post(member.user, circle, "Thank you all, see you next week.")
+    chat_services.mark_read(chat_services.open_room(user=listener.user, slug=circle.slug), upto=said)
+    Seat.objects.filter(membership=listener).update(updated_at=occ.end + timedelta(minutes=2))  # the goodbye's read
+    scheduler.run_once(occ.end + timedelta(minutes=3))
+    assert Rsvp.objects.get(membership=listener).attended
+
+
+@pytest.mark.django_db
 def test_run_scheduler_once_writes_the_heartbeat(facilitator):
     cache.delete(scheduler.HEARTBEAT_KEY)
     call_command("run_scheduler", "--once")
