@@ -5,7 +5,7 @@ wrappers: Channels' session middleware (which checks whether the session
 changed, to save it with an HTTP response) and the outage guard (which watches
 for the handshake's answer).  Neither acts on a text frame after the handshake,
 yet a busy room's deliveries -- one per socket per event, thousands a second --
-paid for both (bench/README.md, "where a delivery's time goes").
+paid for both (bench/README.md, "Against the tree before the restructuring").
 
 ``KeepDirectSend``, outermost in ``config.asgi``, puts the server's ``send`` in
 the scope; ``sender`` gives a consumer that ``send`` for its text frames (or its
