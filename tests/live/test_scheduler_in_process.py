@@ -3,28 +3,17 @@ a room opens on time in front of a connected member with no other process, on
 whichever channel layer the pass runs (in-memory in pass 1, Redis in pass 2)."""
 
 import asyncio
-from datetime import timedelta
-
-from django.utils import timezone
 
 from community.models import Circle, Membership
-from schedules import services
 from schedules.models import Occurrence
 from tests.conftest import session_cookie_for
 from tests.live.wsclient import LiveSocket
+from tests.schedules.helpers import one_session
 
 
 def _session_in_five_minutes(guide) -> None:
     """A session in 5 minutes: its window (10 minutes before) has begun."""
-    start = (timezone.now() + timedelta(minutes=5)).replace(tzinfo=None, second=0, microsecond=0)
-    services.create_series(
-        user=guide.user,
-        circle=guide.circle,
-        title="Integration circle",
-        start_local=start,
-        time_zone="UTC",
-        duration_minutes=60,
-    )
+    one_session(guide, minutes_from_now=5)
 
 
 def test_a_room_opens_on_time_with_the_scheduler_inside_the_server(daphne_factory, make_user, circle, join):
