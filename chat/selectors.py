@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import Count, F, Q
 
-from community.models import Circle
+from community.models import Circle, Membership
+from core.prepared import Prepared
 from library.selectors import shared_card
 from realtime import protocol
 from realtime.events import MessageView
@@ -39,22 +40,55 @@ def message_payload(
     )
 
 
+# What every socket's connect reads (``hello``), compiled once per worker thread
+# (core.prepared): at a session's start every member connects at once.
+_REACTIONS = Prepared(
+    lambda ids, viewer: (
+        Reaction.objects.filter(message__in=ids)
+        .values_list("message_id", "kind")
+        .annotate(n=Count("id"), own=Count("id", filter=Q(member_id=viewer)))
+        .order_by()
+    )
+)
+_RECENT = Prepared(
+    lambda circle_id, *, limit: (
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE).select_related("resource").order_by("-seq")[:limit]
+    )
+)
+_AFTER = Prepared(
+    lambda circle_id, since, *, limit: (
+        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since)
+        .select_related("resource")
+        .order_by("seq")[:limit]
+    )
+)
+_ROOM = Prepared(
+    lambda circle_id: Room.objects.filter(circle_id=circle_id).select_related("pinned", "pinned__resource")[:1]
+)
+_CIRCLE_BY_SLUG = Prepared(lambda slug: Circle.objects.filter(slug=slug)[:1])
+_ROOM_MEMBER = Prepared(
+    lambda membership_id: Membership.objects.select_related("circle", "seat").filter(pk=membership_id)[:1]
+)
+_MEMBERSHIP_OF = Prepared(
+    lambda user_id, circle_id: Membership.objects.filter(user_id=user_id, circle_id=circle_id).order_by("pk")[:1]
+)
+_OWN_HELD = Prepared(
+    lambda circle_id, member_id: Message.objects.filter(
+        circle_id=circle_id, author_id=member_id, status=Message.Status.HELD
+    ).order_by("seq")[:20]
+)
+
+
 def _with_counts(messages: list[Message], viewer: int | None = None) -> list[MessageView]:
     """Views with reaction counts, and the ``viewer``'s (a membership id) own
     reactions: one query for both, however many messages."""
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     mine: dict[int, list[str]] = defaultdict(list)
     if messages:
-        rows = (
-            Reaction.objects.filter(message__in=[m.pk for m in messages])
-            .values("message_id", "kind")
-            .annotate(n=Count("id"), own=Count("id", filter=Q(member_id=viewer or 0)))
-            .order_by()
-        )
-        for row in rows:
-            counts[row["message_id"]][row["kind"]] = row["n"]
-            if row["own"]:
-                mine[row["message_id"]].append(row["kind"])
+        for message_id, kind, n, own in _REACTIONS.rows([m.pk for m in messages], viewer or 0):
+            counts[message_id][kind] = n
+            if own:
+                mine[message_id].append(kind)
     return [message_payload(m, counts.get(m.pk), mine.get(m.pk)) for m in messages]
 
 
@@ -65,9 +99,7 @@ def reaction_counts(message: Message) -> dict[str, int]:
 
 def recent_history(circle_id: int, limit: int, viewer: int | None = None) -> list[MessageView]:
     """The last ``limit`` published messages, oldest first."""
-    rows = list(
-        Message.objects.filter(circle_id=circle_id, status=VISIBLE).select_related("resource").order_by("-seq")[:limit]
-    )
+    rows = _RECENT.models(circle_id, limit=limit)
     rows.reverse()
     return _with_counts(rows, viewer)
 
@@ -84,17 +116,12 @@ def history_before(circle_id: int, before: int, limit: int, viewer: int | None =
 
 def history_after(circle_id: int, since: int, limit: int, viewer: int | None = None) -> list[MessageView]:
     """Published messages with id > ``since``, oldest first (the resume rule)."""
-    rows = list(
-        Message.objects.filter(circle_id=circle_id, status=VISIBLE, seq__gt=since)
-        .select_related("resource")
-        .order_by("seq")[:limit]
-    )
-    return _with_counts(rows, viewer)
+    return _with_counts(_AFTER.models(circle_id, since, limit=limit), viewer)
 
 
 def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
     if room is None:
-        room = Room.objects.filter(circle=circle).select_related("pinned", "pinned__resource").first()
+        room = _ROOM.model(circle.pk)
     pinned = room.pinned if room and room.pinned and room.pinned.status == VISIBLE else None
     return {
         "closed": circle.room_closed,
@@ -107,10 +134,21 @@ def room_state(circle: Circle, room: Room | None = None) -> dict[str, Any]:
 def own_held(circle_id: int, membership_id: int) -> list[MessageView]:
     """The member's own messages waiting for a moderator (shown to them alone,
     so their screen can keep saying "waiting" across reloads), oldest first."""
-    rows = Message.objects.filter(circle_id=circle_id, author_id=membership_id, status=Message.Status.HELD).order_by(
-        "seq"
-    )[:20]
+    rows = _OWN_HELD.models(circle_id, membership_id)
     return [{"id": m.seq, "html": m.html, "at": m.created_at.isoformat()} for m in rows]
+
+
+def circle_by_slug(slug: str) -> Circle | None:
+    return _CIRCLE_BY_SLUG.model(slug)
+
+
+def membership_of(user_id: int, circle_id: int) -> Membership | None:
+    return _MEMBERSHIP_OF.model(user_id, circle_id)
+
+
+def room_member(membership_id: int) -> Membership | None:
+    """A membership read with its circle and seat (``seat_of``)."""
+    return _ROOM_MEMBER.model(membership_id)
 
 
 def seat_of(membership) -> Seat | None:

@@ -63,10 +63,10 @@ class RoomContext:
 
 def open_room(*, user, slug: str) -> RoomContext:
     """Authorize ``user`` for the live room of circle ``slug``."""
-    circle = Circle.objects.filter(slug=slug).first()
+    circle = selectors.circle_by_slug(slug)
     if circle is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That circle does not exist.")
-    found = Membership.objects.filter(user=user, circle=circle).first() if user.is_authenticated else None
+    found = selectors.membership_of(user.pk, circle.pk) if user.is_authenticated else None
     membership = check_member(user, Action.VIEW_ROOM, circle, found)
     return RoomContext(user.pk, circle.pk, membership.pk, membership.alias, membership.role)
 
@@ -90,7 +90,7 @@ def hello(ctx: RoomContext, *, since: int | None, limit: int, replay_max: int) -
     The member's own: their reactions on the messages sent (``mine``), how far
     they had read, a mute still running, the aliases they hid; for staff, the
     circle's crisis alerts nobody has acknowledged."""
-    membership = Membership.objects.select_related("circle", "seat").filter(pk=ctx.membership_id).first()
+    membership = selectors.room_member(ctx.membership_id)
     if membership is None or membership.user_id != ctx.user_id:
         raise DomainError(ErrorCode.NOT_MEMBER, "You are no longer a member of this circle.")
     state = selectors.room_state(membership.circle)

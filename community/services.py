@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode
+from core.prepared import Prepared
 from realtime import publish
 from realtime.events import Kicked, Notice
 from realtime.protocol import CLOSE_ACCESS_CHANGED
@@ -97,11 +98,16 @@ ACCESS_ENDED = {
 }
 
 
+# Read by every socket's connect (core.prepared).
+_SESSION_EXPIRY = Prepared(lambda key: Session.objects.filter(session_key=key).values_list("expire_date")[:1])
+
+
 def session_expiry(session_key: str | None) -> datetime | None:
     """When the stored session ``session_key`` ends (None: no such session)."""
     if not session_key:
         return None
-    return Session.objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+    found = _SESSION_EXPIRY.rows(session_key)
+    return found[0][0] if found else None
 
 
 def end_access(*, user: User, why: str, circle: Circle | None = None) -> None:
