@@ -320,7 +320,16 @@ class Hub:
     def __init__(self) -> None:
         self.process_id = uuid.uuid4().hex
         self.rooms: dict[str, Room] = {}  # by group name
-        self.lock = asyncio.Lock()
+        # One lock per group: a room's first join and its last leave wait for
+        # the channel layer (subscribe, announce), and at a session's start
+        # forty circles' first members must not queue behind each other.
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, group: str) -> asyncio.Lock:
+        found = self.locks.get(group)
+        if found is None:
+            found = self.locks[group] = asyncio.Lock()
+        return found
 
     async def join(self, circle_id: int, socket: Socket, alias: str) -> Room:
         """Subscribe ``socket`` to a circle's live room (buffered until ``go_live``)."""
@@ -350,7 +359,7 @@ class Hub:
         return self.rooms.get(groups.circle_group(circle_id))
 
     async def _join(self, group: str, socket: Socket, alias: str | None, *, presence: bool) -> Room:
-        async with self.lock:
+        async with self.lock(group):
             room = self.rooms.get(group)
             if room is None:
                 room = Room(self, group, presence=presence)
@@ -388,7 +397,7 @@ class Hub:
         lst.live = True
 
     async def leave(self, room: Room, socket: Socket) -> None:
-        async with self.lock:
+        async with self.lock(room.group):
             if self.rooms.get(room.group) is not room or room.listeners.pop(socket, None) is None:
                 return
             if not any(lst.socket.membership_id == socket.membership_id for lst in room.listeners.values()):

@@ -424,3 +424,36 @@ async def test_a_staff_socket_is_live_at_once_without_presence(hub, layer):
     await until(lambda: moderator.frames())
     await asyncio.sleep(PRESENCE_DEBOUNCE + 0.05)
     assert [json.loads(t)["type"] for t in moderator.texts] == ["alert"]
+
+
+async def test_a_circles_first_join_does_not_wait_for_another_circles(layer, monkeypatch):
+    """A room's first join waits for the channel layer (subscribe, announce); at a
+    session's start the first members of forty circles arrive together, and one
+    circle's subscription must not hold up another's (bench/README.md, the storm).
+    Two joins to one circle still wait for each other: one room, one subscription."""
+    held = groups.circle_group(1)
+    release = asyncio.Event()
+    adds: list[str] = []
+    group_add = layer.group_add
+
+    async def slow_group_add(group, channel):
+        adds.append(group)
+        if group == held:
+            await release.wait()  # the layer is slow for circle 1 alone
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", slow_group_add)
+    hub = Hub()
+    first = asyncio.ensure_future(hub.join(1, RecordingSocket(1), "Member 1"))
+    second_same = asyncio.ensure_future(hub.join(1, RecordingSocket(2), "Member 2"))
+    await until(lambda: adds == [held])
+    other = await asyncio.wait_for(hub.join(2, RecordingSocket(3), "Member 3"), timeout=1)
+    assert hub.room(2) is other
+    assert not first.done() and not second_same.done()
+    release.set()
+    room = await asyncio.wait_for(first, timeout=1)
+    assert await asyncio.wait_for(second_same, timeout=1) is room
+    assert adds.count(held) == 1 and len(room.listeners) == 2
+    for r in list(hub.rooms.values()):
+        for socket in list(r.listeners):
+            await hub.leave(r, socket)
