@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
@@ -54,7 +55,7 @@ class PreparedError(TypeError):
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
+    sql: str | None  # None: the query can match nothing (an empty ``__in`` list)
     # For each SQL parameter: ``(k, j)`` takes argument k (element j of a list,
     # -1 for a scalar); ``None`` keeps the constant in ``constants``.
     slots: tuple[tuple[int, int] | None, ...]
@@ -140,6 +141,20 @@ class Prepared(Generic[M]):
             kind = "rows"
         else:
             raise PreparedError(f"{iterable.__name__} querysets cannot be prepared")
+        if sql is None:
+            return _Compiled(
+                sql=None,
+                slots=(),
+                constants=(),
+                compiler=None,
+                converters={},
+                kind=kind,
+                model=qs.model,
+                fields=slice(0),
+                names=(),
+                populators=(),
+                annotations=(),
+            )
         slots: list[tuple[int, int] | None] = []
         for a, b in zip(params, params_b, strict=True):
             slot = where.get(a) if _plain(a) and _plain(b) and a != b else None
@@ -176,7 +191,7 @@ class Prepared(Generic[M]):
             annotations=annotations,
         )
 
-    def _build(self, shape: tuple[Any, ...], fixed: dict[str, int], variant: int) -> tuple[Any, Any, str, Any]:
+    def _build(self, shape: tuple[Any, ...], fixed: dict[str, int], variant: int) -> tuple[Any, Any, str | None, Any]:
         stand_ins = _stand_ins(shape, variant)[0]
         try:
             qs = self.build(*stand_ins, **fixed)
@@ -185,7 +200,10 @@ class Prepared(Generic[M]):
         if qs._known_related_objects:  # type: ignore[attr-defined]
             raise PreparedError("a prepared queryset is made from a model's manager, not a related manager")
         compiler = qs.query.get_compiler(using=self.using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # as Django's execute_sql: no rows, no query
+            return qs, compiler, None, ()
         return qs, compiler, sql, tuple(params)
 
     def _run(self, kind: str, args: tuple[Arg, ...], fixed: dict[str, int]) -> tuple[_Compiled, list[tuple[Any, ...]]]:
@@ -193,6 +211,8 @@ class Prepared(Generic[M]):
         if c.kind != kind:
             raise PreparedError(f"this queryset is read with {c.kind}()")
         params = [c.constants[i] if slot is None else _value(args, slot) for i, slot in enumerate(c.slots)]
+        if c.sql is None:
+            return c, []
         with connections[self.using].cursor() as cursor:
             cursor.execute(c.sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()

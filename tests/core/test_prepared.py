@@ -198,3 +198,14 @@ def test_a_range_lookup_on_an_unsigned_field_keeps_its_parameter(circle, room):
     assert [m.seq for m in prepared.models(circle.pk, 0)] == [1, 2, 3, 4, 5, 6]
     assert [m.seq for m in prepared.models(circle.pk, 4)] == [5, 6]
     assert prepared.models(circle.pk, 6) == []
+
+
+def test_an_empty_list_matches_nothing_without_a_query(room, django_assert_num_queries):
+    """As Django: an empty ``__in`` list reads nothing and asks the database nothing."""
+    members, messages = room
+    prepared = Prepared(
+        lambda ids, viewer: Reaction.objects.filter(message__in=ids, member_id=viewer).values_list("kind")
+    )
+    with django_assert_num_queries(0):
+        assert prepared.rows([], members[0].pk) == []
+    assert prepared.rows([messages[0].pk], members[0].pk) == [("heart",)]
