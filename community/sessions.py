@@ -1,6 +1,7 @@
 """Django's database sessions, read with a compiled query (core.prepared):
 every page and every socket connect reads the session first."""
 
+from asgiref.sync import sync_to_async
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -20,3 +21,7 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return None
         return found
+
+    async def _aget_session_from_db(self) -> Session | None:
+        """The same rule for Django's async session API (one place for it)."""
+        return await sync_to_async(self._get_session_from_db)()

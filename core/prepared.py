@@ -11,15 +11,18 @@ the query is still written as a queryset, so its shape stays with the models.
 Rules, checked when the SQL is first built (``PreparedError``):
 
 - each argument reaches the SQL only as a query parameter, unchanged (a
-  filter value, an ``__in`` list); an argument used to slice, to choose a
-  field, or wrapped (``__contains``) is refused;
+  filter value, an ``__in`` list); an argument used to slice, changed on its
+  way (``since + 1``, a LIKE lookup's escaping) or wrapped (``__contains``) is
+  refused.  ``build`` must not branch on its arguments either: it runs with
+  stand-ins only, and what it decided then holds for every later call;
 - the queryset is a model queryset (``select_related`` and annotations as
   usual; read with ``models``), or a ``values_list`` queryset, not flat (read
   with ``rows``), made from a model's manager (not a related manager);
-- arguments are ``int``, ``str`` or lists of ``int`` (a list's length is part
-  of the compiled shape).  What must shape the SQL itself (a slice's size)
-  is a keyword argument: passed to ``build`` as it is, and a part of the
-  shape, so each value is compiled once.
+- arguments are ``int`` (within the database's 64-bit range), ``str`` or
+  lists of ``int`` (a list's length is part of the compiled shape).  What
+  must shape the SQL itself (a slice's size) is a keyword argument: passed
+  to ``build`` as it is, and a part of the shape, so each value is compiled
+  once.
 
 The run goes through Django's cursor (query counts, error wrapping, the
 connection's lifetime) and Django's value converters, so a row reads as it
@@ -43,10 +46,17 @@ M = TypeVar("M", bound=Model)
 Arg = int | str | Sequence[int]
 
 # Stand-ins: compiled twice, with two sets, so that a constant which happens
-# to equal a stand-in is never taken for an argument.  Small positive ints,
-# valid for every integer field (Django folds a lookup whose value is out of
-# its field's range, and the parameter would vanish); no real text holds NUL.
-_INT_SETS = (20_000, 26_000)
+# to equal a stand-in is never taken for an argument, and an argument changed
+# on its way (``since + 1``, a lookup's escaping) is refused: the two sets
+# step differently, so a changed value never lands on the same argument's
+# stand-in in both.  Ints: small and positive, valid for every integer field
+# (Django folds a lookup whose value is out of its field's range, and the
+# parameter would vanish).  Text: no real text holds NUL, and the LIKE
+# wildcards and escape show whether a lookup escaped it.
+_INT_SETS = ((20_000, 3), (26_000, 5))  # (base, step): at most 32,767
+_MAX_INTS = (32_767 - 26_000) // 5
+# What the database's integers hold (a larger one is refused, not sent).
+_INT_RANGE = range(-(2**63), 2**63)
 
 
 class PreparedError(TypeError):
@@ -70,6 +80,9 @@ class _Compiled:
     names: tuple[str, ...]
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
+    # Columns the ORM selected only to order by (distinct + order_by): cut, as
+    # Django's execute_sql cuts them.
+    trim: int | None = None
 
 
 def _shape(args: tuple[Arg, ...]) -> tuple[Any, ...]:
@@ -80,29 +93,37 @@ def _shape(args: tuple[Arg, ...]) -> tuple[Any, ...]:
         if isinstance(arg, (list, tuple)):
             if not all(isinstance(x, int) and not isinstance(x, bool) for x in arg):
                 raise PreparedError("a prepared list argument holds int only")
+            if not all(x in _INT_RANGE for x in arg):
+                raise PreparedError("an integer argument is outside the database's range")
             shape.append(("list", len(arg)))
+        elif isinstance(arg, str):
+            shape.append("str")
         else:
-            shape.append(type(arg).__name__)
+            if arg not in _INT_RANGE:
+                raise PreparedError("an integer argument is outside the database's range")
+            shape.append("int")
+    if sum(len(a) if isinstance(a, (list, tuple)) else 1 for a in args if not isinstance(a, str)) > _MAX_INTS:
+        raise PreparedError(f"at most {_MAX_INTS} integer arguments")
     return tuple(shape)
 
 
 def _stand_ins(shape: tuple[Any, ...], variant: int) -> tuple[tuple[Any, ...], dict[Any, tuple[int, int]]]:
     args: list[Any] = []
     where: dict[Any, tuple[int, int]] = {}
-    n = _INT_SETS[variant]
+    n, step = _INT_SETS[variant]
     for k, kind in enumerate(shape):
         if kind == "str":
-            value = f"\x00prepared-{k}-{variant}\x00"
+            value = f"\x00prepared-{k}-{variant}%_\\\x00"
             args.append(value)
             where[value] = (k, -1)
         elif kind == "int":
-            n += 1
+            n += step
             args.append(n)
             where[n] = (k, -1)
         else:
             items = []
             for j in range(kind[1]):
-                n += 1
+                n += step
                 items.append(n)
                 where[n] = (k, j)
             args.append(items)
@@ -189,6 +210,7 @@ class Prepared(Generic[M]):
             names=names,
             populators=populators,
             annotations=annotations,
+            trim=compiler.col_count if compiler.has_extra_select else None,
         )
 
     def _build(self, shape: tuple[Any, ...], fixed: dict[str, int], variant: int) -> tuple[Any, Any, str | None, Any]:
@@ -216,6 +238,8 @@ class Prepared(Generic[M]):
         with connections[self.using].cursor() as cursor:
             cursor.execute(c.sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
+        if c.trim is not None:
+            rows = [row[: c.trim] for row in rows]
         if c.converters:
             rows = [tuple(row) for row in c.compiler.apply_converters(rows, c.converters)]
         return c, rows

@@ -5,13 +5,16 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection, connections
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat.models import Message, Reaction, Room, Seat
 from community.models import Circle, Membership
+from community.sessions import SessionStore
 from core.prepared import Prepared, PreparedError
+from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,3 +212,62 @@ def test_an_empty_list_matches_nothing_without_a_query(room, django_assert_num_q
     with django_assert_num_queries(0):
         assert prepared.rows([], members[0].pk) == []
     assert prepared.rows([messages[0].pk], members[0].pk) == [("heart",)]
+
+
+@pytest.mark.parametrize(
+    ("build", "arg"),
+    [
+        # An argument changed on its way lands on no stand-in of its own: refused,
+        # never bound to the next argument.
+        (lambda since, cid: Message.objects.filter(circle_id=cid, seq__gte=since + 1), 2),
+        (lambda since, cid: Message.objects.filter(circle_id=cid, seq__gte=since + 15), 2),
+    ],
+)
+def test_an_argument_changed_on_its_way_is_refused(build, arg):
+    with pytest.raises(PreparedError, match=r"changed|depends|does not reach"):
+        Prepared(build).models(arg, 1)
+
+
+def test_a_value_a_lookup_escapes_is_refused_where_it_is_escaped(circle, room):
+    """SQLite's iexact is a LIKE with % _ and \\ escaped in the value: refused
+    there; PostgreSQL compares UPPER()s of the value as it is: read as Django."""
+    prepared = Prepared(lambda alias, cid: Message.objects.filter(circle_id=cid, alias__iexact=alias).order_by("seq"))
+    for alias in ("A1", "a_", "a%"):
+        expected = [m.seq for m in Message.objects.filter(circle_id=circle.pk, alias__iexact=alias).order_by("seq")]
+        if connection.vendor == "sqlite":
+            with pytest.raises(PreparedError, match="changed"):
+                prepared.models(alias, circle.pk)
+        else:
+            assert [m.seq for m in prepared.models(alias, circle.pk)] == expected
+
+
+def test_columns_selected_only_to_order_a_distinct_read_are_cut(circle, room):
+    prepared = Prepared(
+        lambda cid: Message.objects.filter(circle_id=cid).values_list("author_id").distinct().order_by("seq")
+    )
+    expected = list(Message.objects.filter(circle_id=circle.pk).values_list("author_id").distinct().order_by("seq"))
+    assert prepared.rows(circle.pk) == expected
+    assert all(len(row) == 1 for row in expected)
+
+
+def test_text_and_int_subclasses_are_their_base_types(circle, room):
+    prepared = Prepared(lambda cid, status: Message.objects.filter(circle_id=cid, status=status).order_by("seq"))
+    assert [m.seq for m in prepared.models(circle.pk, Message.Status.HELD)] == [5]
+
+
+def test_an_integer_beyond_the_databases_range_is_refused():
+    prepared = Prepared(lambda since: Message.objects.filter(seq__gt=since))
+    with pytest.raises(PreparedError, match="range"):
+        prepared.models(2**64)
+
+
+async def test_the_async_session_read_keeps_the_same_rule(make_user):
+    from asgiref.sync import sync_to_async
+
+    user = await sync_to_async(make_user)()
+    key = await sync_to_async(session_cookie_for)(user)
+    assert (await SessionStore(key).aload())["_auth_user_id"] == str(user.pk)
+    await Session.objects.filter(session_key=key).aupdate(expire_date=timezone.now() - timedelta(seconds=1))
+    ended = SessionStore(key)
+    assert await ended.aload() == {}
+    assert ended.session_key is None
