@@ -48,7 +48,8 @@ _REACTIONS = Prepared(
         .values_list("message_id", "kind")
         .annotate(n=Count("id"), own=Count("id", filter=Q(member_id=viewer)))
         .order_by()
-    )
+    ),
+    pad_lists=True,
 )
 _RECENT = Prepared(
     lambda circle_id, *, limit: (

@@ -22,6 +22,7 @@ from community import services as community_services
 from community.models import Circle, Membership
 from community.permissions import Action, check, check_member
 from core.errors import DomainError, ErrorCode
+from core.prepared import Prepared
 from library import selectors as library_selectors
 from library.models import ResourcePost
 from moderation import screening
@@ -315,15 +316,24 @@ def post_messages(requests: Sequence[SendRequest]) -> list[PostResult | Exceptio
 
 # Both lookups are unordered and the first gives tuples: on this path the ORM's
 # compiling of ordering and building of model rows cost more than the queries.
+# Compiled once per worker thread (core.prepared); batches of any size share a
+# few shapes (the lists are padded).
+_STORED_SENDS = Prepared(
+    lambda authors, client_ids: (
+        Message.objects.filter(author_id__in=authors, client_id__in=client_ids)
+        .order_by()
+        .values_list("author_id", "client_id", "seq", "status", "verdict")
+    ),
+    pad_lists=True,
+)
+_ACTORS = Prepared(
+    lambda ids: Membership.objects.select_related("circle", "user").filter(pk__in=ids).order_by(), pad_lists=True
+)
 
 
 def _stored_sends(keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str, str]]:
     """(author, client_id) -> (id, status, verdict) of the sends stored before."""
-    rows = (
-        Message.objects.filter(author_id__in={k[0] for k in keys}, client_id__in={k[1] for k in keys})
-        .order_by()
-        .values_list("author_id", "client_id", "seq", "status", "verdict")
-    )
+    rows = _STORED_SENDS.rows(sorted({k[0] for k in keys}), sorted({k[1] for k in keys}))
     return {(author_id, client_id): (seq, status, verdict) for author_id, client_id, seq, status, verdict in rows}
 
 
@@ -332,8 +342,7 @@ def _actors(membership_ids: set[int]) -> dict[int, Membership]:
     on the next send, on every process)."""
     if not membership_ids:
         return {}
-    rows = Membership.objects.select_related("circle", "user").filter(pk__in=membership_ids).order_by()
-    return {m.pk: m for m in rows}
+    return {m.pk: m for m in _ACTORS.models(sorted(membership_ids))}
 
 
 def _screen_all(

@@ -19,7 +19,10 @@ Rules, checked when the SQL is first built (``PreparedError``):
   usual; read with ``models``), or a ``values_list`` queryset, not flat (read
   with ``rows``), made from a model's manager (not a related manager);
 - arguments are ``int`` (within the database's 64-bit range), ``str`` or
-  lists of ``int`` (a list's length is part of the compiled shape).  What
+  lists of either (a list's length is part of the compiled shape; with
+  ``pad_lists`` lists, all used with ``__in``, are padded to a power of two
+  by repeating their last item, so that batches of any size share a few
+  shapes).  What
   must shape the SQL itself (a slice's size) is a keyword argument: passed
   to ``build`` as it is, and a part of the shape, so each value is compiled
   once.
@@ -43,7 +46,7 @@ from django.db.models.query import ModelIterable, ValuesListIterable, get_relate
 
 M = TypeVar("M", bound=Model)
 
-Arg = int | str | Sequence[int]
+Arg = int | str | Sequence[int] | Sequence[str]
 
 # Stand-ins: compiled twice, with two sets, so that a constant which happens
 # to equal a stand-in is never taken for an argument, and an argument changed
@@ -89,10 +92,13 @@ def _shape(args: tuple[Arg, ...]) -> tuple[Any, ...]:
     shape: list[Any] = []
     for arg in args:
         if isinstance(arg, bool) or not isinstance(arg, (int, str, list, tuple)):
-            raise PreparedError(f"prepared arguments are int, str or a list of int, not {type(arg).__name__}")
+            raise PreparedError(f"prepared arguments are int, str or a list of one of them, not {type(arg).__name__}")
         if isinstance(arg, (list, tuple)):
+            if all(isinstance(x, str) for x in arg) and arg:
+                shape.append(("strs", len(arg)))
+                continue
             if not all(isinstance(x, int) and not isinstance(x, bool) for x in arg):
-                raise PreparedError("a prepared list argument holds int only")
+                raise PreparedError("a prepared list argument holds int only, or str only")
             if not all(x in _INT_RANGE for x in arg):
                 raise PreparedError("an integer argument is outside the database's range")
             shape.append(("list", len(arg)))
@@ -102,9 +108,23 @@ def _shape(args: tuple[Arg, ...]) -> tuple[Any, ...]:
             if arg not in _INT_RANGE:
                 raise PreparedError("an integer argument is outside the database's range")
             shape.append("int")
-    if sum(len(a) if isinstance(a, (list, tuple)) else 1 for a in args if not isinstance(a, str)) > _MAX_INTS:
+    ints = sum(1 if kind == "int" else kind[1] for kind in shape if kind == "int" or kind[0] == "list")
+    if ints > _MAX_INTS:
         raise PreparedError(f"at most {_MAX_INTS} integer arguments")
     return tuple(shape)
+
+
+def _padded(args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    """Lists grown to the next power of two by repeating their last item: an
+    ``__in`` list reads the same, and a batch of any size needs few shapes."""
+    out: list[Arg] = []
+    for arg in args:
+        if isinstance(arg, (list, tuple)) and arg:
+            size = 1 << (len(arg) - 1).bit_length()
+            out.append([*arg, *[arg[-1]] * (size - len(arg))])
+        else:
+            out.append(arg)
+    return tuple(out)
 
 
 def _stand_ins(shape: tuple[Any, ...], variant: int) -> tuple[tuple[Any, ...], dict[Any, tuple[int, int]]]:
@@ -120,6 +140,10 @@ def _stand_ins(shape: tuple[Any, ...], variant: int) -> tuple[tuple[Any, ...], d
             n += step
             args.append(n)
             where[n] = (k, -1)
+        elif kind[0] == "strs":
+            texts = [f"\x00prepared-{k}.{j}-{variant}%_\\\x00" for j in range(kind[1])]
+            args.append(texts)
+            where.update({text: (k, j) for j, text in enumerate(texts)})
         else:
             items = []
             for j in range(kind[1]):
@@ -134,10 +158,14 @@ class Prepared(Generic[M]):
     """``build(*args)`` returns the queryset; ``Prepared(build).all(*args)``
     runs it with its SQL built once per thread and argument shape."""
 
-    def __init__(self, build: Callable[..., QuerySet[M, Any]], *, using: str = "default") -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[M, Any]], *, using: str = "default", pad_lists: bool = False
+    ) -> None:
         self.build = build
         self.using = using
         self._local = threading.local()
+        # Only for lists used with ``__in`` (repeats read the same there).
+        self.pad_lists = pad_lists
 
     def _compiled(self, shape: tuple[Any, ...], fixed: dict[str, int]) -> _Compiled:
         cache: dict[tuple[Any, ...], _Compiled] | None = getattr(self._local, "cache", None)
@@ -229,6 +257,8 @@ class Prepared(Generic[M]):
         return qs, compiler, sql, tuple(params)
 
     def _run(self, kind: str, args: tuple[Arg, ...], fixed: dict[str, int]) -> tuple[_Compiled, list[tuple[Any, ...]]]:
+        if self.pad_lists:
+            args = _padded(args)
         c = self._compiled(_shape(args), fixed)
         if c.kind != kind:
             raise PreparedError(f"this queryset is read with {c.kind}()")

@@ -171,7 +171,7 @@ def test_each_thread_compiles_its_own_and_uses_its_own_connection(room):
         (lambda text: Message.objects.filter(body__contains=text), ("x",), "reach"),
         # Not an argument type.
         (lambda flag: Message.objects.filter(edited_at__isnull=flag), (True,), "int, str or a list"),
-        (lambda ids: Message.objects.filter(pk__in=ids), (["1"],), "int only"),
+        (lambda ids: Message.objects.filter(pk__in=ids), (["1"],), "does not reach"),
         # Flat values and dicts are not prepared.
         (lambda pk: Message.objects.filter(pk=pk).values_list("seq", flat=True), (1,), "cannot be prepared"),
         (lambda pk: Message.objects.filter(pk=pk).values("seq"), (1,), "cannot be prepared"),
@@ -271,3 +271,33 @@ async def test_the_async_session_read_keeps_the_same_rule(make_user):
     ended = SessionStore(key)
     assert await ended.aload() == {}
     assert ended.session_key is None
+
+
+def test_padded_lists_of_ids_and_texts_read_as_the_queryset_with_few_shapes(circle, room):
+    """``pad_lists``: an ``__in`` list grows to a power of two by repeating its
+    last item; it reads the same, and lists of 1 to 6 items share 4 shapes."""
+    members, _messages = room
+    prepared = Prepared(
+        lambda authors, client_ids: (
+            Message.objects.filter(author_id__in=authors, client_id__in=client_ids)
+            .order_by("seq")
+            .values_list("seq", "client_id")
+        ),
+        pad_lists=True,
+    )
+    authors = [m.pk for m in members]
+    for n in range(1, 7):
+        cids = [f"c{k}" for k in range(n)]
+        for some in (authors[:1], authors):
+            expected = list(
+                Message.objects.filter(author_id__in=some, client_id__in=cids)
+                .order_by("seq")
+                .values_list("seq", "client_id")
+            )
+            assert prepared.rows(some, cids) == expected
+    assert len(prepared._local.cache) <= 4 * 2
+
+
+def test_a_list_mixing_ints_and_texts_is_refused():
+    with pytest.raises(PreparedError, match="int only, or str only"):
+        Prepared(lambda ids: Message.objects.filter(pk__in=ids)).models([1, "2"])
