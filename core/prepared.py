@@ -155,8 +155,8 @@ def _stand_ins(shape: tuple[Any, ...], variant: int) -> tuple[tuple[Any, ...], d
 
 
 class Prepared(Generic[M]):
-    """``build(*args)`` returns the queryset; ``Prepared(build).all(*args)``
-    runs it with its SQL built once per thread and argument shape."""
+    """``build(*args)`` returns the queryset; ``Prepared(build).models(*args)``
+    (or ``.rows``) runs it with its SQL built once per thread and argument shape."""
 
     def __init__(
         self, build: Callable[..., QuerySet[M, Any]], *, using: str = "default", pad_lists: bool = False
@@ -178,9 +178,9 @@ class Prepared(Generic[M]):
         return found
 
     def _compile(self, shape: tuple[Any, ...], fixed: dict[str, int]) -> _Compiled:
-        (qs, compiler, sql, params), (_, _, sql_b, params_b) = (self._build(shape, fixed, v) for v in (0, 1))
-        where = _stand_ins(shape, 0)[1]
-        where_b = _stand_ins(shape, 1)[1]
+        (qs, compiler, sql, params, where), (_, _, sql_b, params_b, where_b) = (
+            self._build(shape, fixed, v) for v in (0, 1)
+        )
         if sql != sql_b or len(params) != len(params_b):
             raise PreparedError("the SQL depends on an argument's value: make that a keyword argument")
         iterable = qs._iterable_class
@@ -241,8 +241,12 @@ class Prepared(Generic[M]):
             trim=compiler.col_count if compiler.has_extra_select else None,
         )
 
-    def _build(self, shape: tuple[Any, ...], fixed: dict[str, int], variant: int) -> tuple[Any, Any, str | None, Any]:
-        stand_ins = _stand_ins(shape, variant)[0]
+    def _build(
+        self, shape: tuple[Any, ...], fixed: dict[str, int], variant: int
+    ) -> tuple[Any, Any, str | None, Any, dict[Any, tuple[int, int]]]:
+        """The queryset made with one stand-in set, compiled; and where each
+        stand-in stands."""
+        stand_ins, where = _stand_ins(shape, variant)
         try:
             qs = self.build(*stand_ins, **fixed)
         except (TypeError, ValueError) as exc:
@@ -253,8 +257,8 @@ class Prepared(Generic[M]):
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # as Django's execute_sql: no rows, no query
-            return qs, compiler, None, ()
-        return qs, compiler, sql, tuple(params)
+            return qs, compiler, None, (), where
+        return qs, compiler, sql, tuple(params), where
 
     def _run(self, kind: str, args: tuple[Arg, ...], fixed: dict[str, int]) -> tuple[_Compiled, list[tuple[Any, ...]]]:
         if self.pad_lists:
@@ -262,9 +266,9 @@ class Prepared(Generic[M]):
         c = self._compiled(_shape(args), fixed)
         if c.kind != kind:
             raise PreparedError(f"this queryset is read with {c.kind}()")
-        params = [c.constants[i] if slot is None else _value(args, slot) for i, slot in enumerate(c.slots)]
         if c.sql is None:
             return c, []
+        params = [c.constants[i] if slot is None else _value(args, slot) for i, slot in enumerate(c.slots)]
         with connections[self.using].cursor() as cursor:
             cursor.execute(c.sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
