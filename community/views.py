@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, ErrorCode
 
-from . import accounts, memberdata, notifications, selectors, services, throttle, unread
+from . import accounts, auth, memberdata, notifications, selectors, services, throttle, unread
 from .forms import (
     AccountPasswordChangeForm,
     DeleteAccountForm,
@@ -67,7 +67,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         if user is not None:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=auth.BACKEND)
             return _show_codes(request, accounts.issue_recovery_codes(user=user), first_time=True)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -168,7 +168,7 @@ def recover(request):
             except forms.ValidationError as err:
                 form.add_error("new_password", err)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=auth.BACKEND)
                 messages.success(request, _recovered_message(left))
                 return redirect("account")
     context = {"form": form, "password_not_kept": _typed_a_password(request, "new_password", "new_password_again")}

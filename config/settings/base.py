@@ -219,6 +219,8 @@ INVITE_SOURCE_FAILURES = int(os.environ.get("INVITE_SOURCE_FAILURES", "30"))
 # the N-th entry from the end (0: take the connection's own address).
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
+# Django's ModelBackend with its user read compiled (community.auth).
+AUTHENTICATION_BACKENDS = ["community.auth.AccountBackend"]
 # Django's database sessions, read with a compiled query (community.sessions).
 SESSION_ENGINE = "community.sessions"
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,31 @@
+"""The sign-in backend: Django's ``ModelBackend`` with its per-request user read
+compiled once (``core.prepared``).
+
+Every page and every socket connect reads the signed-in user by primary key;
+through the ORM that read was the largest single cost of a connect at a
+session's start (bench/README.md, the session-start storm).  Passwords, the
+``is_active`` rule and permissions stay Django's."""
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from core.prepared import Prepared
+
+BACKEND = "community.auth.AccountBackend"
+# Sessions signed in before this backend existed name Django's; migration
+# community 0007 renames them, so nobody is signed out by the change.
+LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+_USER = Prepared(lambda pk: get_user_model()._default_manager.filter(pk=pk)[:1])
+
+
+class AccountBackend(ModelBackend):
+    def get_user(self, user_id):
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            return super().get_user(user_id)  # another user model's key: Django's read
+        user = _USER.model(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):
+        return await sync_to_async(self.get_user)(user_id)
