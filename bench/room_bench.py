@@ -1021,6 +1021,7 @@ async def run_cell(
         conn.t_in = time.monotonic()
 
     t_connect = time.monotonic()
+    storm_cpu0 = sum(s.cpu() for s in servers)
     connect_limit = max(120.0, 0.1 * len(conns))
     try:
         await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=connect_limit)
@@ -1057,6 +1058,9 @@ async def run_cell(
             # of which the handshake (authorization, up to accept) took:
             open_p50_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.50),
             open_p99_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.99),
+            # the servers' CPU (all processes, every thread) from the first arrival to
+            # the last hello, per member who got in: what bounds the arrival rate
+            storm_cpu_ms=round(1000 * (sum(s.cpu() for s in servers) - storm_cpu0) / max(1, len(live)), 2),
         )
     try:
         await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
@@ -1261,6 +1265,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
         for group in {id(g): g for g in servers.values()}.values():
             for s in group:
                 s.start()
+        if args.settle > 0:  # a session's start usually finds its servers running, warmed up
+            time.sleep(args.settle)
         for number, (n, mode, target) in enumerate(cells, 1):
             group = servers[target]
             restarted = [s.label for s in group if not s.alive]
@@ -1433,6 +1439,7 @@ def one_line(r: dict) -> str:
         + (
             f"storm: all in {r['all_in_s']}s hello p50={_ms(r['hello_p50_ms'])} p99={_ms(r['hello_p99_ms'])} "
             f"max={_ms(r['hello_max_ms'])} ms (accepted p50={_ms(r['open_p50_ms'])} p99={_ms(r['open_p99_ms'])}) "
+            f"server cpu/member={r.get('storm_cpu_ms', '?')} ms "
             if r.get("arrive_within")
             else ""
         )
@@ -1747,6 +1754,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.0,
         help="the session-start storm: every client arrives at a random moment of the first SECONDS "
         "(no concurrency gate); reports the time until all are in and connect-to-hello p50/p99",
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to wait after the servers start, before the first cell (default 0: the first "
+        "cell meets a server still compiling its keyword rules, as right after a deploy)",
     )
     p.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     p.add_argument(
