@@ -68,7 +68,7 @@ def build(user: User, *, now: datetime | None = None) -> bytes:
             cancelled = [o.original_start.astimezone(tz) for o in occurrences if o.cancelled]
             if cancelled:
                 master.add("exdate", cancelled)
-        elif occurrences and occurrences[0].cancelled:
+        if occurrences and all(o.cancelled for o in occurrences):  # a one-off, or a series ended before it began
             master.add("status", "CANCELLED")
         cal.add_component(master)
         for occ in occurrences:

@@ -30,6 +30,16 @@ class SeriesForm(forms.Form):
     open_minutes_before = forms.IntegerField(label="Room opens (minutes before)", min_value=0, initial=10)
 
 
+class SeriesEditForm(forms.Form):
+    """What changes for a whole series (its day and time stay: move single
+    sessions, or end the series and schedule a new one)."""
+
+    title = forms.CharField(max_length=120)
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1)
+    capacity = forms.IntegerField(label="Seats", required=False, min_value=1, help_text="Empty: the circle's size.")
+    open_minutes_before = forms.IntegerField(label="Room opens (minutes before)", min_value=0)
+
+
 class MoveForm(forms.Form):
     start = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

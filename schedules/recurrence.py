@@ -73,6 +73,15 @@ def rrule_text(rule: Rule, tz: ZoneInfo, start_local: datetime) -> str:
     return ";".join(parts)
 
 
+def rrule_text_until(rule: Rule, last: datetime) -> str:
+    """``rule``'s RRULE value ending at the UTC instant ``last`` (inclusive), in
+    place of its end date or count (RFC 5545 allows one of them): a series
+    ended early."""
+    parts = ["FREQ=WEEKLY", f"INTERVAL={rule.interval}", "BYDAY=" + ",".join(sorted(rule.weekdays, key=WEEKDAYS.index))]
+    parts.append("UNTIL=" + last.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    return ";".join(parts)
+
+
 def parse(text: str) -> Rule:
     """The ``Rule`` an RRULE value built by ``rrule_text`` holds."""
     if not text:

@@ -17,7 +17,7 @@ from core.errors import DomainError, ErrorCode
 
 from . import recurrence
 from .facilitation import LEAD_PERMISSION
-from .models import CheckIn, Occurrence, Preferences, Rsvp, TreatmentDate
+from .models import CheckIn, Occurrence, Preferences, Rsvp, SessionSeries, TreatmentDate
 
 UPCOMING = 8  # sessions shown on the circle page
 
@@ -151,6 +151,16 @@ class Roster:
     going: list[Rsvp]
     waitlisted: list[Rsvp]
     follow_ups: list[CheckIn]
+
+
+def series_for_staff(user: User, series_id: int) -> SessionSeries:
+    """A series, for a facilitator of its circle (SCHEDULE_SESSION); NOT_FOUND or
+    a refusal otherwise."""
+    series = SessionSeries.objects.select_related("circle").filter(pk=series_id).first()
+    if series is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "That series does not exist.")
+    check(user, Action.SCHEDULE_SESSION, series.circle)
+    return series
 
 
 def roster(occurrence_id: int, user: User) -> Roster:

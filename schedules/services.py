@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from community.models import Circle, Membership, Notification
 from community.permissions import Action, check, check_member
 from core.errors import DomainError, ErrorCode
 
-from . import recurrence
+from . import recurrence, selectors
 from .models import CalendarToken, CheckIn, Occurrence, Preferences, Rsvp, SessionSeries, TreatmentDate
 
 NEUTRAL_TITLE = "Wellness circle"
@@ -211,6 +211,99 @@ def move_occurrence(
 
 
 # --- RSVP and the wait-list ------------------------------------------------------------
+
+
+def _still_to_come(series: SessionSeries, now: datetime) -> list[Occurrence]:
+    """The series' sessions that have not begun (nor opened early), not cancelled,
+    locked: what a change to the series reaches (one that began keeps what it had)."""
+    return list(
+        Occurrence.objects.select_for_update(of=("self",))
+        .select_related("series", "circle")
+        .filter(series=series, cancelled=False, start__gt=now, opened_at__isnull=True)
+        .order_by("start")
+    )
+
+
+@transaction.atomic
+def edit_series(
+    *,
+    user: User,
+    series_id: int,
+    title: str,
+    duration_minutes: int,
+    capacity: int | None,
+    open_minutes_before: int,
+    now: datetime | None = None,
+) -> SessionSeries:
+    """Change a whole series: its title, length, seats and how early the room
+    opens.  Sessions still to come take the new length and seats (wait-listed
+    members move up, and are told, into new seats; fewer seats take nobody's
+    away); a session that began or is over keeps its times.  The day and time
+    stay: move single sessions, or end the series and schedule a new one.
+    Refusals as ``create_series``; NOT_FOUND for an unknown series."""
+    now = now or timezone.now()
+    series = selectors.series_for_staff(user, series_id)
+    title = (title or "").strip()
+    if not title:
+        raise _bad("Please give the session a title.", field="title")
+    if not 1 <= duration_minutes <= MAX_DURATION:
+        raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
+    if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
+        raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
+    if capacity is not None and capacity < 1:
+        raise _bad("A session has at least one seat.", field="capacity")
+    series.title = title[:120]
+    series.duration_minutes = duration_minutes
+    series.capacity = capacity
+    series.open_minutes_before = open_minutes_before
+    series.save(update_fields=["title", "duration_minutes", "capacity", "open_minutes_before"])
+    length = timedelta(minutes=duration_minutes)
+    for occurrence in _still_to_come(series, now):
+        occurrence.series = series  # the new seats, for _promote
+        if occurrence.end - occurrence.start != length:
+            occurrence.end = occurrence.start + length
+            occurrence.save(update_fields=["end"])
+        _promote(occurrence)
+    return series
+
+
+@transaction.atomic
+def end_series(*, user: User, series_id: int, now: datetime | None = None) -> int:
+    """End a series: its sessions still to come are cancelled (those who RSVP'd
+    are told, once each) and no more are made; calendars stop it after the last
+    session that began (its RRULE gets an UNTIL there).  A session live now
+    runs to its end.  Idempotent; returns how many sessions were cancelled."""
+    now = now or timezone.now()
+    series = selectors.series_for_staff(user, series_id)
+    to_come = _still_to_come(series, now)
+    began = (
+        series.occurrences.filter(Q(start__lte=now) | Q(opened_at__isnull=False))
+        .exclude(pk__in=[o.pk for o in to_come])
+        .aggregate(last=Max("original_start"))["last"]
+    )
+    # The last session kept (or, if none began, an instant before the first):
+    # the recurrence ends there, in the feed and for materialise alike.
+    last = (
+        began
+        if began is not None
+        else series.start_local.replace(tzinfo=None).replace(tzinfo=recurrence.zone(series.time_zone))
+        - timedelta(seconds=1)
+    )
+    rule = recurrence.parse(series.rrule)
+    if rule.repeats:
+        series.rrule = recurrence.rrule_text_until(rule, last.astimezone(UTC))
+        series.save(update_fields=["rrule"])  # materialise makes none past it
+    for occurrence in to_come:
+        Occurrence.objects.filter(pk=occurrence.pk).update(cancelled=True)
+        occurrence.cancelled = True
+        tell_rsvps(
+            occurrence,
+            kind=Notification.Kind.NOTICE,
+            text=f"{{title}} on {occurrence.start:%d %b} was cancelled: the series has ended.",
+            key=f"cancelled:{occurrence.pk}",
+            going_only=False,
+        )
+    return len(to_come)
 
 
 def session_link(occurrence: Occurrence) -> str:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="feed"),
     path("circles/<slug:slug>/new/", views.series_new, name="series_new"),
     path("circles/new/", views.circle_new, name="circle_new"),
+    path("series/<int:series_id>/edit/", views.series_edit, name="series_edit"),
     path("circles/<slug:slug>/edit/", views.circle_edit, name="circle_edit"),
     path("leaders/", views.leaders, name="leaders"),
     path("<int:occurrence_id>/", views.occurrence, name="occurrence"),

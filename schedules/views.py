@@ -18,10 +18,19 @@ from django.views.decorators.http import require_POST
 
 from community import selectors as community_selectors
 from community.permissions import Action, check, is_site_moderator
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 
 from . import facilitation, feed, selectors, services
-from .forms import CheckInForm, CircleForm, LeaderForm, MoveForm, PreferencesForm, SeriesForm, TreatmentForm
+from .forms import (
+    CheckInForm,
+    CircleForm,
+    LeaderForm,
+    MoveForm,
+    PreferencesForm,
+    SeriesEditForm,
+    SeriesForm,
+    TreatmentForm,
+)
 from .models import CalendarToken, Occurrence, Preferences
 
 TZ_COOKIE = "ic_tz"  # the browser's time zone, set by static/js/schedule.js
@@ -246,6 +255,56 @@ def series_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "schedules/series_form.html", {"circle": circle, "form": form, "error": error}, status=status
     )
+
+
+@login_required
+def series_edit(request: HttpRequest, series_id: int) -> HttpResponse:
+    """A facilitator changes a whole series, or ends it."""
+    series = selectors.series_for_staff(_user(request), series_id)
+    back = series.circle.get_absolute_url() + "#schedule"
+    initial = {
+        "title": series.title,
+        "duration_minutes": series.duration_minutes,
+        "capacity": series.capacity,
+        "open_minutes_before": series.open_minutes_before,
+    }
+    action = request.POST.get("action", "save") if request.method == "POST" else ""
+    form = SeriesEditForm(request.POST if action == "save" else None, initial=initial)
+    error = None
+    if action == "end":
+        if request.POST.get("confirm") != "yes":
+            error = DomainError(
+                ErrorCode.BAD_SCHEDULE, "Tick the box to confirm that the series ends.", field="confirm"
+            )
+        else:
+            try:
+                cancelled = services.end_series(user=_user(request), series_id=series.pk)
+            except DomainError as err:
+                error = err
+            else:
+                messages.success(request, f"The series has ended; {cancelled} session(s) to come were cancelled.")
+                return redirect(back)
+    elif action == "save" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.edit_series(
+                user=_user(request),
+                series_id=series.pk,
+                title=data["title"],
+                duration_minutes=data["duration_minutes"],
+                capacity=data["capacity"],
+                open_minutes_before=data["open_minutes_before"],
+            )
+        except DomainError as err:
+            error = err
+        else:
+            messages.success(request, "The series is updated; sessions still to come follow it.")
+            return redirect(back)
+    elif action not in ("", "save"):
+        error = DomainError(ErrorCode.BAD_SCHEDULE, "Unknown action.")
+    status = error.http_status if error else (400 if request.method == "POST" else 200)
+    context = {"series": series, "circle": series.circle, "form": form, "error": error, "back": back}
+    return render(request, "schedules/series_edit.html", context, status=status)
 
 
 @login_required
