@@ -1019,9 +1019,12 @@ async def run_cell(
                 failures["no hello in 30 s"] += 1
                 return
         conn.t_in = time.monotonic()
+        if arrive_within > 0:  # the servers' CPU when the latest member so far got in
+            storm_cpu_in[0] = sum(s.cpu() for s in servers)
 
     t_connect = time.monotonic()
     storm_cpu0 = sum(s.cpu() for s in servers)
+    storm_cpu_in = [storm_cpu0]
     connect_limit = max(120.0, 0.1 * len(conns))
     try:
         await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in conns)), timeout=connect_limit)
@@ -1060,7 +1063,10 @@ async def run_cell(
             open_p99_ms=pct([c.t_open - c.t_arrive for c in live if c.t_open], 0.99),
             # the servers' CPU (all processes, every thread) from the first arrival to
             # the last hello, per member who got in: what bounds the arrival rate
-            storm_cpu_ms=round(1000 * (sum(s.cpu() for s in servers) - storm_cpu0) / max(1, len(live)), 2),
+            # (unknown if a server exited: its CPU can no longer be read)
+            storm_cpu_ms=round(1000 * (storm_cpu_in[0] - storm_cpu0) / max(1, len(live)), 2)
+            if all(s.alive for s in servers)
+            else None,
         )
     try:
         await asyncio.sleep(1.0)  # presence frames after the joins settle (hub debounce is 0.2 s)
@@ -1266,7 +1272,7 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
             for s in group:
                 s.start()
         if args.settle > 0:  # a session's start usually finds its servers running, warmed up
-            time.sleep(args.settle)
+            time.sleep(args.settle)  # (a server restarted for a later cell does not wait again)
         for number, (n, mode, target) in enumerate(cells, 1):
             group = servers[target]
             restarted = [s.label for s in group if not s.alive]
@@ -1439,7 +1445,7 @@ def one_line(r: dict) -> str:
         + (
             f"storm: all in {r['all_in_s']}s hello p50={_ms(r['hello_p50_ms'])} p99={_ms(r['hello_p99_ms'])} "
             f"max={_ms(r['hello_max_ms'])} ms (accepted p50={_ms(r['open_p50_ms'])} p99={_ms(r['open_p99_ms'])}) "
-            f"server cpu/member={r.get('storm_cpu_ms', '?')} ms "
+            f"server cpu/member={r.get('storm_cpu_ms') or '?'} ms "
             if r.get("arrive_within")
             else ""
         )

@@ -13,9 +13,9 @@ from django.contrib.auth.backends import ModelBackend
 from core.prepared import Prepared
 
 BACKEND = "community.auth.AccountBackend"
-# Sessions signed in before this backend existed name Django's; migration
-# community 0007 renames them, so nobody is signed out by the change.
-LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The name stored sessions keep (community.sessions translates both ways), so a
+# process of the previous release and this one read each other's sessions.
+STORED_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 _USER = Prepared(lambda pk: get_user_model()._default_manager.filter(pk=pk)[:1])
 

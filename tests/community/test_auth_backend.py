@@ -1,27 +1,23 @@
 """community.auth: the sign-in backend reads the user with a compiled query and
-keeps Django's rules; sessions signed in under Django's ModelBackend are
-renamed by migration 0007, so the change signs nobody out."""
-
-import importlib
+keeps Django's rules; sessions keep naming Django's ModelBackend when stored
+(community.sessions), so the release before and this one read each other's."""
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.apps import apps
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from community.auth import BACKEND, LEGACY_BACKEND, AccountBackend
+from community.auth import BACKEND, STORED_BACKEND, AccountBackend
 from community.sessions import SessionStore
 from tests.conftest import PASSWORD, session_cookie_for
 
 pytestmark = pytest.mark.django_db
-
-rename = importlib.import_module("community.migrations.0007_sessions_name_the_account_backend")
 
 
 def test_it_is_the_only_backend_and_sign_in_names_it(settings, make_user):
@@ -62,30 +58,31 @@ def test_an_unknown_or_inactive_user_is_nobody(make_user):
     assert ModelBackend().get_user(user.pk) is None  # the same rule as Django's
 
 
-def _with_backend(key: str, backend: str) -> None:
-    store = SessionStore(key)
-    store[BACKEND_SESSION_KEY] = backend
-    store.save()
+def test_sessions_are_stored_naming_djangos_backend_and_read_as_ours(make_user):
+    key = session_cookie_for(make_user())
+    stored = Session.objects.get(pk=key).session_data
+    assert DjangoSessionStore().decode(stored)[BACKEND_SESSION_KEY] == STORED_BACKEND
+    assert SessionStore(key)[BACKEND_SESSION_KEY] == BACKEND
 
 
-def test_the_migration_keeps_sessions_signed_in_under_the_old_backend(make_user, circle, join):
+def test_a_session_of_the_release_before_signs_in_and_the_release_before_reads_ours(settings, make_user, circle, join):
+    """A rolling restart runs both releases for minutes: neither signs the other's members out."""
     user = make_user()
     join(user, circle)
-    key = session_cookie_for(user)
-    _with_backend(key, LEGACY_BACKEND)
+    # Written by a process of the release before: Django's store and backend.
+    old = DjangoSessionStore()
+    old[SESSION_KEY] = str(user.pk)
+    old[BACKEND_SESSION_KEY] = STORED_BACKEND
+    old[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    old.create()
     client = Client()
-    client.cookies["sessionid"] = key
-    # Without the rename Django signs the session out (its backend is not configured).
-    assert client.get("/sessions/").status_code == 302
-    _with_backend(key, LEGACY_BACKEND)  # that request flushed it: named as before again
-    unreadable = Session.objects.create(
-        session_key="u" * 32, session_data="not signed", expire_date=Session.objects.get(pk=key).expire_date
-    )
-    rename.forwards(apps, None)
-    assert SessionStore(key)[BACKEND_SESSION_KEY] == BACKEND
-    assert Session.objects.get(pk=unreadable.pk).session_data == "not signed"  # left as it was
-    client = Client()
-    client.cookies["sessionid"] = key
+    client.cookies["sessionid"] = old.session_key
     assert client.get("/sessions/").status_code == 200
-    rename.backwards(apps, None)
-    assert SessionStore(key)[BACKEND_SESSION_KEY] == LEGACY_BACKEND
+    # Written by this release, read by the release before.
+    ours = session_cookie_for(user)
+    settings.AUTHENTICATION_BACKENDS = [STORED_BACKEND]
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    client = Client()
+    client.cookies["sessionid"] = ours
+    assert client.get("/sessions/").status_code == 200
+    assert DjangoSessionStore(ours)[BACKEND_SESSION_KEY] == STORED_BACKEND
