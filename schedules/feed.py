@@ -72,7 +72,12 @@ def build(user: User, *, now: datetime | None = None) -> bytes:
             master.add("status", "CANCELLED")
         cal.add_component(master)
         for occ in occurrences:
-            if occ.cancelled or not (occ.moved or occ.pk in going) or occ.end <= now - timedelta(days=PAST_DAYS):
+            own_length = occ.end - occ.start != length  # extended, or kept its length when the series changed
+            if (
+                occ.cancelled
+                or not (occ.moved or own_length or occ.pk in going)
+                or occ.end <= now - timedelta(days=PAST_DAYS)
+            ):
                 continue
             override = Event()
             override.add("uid", _uid(series))

@@ -3,6 +3,7 @@
 from django import forms
 
 from .recurrence import WEEKDAYS
+from .services import MAX_DURATION, MAX_OPEN_BEFORE, MAX_SEATS  # told beside the field when out of range
 
 DAY_CHOICES = list(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 
@@ -15,7 +16,7 @@ class SeriesForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     time_zone = forms.CharField(max_length=64, help_text="An IANA name, like Europe/Berlin or America/New_York.")
-    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, initial=90)
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=MAX_DURATION, initial=90)
     weekdays = forms.MultipleChoiceField(
         label="Repeats on",
         choices=DAY_CHOICES,
@@ -26,8 +27,12 @@ class SeriesForm(forms.Form):
     interval = forms.IntegerField(label="Every how many weeks", min_value=1, initial=1)
     until = forms.DateField(label="Until (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(label="Or this many sessions", required=False, min_value=1)
-    capacity = forms.IntegerField(label="Seats", required=False, min_value=1, help_text="Empty: the circle's size.")
-    open_minutes_before = forms.IntegerField(label="Room opens (minutes before)", min_value=0, initial=10)
+    capacity = forms.IntegerField(
+        label="Seats", required=False, min_value=1, max_value=MAX_SEATS, help_text="Empty: the circle's size."
+    )
+    open_minutes_before = forms.IntegerField(
+        label="Room opens (minutes before)", min_value=0, max_value=MAX_OPEN_BEFORE, initial=10
+    )
 
 
 class SeriesEditForm(forms.Form):
@@ -35,9 +40,13 @@ class SeriesEditForm(forms.Form):
     sessions, or end the series and schedule a new one)."""
 
     title = forms.CharField(max_length=120)
-    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1)
-    capacity = forms.IntegerField(label="Seats", required=False, min_value=1, help_text="Empty: the circle's size.")
-    open_minutes_before = forms.IntegerField(label="Room opens (minutes before)", min_value=0)
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=MAX_DURATION)
+    capacity = forms.IntegerField(
+        label="Seats", required=False, min_value=1, max_value=MAX_SEATS, help_text="Empty: the circle's size."
+    )
+    open_minutes_before = forms.IntegerField(
+        label="Room opens (minutes before)", min_value=0, max_value=MAX_OPEN_BEFORE
+    )
 
 
 class MoveForm(forms.Form):
@@ -86,7 +95,7 @@ class CircleForm(forms.Form):
     name = forms.CharField(max_length=80)
     topic = forms.CharField(max_length=120, required=False)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    capacity = forms.IntegerField(min_value=2, max_value=500, initial=20)
+    capacity = forms.IntegerField(min_value=2, max_value=MAX_SEATS, initial=20)
     access = forms.ChoiceField(choices=[("open", "Open to every member"), ("invite", "Invite code required")])
     open_between_sessions = forms.BooleanField(
         required=False, label="The live room stays open between sessions", initial=True

@@ -45,8 +45,12 @@ class Pass:
 
 
 def _claim(occurrence_id: int, column: str, now: datetime) -> bool:
-    """Set ``column`` to now if nobody did: True for the one caller that did."""
-    return bool(Occurrence.objects.filter(pk=occurrence_id, **{f"{column}__isnull": True}).update(**{column: now}))
+    """Set ``column`` to now if nobody did and the session is not cancelled: True
+    for the one caller that did.  The cancellation is checked in the same UPDATE:
+    a session cancelled (or its series ended) after this pass read it is not
+    opened, reminded or checked in on."""
+    claimed = Occurrence.objects.filter(pk=occurrence_id, cancelled=False, **{f"{column}__isnull": True})
+    return bool(claimed.update(**{column: now}))
 
 
 def run_once(now: datetime | None = None) -> Pass:

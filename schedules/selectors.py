@@ -153,14 +153,23 @@ class Roster:
     follow_ups: list[CheckIn]
 
 
-def series_for_staff(user: User, series_id: int) -> SessionSeries:
+def series_for_staff(user: User, series_id: int, *, lock: bool = False) -> SessionSeries:
     """A series, for a facilitator of its circle (SCHEDULE_SESSION); NOT_FOUND or
-    a refusal otherwise."""
-    series = SessionSeries.objects.select_related("circle").filter(pk=series_id).first()
+    a refusal otherwise.  ``lock``: its row locked to the end of the transaction
+    (writes to a series lock it before its sessions)."""
+    found = SessionSeries.objects.select_related("circle")
+    if lock:
+        found = found.select_for_update(of=("self",))
+    series = found.filter(pk=series_id).first()
     if series is None:
         raise DomainError(ErrorCode.NOT_FOUND, "That series does not exist.")
     check(user, Action.SCHEDULE_SESSION, series.circle)
     return series
+
+
+def sessions_to_come(series: SessionSeries, now: datetime) -> int:
+    """How many of the series' sessions are not over and not cancelled."""
+    return series.occurrences.filter(cancelled=False, end__gt=now).count()
 
 
 def roster(occurrence_id: int, user: User) -> Roster:

@@ -31,6 +31,7 @@ NEUTRAL_TITLE = "Wellness circle"
 LOW_SCORE = 2  # a check-in at or below this asks the facilitators to follow up
 MAX_DURATION = 8 * 60
 MAX_OPEN_BEFORE = 120
+MAX_SEATS = 500  # as many as a circle may hold
 MAX_EXTEND = 120
 MATERIALISE_STEP = timedelta(days=1)  # the horizon moves on in steps of a day
 
@@ -76,8 +77,8 @@ def create_series(
         raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
     if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
         raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
-    if capacity is not None and capacity < 1:
-        raise _bad("A session has at least one seat.", field="capacity")
+    if capacity is not None and not 1 <= capacity <= MAX_SEATS:
+        raise _bad(f"A session has 1 to {MAX_SEATS} seats.", field="capacity")
     start_local = start_local.replace(tzinfo=None, second=0, microsecond=0)
     rule = recurrence.Rule(weekdays=tuple(weekdays), interval=interval, until=until, count=count)
     try:
@@ -114,6 +115,14 @@ def materialise(series: SessionSeries, *, now: datetime | None = None) -> int:
     until = recurrence.horizon(now)
     if series.materialised_until is not None and series.materialised_until >= until - MATERIALISE_STEP:
         return 0  # done within the last day: the next pass that matters is tomorrow's
+    with transaction.atomic():
+        # The series as it is now, locked: an end or an edit committed since the
+        # caller read it (the scheduler reads every series first) counts.
+        series = SessionSeries.objects.select_for_update().get(pk=series.pk)
+        return _materialise_locked(series, until)
+
+
+def _materialise_locked(series: SessionSeries, until: datetime) -> int:
     last = series.occurrences.aggregate(last=Max("original_start"))["last"]
     starts = recurrence.expand(
         series.rrule,
@@ -169,18 +178,22 @@ def tell_rsvps(
 def cancel_occurrence(*, user: User, occurrence_id: int) -> Occurrence:
     """Cancel one session; the series goes on.  Those who RSVP'd are told."""
     occurrence = _occurrence_for_staff(user, occurrence_id)
-    if occurrence.cancelled:
-        return occurrence
+    if not occurrence.cancelled:
+        _cancel(occurrence, why="")
+    return occurrence
+
+
+def _cancel(occurrence: Occurrence, *, why: str) -> None:
+    """Mark one session cancelled and tell those who RSVP'd (going or waiting), once each."""
     Occurrence.objects.filter(pk=occurrence.pk).update(cancelled=True)
     occurrence.cancelled = True
     tell_rsvps(
         occurrence,
         kind=Notification.Kind.NOTICE,
-        text=f"{{title}} on {occurrence.start:%d %b} was cancelled.",
+        text=f"{{title}} on {occurrence.start:%d %b} was cancelled{why}.",
         key=f"cancelled:{occurrence.pk}",
         going_only=False,
     )
-    return occurrence
 
 
 @transaction.atomic
@@ -242,7 +255,8 @@ def edit_series(
     stay: move single sessions, or end the series and schedule a new one.
     Refusals as ``create_series``; NOT_FOUND for an unknown series."""
     now = now or timezone.now()
-    series = selectors.series_for_staff(user, series_id)
+    series = selectors.series_for_staff(user, series_id, lock=True)  # the series first, then its sessions
+    old_length = timedelta(minutes=series.duration_minutes)
     title = (title or "").strip()
     if not title:
         raise _bad("Please give the session a title.", field="title")
@@ -250,8 +264,8 @@ def edit_series(
         raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
     if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
         raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
-    if capacity is not None and capacity < 1:
-        raise _bad("A session has at least one seat.", field="capacity")
+    if capacity is not None and not 1 <= capacity <= MAX_SEATS:
+        raise _bad(f"A session has 1 to {MAX_SEATS} seats.", field="capacity")
     series.title = title[:120]
     series.duration_minutes = duration_minutes
     series.capacity = capacity
@@ -260,7 +274,9 @@ def edit_series(
     length = timedelta(minutes=duration_minutes)
     for occurrence in _still_to_come(series, now):
         occurrence.series = series  # the new seats, for _promote
-        if occurrence.end - occurrence.start != length:
+        # A new length reaches the sessions of the old one; a session lengthened
+        # on its own (extend) keeps its length.
+        if length != old_length and occurrence.end - occurrence.start == old_length:
             occurrence.end = occurrence.start + length
             occurrence.save(update_fields=["end"])
         _promote(occurrence)
@@ -274,35 +290,28 @@ def end_series(*, user: User, series_id: int, now: datetime | None = None) -> in
     session that began (its RRULE gets an UNTIL there).  A session live now
     runs to its end.  Idempotent; returns how many sessions were cancelled."""
     now = now or timezone.now()
-    series = selectors.series_for_staff(user, series_id)
+    series = selectors.series_for_staff(user, series_id, lock=True)  # the series first, then its sessions
     to_come = _still_to_come(series, now)
     began = (
         series.occurrences.filter(Q(start__lte=now) | Q(opened_at__isnull=False))
         .exclude(pk__in=[o.pk for o in to_come])
         .aggregate(last=Max("original_start"))["last"]
     )
-    # The last session kept (or, if none began, an instant before the first):
-    # the recurrence ends there, in the feed and for materialise alike.
+    # The last session kept (if none began, the first, cancelled with the rest:
+    # RFC 5545 counts DTSTART as an instance, so the rule keeps it and the feed
+    # lists it as an EXDATE): the recurrence ends there, in calendars and for
+    # materialise alike.
     last = (
         began
         if began is not None
         else series.start_local.replace(tzinfo=None).replace(tzinfo=recurrence.zone(series.time_zone))
-        - timedelta(seconds=1)
     )
     rule = recurrence.parse(series.rrule)
     if rule.repeats:
         series.rrule = recurrence.rrule_text_until(rule, last.astimezone(UTC))
         series.save(update_fields=["rrule"])  # materialise makes none past it
     for occurrence in to_come:
-        Occurrence.objects.filter(pk=occurrence.pk).update(cancelled=True)
-        occurrence.cancelled = True
-        tell_rsvps(
-            occurrence,
-            kind=Notification.Kind.NOTICE,
-            text=f"{{title}} on {occurrence.start:%d %b} was cancelled: the series has ended.",
-            key=f"cancelled:{occurrence.pk}",
-            going_only=False,
-        )
+        _cancel(occurrence, why=": the series has ended")
     return len(to_come)
 
 
@@ -460,8 +469,11 @@ def close_window(occurrence_id: int, *, now: datetime) -> bool:
         if not Occurrence.objects.filter(pk=occurrence_id, closed_at__isnull=True).update(closed_at=now):
             return False
         occurrence = Occurrence.objects.get(pk=occurrence_id)
+        # From when the room opened (early, or before a later edit of the series'
+        # opening time moved ``opens_at``).
+        since = min(occurrence.opens_at, occurrence.opened_at or occurrence.opens_at)
         posters = chat_selectors.members_active_between(
-            occurrence.circle_id, since=occurrence.opens_at, until=occurrence.end + ATTENDANCE_GRACE
+            occurrence.circle_id, since=since, until=occurrence.end + ATTENDANCE_GRACE
         )
         Rsvp.objects.filter(occurrence=occurrence, membership_id__in=posters).update(attended=True)
     return True

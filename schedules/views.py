@@ -268,19 +268,19 @@ def series_edit(request: HttpRequest, series_id: int) -> HttpResponse:
         "capacity": series.capacity,
         "open_minutes_before": series.open_minutes_before,
     }
-    action = request.POST.get("action", "save") if request.method == "POST" else ""
+    action = request.POST.get("action", "") if request.method == "POST" else None
     form = SeriesEditForm(request.POST if action == "save" else None, initial=initial)
-    error = None
+    error = end_error = None
     if action == "end":
         if request.POST.get("confirm") != "yes":
-            error = DomainError(
+            end_error = DomainError(
                 ErrorCode.BAD_SCHEDULE, "Tick the box to confirm that the series ends.", field="confirm"
             )
         else:
             try:
                 cancelled = services.end_series(user=_user(request), series_id=series.pk)
             except DomainError as err:
-                error = err
+                end_error = err
             else:
                 messages.success(request, f"The series has ended; {cancelled} session(s) to come were cancelled.")
                 return redirect(back)
@@ -300,10 +300,19 @@ def series_edit(request: HttpRequest, series_id: int) -> HttpResponse:
         else:
             messages.success(request, "The series is updated; sessions still to come follow it.")
             return redirect(back)
-    elif action not in ("", "save"):
-        error = DomainError(ErrorCode.BAD_SCHEDULE, "Unknown action.")
-    status = error.http_status if error else (400 if request.method == "POST" else 200)
-    context = {"series": series, "circle": series.circle, "form": form, "error": error, "back": back}
+    elif action is not None and action != "save":
+        error = DomainError(ErrorCode.BAD_SCHEDULE, "Unknown action: nothing was changed.")
+    refusal = error or end_error
+    status = refusal.http_status if refusal else (400 if request.method == "POST" else 200)
+    context = {
+        "series": series,
+        "circle": series.circle,
+        "form": form,
+        "error": error,
+        "end_error": end_error,
+        "back": back,
+        "sessions_to_come": selectors.sessions_to_come(series, timezone.now()),
+    }
     return render(request, "schedules/series_edit.html", context, status=status)
 
 

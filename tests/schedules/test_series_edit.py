@@ -11,9 +11,11 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from community.models import Membership, Notification
-from core.errors import DomainError, ErrorCode
+from core.errors import ErrorCode
 from schedules import feed, recurrence, services
 from schedules.models import Occurrence, Rsvp, SessionSeries
+
+from .helpers import refused
 
 pytestmark = pytest.mark.django_db
 BERLIN = recurrence.zone("Europe/Berlin")
@@ -49,14 +51,6 @@ def _edit(facilitator, series, **change):
         **change,
     }
     return services.edit_series(**kw)
-
-
-def _refused(code: ErrorCode, call, **kw) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(**kw)
-    assert caught.value.code == code, caught.value
-    assert caught.value.message
-    return caught.value
 
 
 def _snapshot(series):
@@ -124,7 +118,7 @@ def test_fewer_seats_take_nobodys_seat(facilitator, make_user, join, circle):
 def test_bad_edits_are_refused_and_change_nothing(facilitator, change, field):
     series = _series(facilitator)
     before = _snapshot(series)
-    err = _refused(ErrorCode.BAD_SCHEDULE, _edit, facilitator=facilitator, series=series, now=NOW, **change)
+    err = refused(ErrorCode.BAD_SCHEDULE, _edit, facilitator=facilitator, series=series, now=NOW, **change)
     assert err.extra["field"] == field
     assert _snapshot(series) == before
 
@@ -133,11 +127,11 @@ def test_only_the_circles_facilitators_edit_or_end_a_series(facilitator, member,
     series = _series(facilitator)
     other = join(make_user("other-lead"), make_circle(name="Other", slug="other"), Membership.Role.FACILITATOR)
     before = _snapshot(series)
-    _refused(ErrorCode.FORBIDDEN, _edit, facilitator=member, series=series, title="Mine", now=NOW)
-    _refused(ErrorCode.FORBIDDEN, services.end_series, user=member.user, series_id=series.pk, now=NOW)
-    _refused(ErrorCode.NOT_MEMBER, _edit, facilitator=other, series=series, title="Mine", now=NOW)
-    _refused(ErrorCode.NOT_MEMBER, services.end_series, user=other.user, series_id=series.pk, now=NOW)
-    _refused(ErrorCode.NOT_FOUND, services.end_series, user=facilitator.user, series_id=series.pk + 999, now=NOW)
+    refused(ErrorCode.FORBIDDEN, _edit, facilitator=member, series=series, title="Mine", now=NOW)
+    refused(ErrorCode.FORBIDDEN, services.end_series, user=member.user, series_id=series.pk, now=NOW)
+    refused(ErrorCode.NOT_MEMBER, _edit, facilitator=other, series=series, title="Mine", now=NOW)
+    refused(ErrorCode.NOT_MEMBER, services.end_series, user=other.user, series_id=series.pk, now=NOW)
+    refused(ErrorCode.NOT_FOUND, services.end_series, user=facilitator.user, series_id=series.pk + 999, now=NOW)
     assert _snapshot(series) == before
 
 
@@ -188,14 +182,15 @@ def _client(user) -> Client:
 
 
 def test_the_series_page_edits_and_ends_and_a_member_is_refused(facilitator, member):
+    first = (datetime.now(UTC) + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0)
     series = services.create_series(
         user=facilitator.user,
         circle=facilitator.circle,
         title="Evening circle",
-        start_local=(datetime.now(UTC) + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0),
+        start_local=first,
         time_zone="UTC",
         duration_minutes=90,
-        weekdays=(("MO", "TU", "WE", "TH", "FR", "SA", "SU")[(datetime.now(UTC) + timedelta(days=2)).weekday()],),
+        weekdays=(("MO", "TU", "WE", "TH", "FR", "SA", "SU")[first.weekday()],),
         count=3,
     )
     url = reverse("schedules:series_edit", args=[series.pk])
@@ -211,16 +206,71 @@ def test_the_series_page_edits_and_ends_and_a_member_is_refused(facilitator, mem
         "open_minutes_before": 5,
     }
     assert _client(member.user).post(url, form).status_code == 403
-    refused = lead.post(url, {**form, "duration_minutes": 0})
-    assert refused.status_code == 400
+    bad = lead.post(url, {**form, "duration_minutes": 0})
+    assert bad.status_code == 400
     assert SessionSeries.objects.get(pk=series.pk).duration_minutes == 90
     done = lead.post(url, form)
     assert done.status_code == 302
     assert SessionSeries.objects.get(pk=series.pk).duration_minutes == 75
     unconfirmed = lead.post(url, {"action": "end"})
-    assert unconfirmed.status_code == 400 and "confirm" in unconfirmed.content.decode()
+    assert unconfirmed.status_code == 400
+    assert 'id="end-error"' in unconfirmed.content.decode() and "Tick the box" in unconfirmed.content.decode()
+    for odd in ({}, {"action": ""}, {"action": "delete"}):
+        unknown = lead.post(url, odd)
+        assert unknown.status_code == 400 and "Unknown action" in unknown.content.decode()
+    too_many = lead.post(url, {**form, "capacity": 10**12})
+    assert too_many.status_code == 400 and "id_capacity_error" in too_many.content.decode()
     assert not series.occurrences.filter(cancelled=True).exists()
+    assert SessionSeries.objects.get(pk=series.pk).capacity is None
     assert lead.post(url, {"action": "end", "confirm": "yes"}).status_code == 302
     assert not series.occurrences.filter(cancelled=False).exists()
+    assert 'data-testid="series-over"' in lead.get(url).content.decode()
     manage = lead.get(reverse("schedules:occurrence", args=[series.occurrences.first().pk])).content.decode()
     assert url in manage
+
+
+def test_a_session_lengthened_on_its_own_keeps_its_length_through_edits(facilitator):
+    series = _series(facilitator)
+    _, second, third, *_ = series.occurrences.order_by("start")
+    services.extend(user=facilitator.user, occurrence_id=second.pk, minutes=30, now=NOW)
+    _edit(facilitator, series, title="Renamed", now=NOW)
+    second.refresh_from_db()
+    assert second.end - second.start == timedelta(minutes=120)  # a title change touches no length
+    _edit(facilitator, series, duration_minutes=60, now=NOW)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.end - second.start == timedelta(minutes=120)
+    assert third.end - third.start == timedelta(minutes=60)
+
+
+def test_the_scheduler_never_opens_or_reminds_a_session_cancelled_after_it_looked(facilitator):
+    from schedules import scheduler
+
+    series = _series(facilitator)
+    first = series.occurrences.order_by("start").first()
+    at = first.start - timedelta(minutes=5)
+    services.end_series(user=facilitator.user, series_id=series.pk, now=NOW)  # after the pass read it
+    for column in ("opened_at", "reminded_at", "started_notice_at", "checkins_sent_at"):
+        assert not scheduler._claim(first.pk, column, at)
+    first.refresh_from_db()
+    assert first.opened_at is None and first.reminded_at is None
+
+
+def test_materialise_reads_the_series_as_it_is_now(facilitator):
+    series = services.create_series(
+        user=facilitator.user,
+        circle=facilitator.circle,
+        title="Open-ended",
+        start_local=FIRST,
+        time_zone="Europe/Berlin",
+        duration_minutes=90,
+        weekdays=("TU",),
+        now=NOW,
+    )
+    stale = SessionSeries.objects.get(pk=series.pk)  # as a scheduler pass read it
+    made = series.occurrences.count()
+    services.end_series(user=facilitator.user, series_id=series.pk, now=NOW)
+    stale.materialised_until = None
+    assert services.materialise(stale, now=NOW + timedelta(days=30)) == 0
+    assert series.occurrences.count() == made
+    assert not series.occurrences.filter(cancelled=False).exists()
