@@ -138,8 +138,8 @@ def test_the_scheduler_opens_a_live_window_in_front_of_a_connected_member(
 
 def test_every_schedule_page_passes_the_page_checks_on_both_screens(daphne_server, make_user, circle, join, chromium):
     """The circle's Schedule card, "My sessions" (with a treatment, a suggestion
-    and a calendar link), the series form, the session page, the check-in and the
-    circle settings: no CSP violation, no serious axe finding, nothing wider than
+    and a calendar link), the series form, the session page, the series' edit
+    page, the check-in and the circle settings: no CSP violation, no serious axe finding, nothing wider than
     the screen, 44 px touch targets on a phone."""
     from community import services as community_services
     from tests.browser.pagecheck import check_page, new_page
@@ -171,6 +171,7 @@ def test_every_schedule_page_passes_the_page_checks_on_both_screens(daphne_serve
             ("schedule-card-facilitator", circle.get_absolute_url()),
             ("series-form", f"/sessions/circles/{circle.slug}/new/"),
             ("session-page", f"/sessions/{occ.pk}/"),
+            ("series-edit", f"/sessions/series/{occ.series_id}/edit/"),
             ("circle-settings", f"/sessions/circles/{circle.slug}/edit/"),
         ]:
             page.goto(path)
