@@ -379,6 +379,13 @@ NOT_IN_MATRIX = {"admin"}
 # --- schedules (issue 12) -----------------------------------------------------------------
 
 
+def _series(world: World) -> int:
+    """The series of the circle's upcoming session."""
+    from schedules.models import Occurrence
+
+    return Occurrence.objects.get(pk=_session(world)).series_id
+
+
 def _session(world: World) -> int:
     """An upcoming session of the circle (made once per world, by its facilitator)."""
     from schedules import services as schedule_services
@@ -449,6 +456,18 @@ VIEWS |= {
         "POST",
         lambda w: {"occurrence_id": _session(w)},
         lambda w, role: {"action": "extend", "minutes": "5"},
+        FACILITATOR_ONLY,
+    ),
+    "schedules:series_edit": ViewCase(
+        "POST",
+        lambda w: {"series_id": _series(w)},
+        lambda w, role: {
+            "action": "save",
+            "title": f"Renamed by {role}",
+            "duration_minutes": "60",
+            "capacity": "",
+            "open_minutes_before": "10",
+        },
         FACILITATOR_ONLY,
     ),
 }
