@@ -154,7 +154,8 @@ def tell_rsvps(
 ) -> None:
     """Notify those going to ``occurrence`` (and those waiting, unless
     ``going_only``) who are still members: ``text`` may hold ``{title}``, the
-    title that member sees (``title_for``).  ``key`` makes it once per member."""
+    title that member sees (``title_for``), and ``{when}``, its start in that
+    member's time zone (``_when``).  ``key`` makes it once per member."""
     rsvps = Rsvp.objects.filter(
         occurrence=occurrence, membership__user__isnull=False, membership__left_at__isnull=True
     ).select_related("membership__user")
@@ -167,7 +168,9 @@ def tell_rsvps(
         notifications.notify(
             user=user,
             kind=kind,
-            text=text.format(title=title_for(occurrence, user)),
+            text=text.format(
+                title=title_for(occurrence, user), when=_when(occurrence, user) if "{when}" in text else ""
+            ),
             link=link or session_link(occurrence),
             circle=occurrence.circle,
             key=key,
@@ -190,7 +193,7 @@ def _cancel(occurrence: Occurrence, *, why: str) -> None:
     tell_rsvps(
         occurrence,
         kind=Notification.Kind.NOTICE,
-        text=f"{{title}} on {occurrence.start:%d %b} was cancelled{why}.",
+        text=f"{{title}} on {{when}} was cancelled{why}.",
         key=f"cancelled:{occurrence.pk}",
         going_only=False,
     )

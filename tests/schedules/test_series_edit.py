@@ -274,3 +274,23 @@ def test_materialise_reads_the_series_as_it_is_now(facilitator):
     assert services.materialise(stale, now=NOW + timedelta(days=30)) == 0
     assert series.occurrences.count() == made
     assert not series.occurrences.filter(cancelled=False).exists()
+
+
+def test_a_cancellation_notice_gives_the_day_and_time_in_the_members_zone(facilitator, member):
+    from schedules.models import Preferences
+
+    Preferences.objects.create(user=member.user, time_zone="America/Los_Angeles")
+    series = services.create_series(
+        user=facilitator.user,
+        circle=facilitator.circle,
+        title="Early circle",
+        start_local=datetime(2027, 3, 16, 1, 30, tzinfo=BERLIN),  # Tuesday 01:30 in Berlin
+        time_zone="Europe/Berlin",
+        duration_minutes=60,
+        now=NOW,
+    )
+    occ = series.occurrences.get()
+    services.rsvp(user=member.user, occurrence_id=occ.pk, now=NOW)
+    services.cancel_occurrence(user=facilitator.user, occurrence_id=occ.pk)
+    note = Notification.objects.get(user=member.user, text__contains="was cancelled")
+    assert "Mon 15 Mar, 17:30 (America/Los_Angeles)" in note.text, note.text  # the evening before, there
