@@ -43,6 +43,21 @@ def _bad(message: str, **extra: object) -> DomainError:
 # --- series and occurrences ------------------------------------------------------------
 
 
+def _checked_settings(title: str, duration_minutes: int, open_minutes_before: int, capacity: int | None) -> str:
+    """The rules a series' own settings keep, when made and when edited: the
+    title (stripped) or BAD_SCHEDULE naming the field."""
+    title = (title or "").strip()
+    if not title:
+        raise _bad("Please give the session a title.", field="title")
+    if not 1 <= duration_minutes <= MAX_DURATION:
+        raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
+    if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
+        raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
+    if capacity is not None and not 1 <= capacity <= MAX_SEATS:
+        raise _bad(f"A session has 1 to {MAX_SEATS} seats.", field="capacity")
+    return title
+
+
 def create_series(
     *,
     user: User,
@@ -66,19 +81,11 @@ def create_series(
     Refusals: FORBIDDEN/NOT_MEMBER, BAD_SCHEDULE (with ``field``)."""
     check(user, Action.SCHEDULE_SESSION, circle)
     now = now or timezone.now()
-    title = (title or "").strip()
-    if not title:
-        raise _bad("Please give the session a title.", field="title")
+    title = _checked_settings(title, duration_minutes, open_minutes_before, capacity)
     try:
         tz = recurrence.zone((time_zone or "").strip())
     except recurrence.RecurrenceError as err:
         raise _bad(str(err), field="time_zone") from None
-    if not 1 <= duration_minutes <= MAX_DURATION:
-        raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
-    if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
-        raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
-    if capacity is not None and not 1 <= capacity <= MAX_SEATS:
-        raise _bad(f"A session has 1 to {MAX_SEATS} seats.", field="capacity")
     start_local = start_local.replace(tzinfo=None, second=0, microsecond=0)
     rule = recurrence.Rule(weekdays=tuple(weekdays), interval=interval, until=until, count=count)
     try:
@@ -260,15 +267,7 @@ def edit_series(
     now = now or timezone.now()
     series = selectors.series_for_staff(user, series_id, lock=True)  # the series first, then its sessions
     old_length = timedelta(minutes=series.duration_minutes)
-    title = (title or "").strip()
-    if not title:
-        raise _bad("Please give the session a title.", field="title")
-    if not 1 <= duration_minutes <= MAX_DURATION:
-        raise _bad("A session ends after it starts and lasts at most 8 hours.", field="duration_minutes")
-    if not 0 <= open_minutes_before <= MAX_OPEN_BEFORE:
-        raise _bad("The room opens at most 2 hours before a session.", field="open_minutes_before")
-    if capacity is not None and not 1 <= capacity <= MAX_SEATS:
-        raise _bad(f"A session has 1 to {MAX_SEATS} seats.", field="capacity")
+    title = _checked_settings(title, duration_minutes, open_minutes_before, capacity)
     series.title = title[:120]
     series.duration_minutes = duration_minutes
     series.capacity = capacity
