@@ -2,10 +2,8 @@
 
 from datetime import datetime, timedelta
 
-import pytest
 from django.utils import timezone
 
-from core.errors import DomainError, ErrorCode
 from schedules import services
 from schedules.models import Occurrence, SessionSeries
 
@@ -38,12 +36,3 @@ def weekly(facilitator, **kw) -> SessionSeries:
     kw.setdefault("time_zone", "Europe/Berlin")
     kw.setdefault("duration_minutes", 90)
     return services.create_series(user=facilitator.user, circle=facilitator.circle, **kw)
-
-
-def refused(code: ErrorCode, call, **kw) -> DomainError:
-    """``call(**kw)`` raises a DomainError with ``code`` and a message for the person."""
-    with pytest.raises(DomainError) as caught:
-        call(**kw)
-    assert caught.value.code == code, caught.value
-    assert caught.value.message
-    return caught.value

@@ -10,8 +10,7 @@ from community.apps import MODERATORS_GROUP
 from community.models import Circle, Membership
 from core.errors import ErrorCode
 from schedules import facilitation, selectors
-
-from .helpers import refused
+from tests.community.helpers import refuse
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +23,8 @@ def _moderator(make_user):
 
 def test_a_moderator_lets_someone_lead_who_then_creates_a_circle_as_its_facilitator(make_user):
     person = make_user("future-lead")
-    refused(ErrorCode.FORBIDDEN, facilitation.create_circle, user=person, name="New dawn")
-    refused(ErrorCode.FORBIDDEN, facilitation.set_leader, by=make_user("nobody-special"), user=person, on=True)
+    refuse(ErrorCode.FORBIDDEN, facilitation.create_circle, user=person, name="New dawn")
+    refuse(ErrorCode.FORBIDDEN, facilitation.set_leader, by=make_user("nobody-special"), user=person, on=True)
     facilitation.set_leader(by=_moderator(make_user), user=person, on=True)
     person = type(person).objects.get(pk=person.pk)
     circle = facilitation.create_circle(user=person, name="New dawn", access="invite", capacity=12)
@@ -54,18 +53,18 @@ def test_a_facilitator_edits_their_circle_and_rotates_the_code_but_not_another(
     old = circle.invite_code
     assert facilitation.rotate_invite_code(user=facilitator.user, circle=circle) != old
     other = make_circle(name="Not yours", slug="not-yours")
-    refused(ErrorCode.NOT_MEMBER, facilitation.update_circle, user=facilitator.user, circle=other, name="Taken")
+    refuse(ErrorCode.NOT_MEMBER, facilitation.update_circle, user=facilitator.user, circle=other, name="Taken")
     assert Circle.objects.get(pk=other.pk).name == "Not yours"
 
 
 def test_a_member_cannot_edit_the_circle(member):
-    refused(ErrorCode.FORBIDDEN, facilitation.update_circle, user=member.user, circle=member.circle, name="Mine")
+    refuse(ErrorCode.FORBIDDEN, facilitation.update_circle, user=member.user, circle=member.circle, name="Mine")
     assert Circle.objects.get(pk=member.circle_id).name == "Morning Circle"
 
 
 def test_bad_circle_settings_are_refused(facilitator):
     for kw in ({"name": "  "}, {"capacity": 1}, {"access": "secret"}, {"retention_days": 0}):
-        refused(
+        refuse(
             ErrorCode.BAD_SCHEDULE, facilitation.update_circle, user=facilitator.user, circle=facilitator.circle, **kw
         )
 
@@ -83,7 +82,7 @@ def test_the_facilitator_sees_members_by_alias_with_mutes_and_unmutes(facilitato
         {"action": "unmute", "membership": str(member.pk)},
     )
     assert Membership.objects.get(pk=member.pk).muted_until is None
-    refused(ErrorCode.FORBIDDEN, facilitation.unmute, user=member.user, circle=member.circle, membership_id=member.pk)
+    refuse(ErrorCode.FORBIDDEN, facilitation.unmute, user=member.user, circle=member.circle, membership_id=member.pk)
 
 
 def test_the_leaders_page_works_by_member_number_and_never_shows_a_handle(make_user, circle, join):

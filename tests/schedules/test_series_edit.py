@@ -14,8 +14,7 @@ from community.models import Membership, Notification
 from core.errors import ErrorCode
 from schedules import feed, recurrence, services
 from schedules.models import Occurrence, Rsvp, SessionSeries
-
-from .helpers import refused
+from tests.community.helpers import refuse
 
 pytestmark = pytest.mark.django_db
 BERLIN = recurrence.zone("Europe/Berlin")
@@ -118,7 +117,7 @@ def test_fewer_seats_take_nobodys_seat(facilitator, make_user, join, circle):
 def test_bad_edits_are_refused_and_change_nothing(facilitator, change, field):
     series = _series(facilitator)
     before = _snapshot(series)
-    err = refused(ErrorCode.BAD_SCHEDULE, _edit, facilitator=facilitator, series=series, now=NOW, **change)
+    err = refuse(ErrorCode.BAD_SCHEDULE, _edit, facilitator=facilitator, series=series, now=NOW, **change)
     assert err.extra["field"] == field
     assert _snapshot(series) == before
 
@@ -127,11 +126,11 @@ def test_only_the_circles_facilitators_edit_or_end_a_series(facilitator, member,
     series = _series(facilitator)
     other = join(make_user("other-lead"), make_circle(name="Other", slug="other"), Membership.Role.FACILITATOR)
     before = _snapshot(series)
-    refused(ErrorCode.FORBIDDEN, _edit, facilitator=member, series=series, title="Mine", now=NOW)
-    refused(ErrorCode.FORBIDDEN, services.end_series, user=member.user, series_id=series.pk, now=NOW)
-    refused(ErrorCode.NOT_MEMBER, _edit, facilitator=other, series=series, title="Mine", now=NOW)
-    refused(ErrorCode.NOT_MEMBER, services.end_series, user=other.user, series_id=series.pk, now=NOW)
-    refused(ErrorCode.NOT_FOUND, services.end_series, user=facilitator.user, series_id=series.pk + 999, now=NOW)
+    refuse(ErrorCode.FORBIDDEN, _edit, facilitator=member, series=series, title="Mine", now=NOW)
+    refuse(ErrorCode.FORBIDDEN, services.end_series, user=member.user, series_id=series.pk, now=NOW)
+    refuse(ErrorCode.NOT_MEMBER, _edit, facilitator=other, series=series, title="Mine", now=NOW)
+    refuse(ErrorCode.NOT_MEMBER, services.end_series, user=other.user, series_id=series.pk, now=NOW)
+    refuse(ErrorCode.NOT_FOUND, services.end_series, user=facilitator.user, series_id=series.pk + 999, now=NOW)
     assert _snapshot(series) == before
 
 

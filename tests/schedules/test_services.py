@@ -9,8 +9,9 @@ from community.models import Membership, Notification
 from core.errors import ErrorCode
 from schedules import services
 from schedules.models import Occurrence, Rsvp, SessionSeries
+from tests.community.helpers import refuse
 
-from .helpers import one_session, refused, soon_local, weekly
+from .helpers import one_session, soon_local, weekly
 
 pytestmark = pytest.mark.django_db
 
@@ -40,20 +41,20 @@ def test_a_weekly_series_is_materialised_in_utc_up_to_the_horizon(facilitator):
 )
 def test_bad_series_input_is_refused_and_nothing_is_made(facilitator, change, field):
     kw = {"start_local": soon_local(120), "time_zone": "UTC", **change}
-    err = refused(ErrorCode.BAD_SCHEDULE, weekly, facilitator=facilitator, **kw)
+    err = refuse(ErrorCode.BAD_SCHEDULE, weekly, facilitator=facilitator, **kw)
     assert err.extra["field"] == field
     assert not SessionSeries.objects.exists() and not Occurrence.objects.exists()
 
 
 def test_a_member_cannot_schedule_sessions(member):
-    refused(ErrorCode.FORBIDDEN, weekly, facilitator=member, start_local=soon_local(120), time_zone="UTC")
+    refuse(ErrorCode.FORBIDDEN, weekly, facilitator=member, start_local=soon_local(120), time_zone="UTC")
     assert not SessionSeries.objects.exists()
 
 
 def test_a_facilitator_cannot_schedule_or_cancel_in_another_circle(facilitator, make_circle, make_user, join):
     other = join(make_user("other-fac"), make_circle(name="Other", slug="other"), Membership.Role.FACILITATOR)
     occ = one_session(facilitator)
-    refused(
+    refuse(
         ErrorCode.NOT_MEMBER,
         services.create_series,
         user=other.user,
@@ -63,7 +64,7 @@ def test_a_facilitator_cannot_schedule_or_cancel_in_another_circle(facilitator, 
         time_zone="UTC",
         duration_minutes=60,
     )
-    refused(ErrorCode.NOT_MEMBER, services.cancel_occurrence, user=other.user, occurrence_id=occ.pk)
+    refuse(ErrorCode.NOT_MEMBER, services.cancel_occurrence, user=other.user, occurrence_id=occ.pk)
     occ.refresh_from_db()
     assert not occ.cancelled and SessionSeries.objects.count() == 1
 
@@ -98,9 +99,9 @@ def test_leaving_the_wait_list_promotes_nobody(facilitator, make_user, join, cir
 def test_rsvp_to_a_cancelled_or_past_session_is_refused(facilitator, member):
     occ = one_session(facilitator)
     services.cancel_occurrence(user=facilitator.user, occurrence_id=occ.pk)
-    refused(ErrorCode.SESSION_UNAVAILABLE, services.rsvp, user=member.user, occurrence_id=occ.pk)
+    refuse(ErrorCode.SESSION_UNAVAILABLE, services.rsvp, user=member.user, occurrence_id=occ.pk)
     live = one_session(facilitator, minutes_from_now=5, length=10)
-    refused(
+    refuse(
         ErrorCode.SESSION_UNAVAILABLE,
         services.rsvp,
         user=member.user,
@@ -112,7 +113,7 @@ def test_rsvp_to_a_cancelled_or_past_session_is_refused(facilitator, member):
 
 def test_non_members_cannot_rsvp(facilitator, make_user):
     occ = one_session(facilitator)
-    refused(ErrorCode.NOT_MEMBER, services.rsvp, user=make_user("stranger"), occurrence_id=occ.pk)
+    refuse(ErrorCode.NOT_MEMBER, services.rsvp, user=make_user("stranger"), occurrence_id=occ.pk)
 
 
 def test_a_moved_session_keeps_its_place_rsvps_and_tells_those_going(facilitator, member):
@@ -137,14 +138,14 @@ def test_a_moved_session_keeps_its_place_rsvps_and_tells_those_going(facilitator
 
 def test_a_member_cannot_move_or_cancel_a_session(facilitator, member):
     occ = one_session(facilitator)
-    refused(ErrorCode.FORBIDDEN, services.cancel_occurrence, user=member.user, occurrence_id=occ.pk)
-    refused(
+    refuse(ErrorCode.FORBIDDEN, services.cancel_occurrence, user=member.user, occurrence_id=occ.pk)
+    refuse(
         ErrorCode.FORBIDDEN,
         services.move_occurrence,
         user=member.user,
         occurrence_id=occ.pk,
         start_local=soon_local(300),
     )
-    refused(ErrorCode.FORBIDDEN, services.open_early, user=member.user, occurrence_id=occ.pk)
+    refuse(ErrorCode.FORBIDDEN, services.open_early, user=member.user, occurrence_id=occ.pk)
     occ.refresh_from_db()
     assert not occ.cancelled and not occ.moved and occ.opened_at is None
