@@ -64,7 +64,7 @@ def rrule_text(rule: Rule, tz: ZoneInfo, start_local: datetime) -> str:
     """The RRULE value (without "RRULE:"), UNTIL in UTC as RFC 5545 asks with a DTSTART in a zone."""
     if not rule.repeats:
         return ""
-    parts = ["FREQ=WEEKLY", f"INTERVAL={rule.interval}", "BYDAY=" + ",".join(sorted(rule.weekdays, key=WEEKDAYS.index))]
+    parts = _weekly_parts(rule)
     if rule.count is not None:
         parts.append(f"COUNT={rule.count}")
     if rule.until is not None:
@@ -77,9 +77,12 @@ def rrule_text_until(rule: Rule, last: datetime) -> str:
     """``rule``'s RRULE value ending at the UTC instant ``last`` (inclusive), in
     place of its end date or count (RFC 5545 allows one of them): a series
     ended early."""
-    parts = ["FREQ=WEEKLY", f"INTERVAL={rule.interval}", "BYDAY=" + ",".join(sorted(rule.weekdays, key=WEEKDAYS.index))]
-    parts.append("UNTIL=" + last.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
-    return ";".join(parts)
+    return ";".join([*_weekly_parts(rule), "UNTIL=" + last.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")])
+
+
+def _weekly_parts(rule: Rule) -> list[str]:
+    """The frequency, interval and days of a weekly rule, as RRULE parts."""
+    return ["FREQ=WEEKLY", f"INTERVAL={rule.interval}", "BYDAY=" + ",".join(sorted(rule.weekdays, key=WEEKDAYS.index))]
 
 
 def parse(text: str) -> Rule:

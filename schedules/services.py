@@ -233,9 +233,6 @@ def move_occurrence(
     return occurrence
 
 
-# --- RSVP and the wait-list ------------------------------------------------------------
-
-
 def _still_to_come(series: SessionSeries, now: datetime) -> list[Occurrence]:
     """The series' sessions that have not begun (nor opened early), not cancelled,
     locked: what a change to the series reaches (one that began keeps what it had)."""
@@ -294,11 +291,9 @@ def end_series(*, user: User, series_id: int, now: datetime | None = None) -> in
     now = now or timezone.now()
     series = selectors.series_for_staff(user, series_id, lock=True)  # the series first, then its sessions
     to_come = _still_to_come(series, now)
-    began = (
-        series.occurrences.filter(Q(start__lte=now) | Q(opened_at__isnull=False))
-        .exclude(pk__in=[o.pk for o in to_come])
-        .aggregate(last=Max("original_start"))["last"]
-    )
+    began = series.occurrences.filter(Q(start__lte=now) | Q(opened_at__isnull=False)).aggregate(
+        last=Max("original_start")
+    )["last"]  # none of ``to_come``: they have neither started nor opened
     # The last session kept (if none began, the first, cancelled with the rest:
     # RFC 5545 counts DTSTART as an instance, so the rule keeps it and the feed
     # lists it as an EXDATE): the recurrence ends there, in calendars and for
@@ -315,6 +310,9 @@ def end_series(*, user: User, series_id: int, now: datetime | None = None) -> in
     for occurrence in to_come:
         _cancel(occurrence, why=": the series has ended")
     return len(to_come)
+
+
+# --- RSVP and the wait-list ------------------------------------------------------------
 
 
 def session_link(occurrence: Occurrence) -> str:
