@@ -13,8 +13,10 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
+from community import auth as community_auth
 from community import services as community_services
 from core import metrics
 from core.errors import DomainError, ErrorCode
@@ -28,9 +30,16 @@ from . import frames, services
 log = logging.getLogger(__name__)
 
 
-def _admit(user, slug: str, session_key: str | None) -> tuple[services.RoomContext, datetime | None]:
-    """Connect's database work in one hop: who is on the socket, and when their session ends."""
-    return services.connect_room(user=user, slug=slug), community_services.session_expiry(session_key)
+def _admit(session: SessionBase | None, slug: str) -> tuple[services.RoomContext, datetime | None] | None:
+    """Connect's database work before the handshake, in one hop: who is signed
+    in (None: nobody), their place in the circle, and when their session ends
+    (read with the session, community.sessions)."""
+    if session is None:
+        return None
+    user = community_auth.signed_in_user(session)
+    if not user.is_authenticated:
+        return None
+    return services.connect_room(user=user, slug=slug), community_services.session_expiry(session)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -65,23 +74,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
         slug = self.scope["url_route"]["kwargs"]["slug"]
         since = self._since()
-        if user is None or not user.is_authenticated:
-            await self.close(code=protocol.CLOSE_NOT_SIGNED_IN)
-            return
         if shutting_down():  # this process is restarting: the page goes to another
             await self.accept()
             await self.close(code=protocol.CLOSE_RESTARTING)
             return
         try:
             # One hop on the worker-thread pool (not Channels' single database
-            # thread): at a session's start every member connects at once.
-            self.ctx, self.session_ends = await database_sync_to_async(_admit, thread_sensitive=False)(
-                user, slug, getattr(self.scope.get("session"), "session_key", None)
-            )
-            ctx = self.ctx
+            # thread), the session and user read in it (config.asgi does not
+            # read them for this route): at a session's start every member
+            # connects at once.
+            admitted = await database_sync_to_async(_admit, thread_sensitive=False)(self.scope.get("session"), slug)
         except DATABASE_DOWN as exc:
             unavailable_from(exc)  # logged once per outage
             await self.accept()  # a close code only reaches the page after the handshake
@@ -96,6 +100,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(err))
             await self.close(code=protocol.CLOSE_TOO_MANY)
             return
+        if admitted is None:
+            await self.close(code=protocol.CLOSE_NOT_SIGNED_IN)
+            return
+        ctx, self.session_ends = admitted
+        self.ctx = ctx
         await self.accept()
         metrics.SOCKETS.labels("room").inc()
         self.counted = True

@@ -6,9 +6,13 @@ through the ORM that read was the largest single cost of a connect at a
 session's start (bench/README.md, the session-start storm).  Passwords, the
 ``is_active`` rule and permissions stay Django's."""
 
+from types import SimpleNamespace
+
 from asgiref.sync import sync_to_async
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends.base import SessionBase
 
 from core.prepared import Prepared
 
@@ -29,3 +33,11 @@ class AccountBackend(ModelBackend):
 
     async def aget_user(self, user_id):
         return await sync_to_async(self.get_user)(user_id)
+
+
+def signed_in_user(session: SessionBase):
+    """Who ``session`` is signed in as (``AnonymousUser`` if nobody): Django's
+    own rule (``django.contrib.auth.get_user``: the backend, ``is_active``, the
+    password-change hash), for a socket, which has a session but no request.
+    Reading it loads the session (``community.sessions``: its expiry is kept)."""
+    return auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]

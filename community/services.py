@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -98,15 +99,20 @@ ACCESS_ENDED = {
 }
 
 
-# Read by every socket's connect (core.prepared).
+# Read by a socket's connect when its session was not loaded (core.prepared).
 _SESSION_EXPIRY = Prepared(lambda key: Session.objects.filter(session_key=key).values_list("expire_date")[:1])
 
 
-def session_expiry(session_key: str | None) -> datetime | None:
-    """When the stored session ``session_key`` ends (None: no such session)."""
-    if not session_key:
+def session_expiry(session: SessionBase | None) -> datetime | None:
+    """When the stored ``session`` ends (None: no such session): the expiry its
+    load read (community.sessions; a connect has just loaded it to know who is
+    signed in), else read by its key."""
+    if session is None or not session.session_key:
         return None
-    found = _SESSION_EXPIRY.rows(session_key)
+    stored = getattr(session, "stored_expiry", None)
+    if stored is not None:
+        return stored
+    found = _SESSION_EXPIRY.rows(session.session_key)
     return found[0][0] if found else None
 
 

@@ -7,6 +7,7 @@ a process of the previous release (during a rolling restart, or after a
 rollback) reads what this one writes and the reverse, so changing the backend
 signs nobody out (docs/operations.md, upgrades)."""
 
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -23,6 +24,10 @@ _SESSION = Prepared(lambda key: Session.objects.filter(session_key=key)[:1])
 
 
 class SessionStore(DatabaseSessionStore):
+    # When the stored session ends, as its load read it (None: nothing stored,
+    # or not loaded yet): a socket's connect needs it, without a second read.
+    stored_expiry: datetime | None = None
+
     def _get_session_from_db(self) -> Session | None:
         """As Django's: the stored session unless it has ended (then the key is
         forgotten and a new session starts)."""
@@ -30,7 +35,9 @@ class SessionStore(DatabaseSessionStore):
         found = _SESSION.model(key) if isinstance(key, str) else None
         if found is None or found.expire_date <= timezone.now():
             self._session_key = None
+            self.stored_expiry = None
             return None
+        self.stored_expiry = found.expire_date
         return found
 
     async def _aget_session_from_db(self) -> Session | None:

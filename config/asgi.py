@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP to Django, WebSocket through (the server's send kept for deliveries,
-realtime.direct) → Origin check → (1013 while the database is down) → session auth → routes."""
+realtime.direct) → Origin check → (1013 while the database is down) → session → routes
+(the staff socket's user read first; a room socket reads its own, chat.consumers)."""
 
 import os
 
@@ -8,12 +9,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddleware, get_user  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
+from django.urls import URLPattern, path  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from community import auth  # noqa: E402
 from config.origin import SameOriginValidator  # noqa: E402
 from config.wsguard import TryAgainWhileDatabaseDown  # noqa: E402
 from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
@@ -31,14 +34,19 @@ class PooledAuthMiddleware(AuthMiddleware):
 
 
 def _user_of(scope):
-    """Channels' session read (``get_user`` without its one-thread wrapper)."""
-    return get_user.func(scope)
+    """Who the socket's session is signed in as (Django's rule, community.auth)."""
+    return auth.signed_in_user(scope["session"])
 
 
-def auth_stack(inner):
-    """``AuthMiddlewareStack`` with ``PooledAuthMiddleware``."""
-    return CookieMiddleware(SessionMiddleware(PooledAuthMiddleware(inner)))
+def _signed_in(patterns: list[URLPattern]) -> list[URLPattern]:
+    """Routes whose consumer takes ``scope["user"]``: read before it runs."""
+    return [path(str(p.pattern), PooledAuthMiddleware(p.callback), name=p.name) for p in patterns]
 
+
+# The live rooms read the session and the user themselves, in the same hop as
+# the membership (chat.consumers._admit): one thread hop fewer for every member
+# arriving at a session's start.  The staff socket is given its user first.
+routes = URLRouter(websocket_urlpatterns + _signed_in(moderation_urlpatterns))
 
 # KeepDirectSend is outermost: the hub's text frames go straight to the server's
 # send (realtime.direct), so a middleware added inside it never sees them (it
@@ -47,9 +55,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": KeepDirectSend(
-            SameOriginValidator(
-                TryAgainWhileDatabaseDown(auth_stack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)))
-            )
+            SameOriginValidator(TryAgainWhileDatabaseDown(CookieMiddleware(SessionMiddleware(routes))))
         ),
     }
 )

@@ -2,6 +2,8 @@
 keeps Django's rules; sessions keep naming Django's ModelBackend when stored
 (community.sessions), so the release before and this one read each other's."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -12,8 +14,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from community.auth import BACKEND, STORED_BACKEND, AccountBackend
+from community.auth import BACKEND, STORED_BACKEND, AccountBackend, signed_in_user
+from community.services import session_expiry
 from community.sessions import SessionStore
 from tests.conftest import PASSWORD, session_cookie_for
 
@@ -86,3 +90,38 @@ def test_a_session_of_the_release_before_signs_in_and_the_release_before_reads_o
     client.cookies["sessionid"] = ours
     assert client.get("/sessions/").status_code == 200
     assert DjangoSessionStore(ours)[BACKEND_SESSION_KEY] == STORED_BACKEND
+
+
+def test_a_sockets_admission_reads_the_session_and_the_user_once_each(make_user):
+    """A room socket's connect (chat.consumers._admit) learns who is signed in and
+    when their session ends from one session read and one user read."""
+    user = make_user()
+    key = session_cookie_for(user)
+    stored = Session.objects.get(session_key=key).expire_date
+    session = SessionStore(key)
+    with CaptureQueriesContext(connection) as queries:
+        assert signed_in_user(session) == user
+        assert session_expiry(session) == stored
+    assert len(queries) == 2, [q["sql"] for q in queries]
+    # A session nobody loaded: its expiry read by key.
+    with CaptureQueriesContext(connection) as queries:
+        assert session_expiry(SessionStore(key)) == stored
+    assert len(queries) == 1
+
+
+def test_an_unknown_ended_or_outdated_session_is_nobody_with_no_expiry(make_user):
+    user = make_user()
+    unknown = SessionStore("no-such-session-key-at-all-here")
+    assert not signed_in_user(unknown).is_authenticated
+    assert session_expiry(unknown) is None
+    ended = session_cookie_for(user)
+    Session.objects.filter(session_key=ended).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert not signed_in_user(SessionStore(ended)).is_authenticated
+    session = SessionStore(ended)
+    signed_in_user(session)
+    assert session_expiry(session) is None
+    # Django's rule: a password change ends the sessions signed in before it.
+    key = session_cookie_for(user)
+    user.set_password("a different long passphrase")
+    user.save()
+    assert not signed_in_user(SessionStore(key)).is_authenticated
