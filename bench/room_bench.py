@@ -1382,8 +1382,8 @@ def run_suite(args: argparse.Namespace) -> list[dict]:
 def channel_layer_kind(target: str) -> str:
     """Which channels-redis layer a target runs on in the Redis mode."""
     if target == "ours":
-        backend = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
-        return "pubsub" if "pubsub" in backend else "core"
+        backend = os.environ.get("CHANNEL_LAYER_BACKEND", "realtime.layer.PubSubChannelLayer")
+        return "pubsub" if "pubsub" in backend.lower() else "core"
     return "pubsub" if target == "bare-pubsub" or os.environ.get("BARE_CHANNEL_LAYER") == "pubsub" else "core"
 
 

@@ -373,7 +373,12 @@ class Hub:
                 if presence:
                     room.heartbeat = asyncio.ensure_future(room.heartbeat_loop())
                 self.rooms[group] = room
-                await room.announce(query=True)
+                # Ask the other processes who is there without holding this
+                # room's first members: their answers come as events anyway,
+                # most often after the hello (a presence frame follows), and at
+                # a session's start the broadcast waited for every one queued
+                # before it (bench/README.md, the session-start storm).
+                room._spawn(room.announce(query=True))
             room.listeners[socket] = Listener(socket)
             if alias is not None:
                 room.aliases[socket.membership_id] = alias

@@ -140,7 +140,7 @@ if REDIS_URL:
     # best-effort; the gap rule (docs/protocol.md) repairs what is dropped.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "realtime.layer.PubSubChannelLayer"),
             # REDIS_CHANNEL_URLS (comma-separated) spreads the channel layer over
             # several Redis hosts (channels-redis shards groups by name across them);
             # the cache and limits stay on REDIS_URL (docs/operations.md, "Growing").

@@ -115,11 +115,11 @@ def test_database_url_selects_postgresql(tmp_path):
 
 
 def test_redis_url_selects_channels_redis_and_the_redis_cache(tmp_path):
-    """REDIS_URL gives the channels-redis layer and Django's Redis cache, both on that URL and prefixed."""
+    """REDIS_URL gives the channels-redis (pub/sub) layer and Django's Redis cache, both on that URL and prefixed."""
     settings = settings_with(
         tmp_path, SECRET_KEY="s" * 50, REDIS_URL="redis://cache.internal:6379/3", REDIS_PREFIX="circles-a"
     )
-    assert settings["LAYER"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert settings["LAYER"] == "realtime.layer.PubSubChannelLayer"  # channels-redis's pub/sub layer
     assert settings["LAYER_HOSTS"] == ["redis://cache.internal:6379/3"]
     assert settings["LAYER_PREFIX"] == "circles-a:asgi"
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
