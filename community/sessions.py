@@ -35,7 +35,6 @@ class SessionStore(DatabaseSessionStore):
         found = _SESSION.model(key) if isinstance(key, str) else None
         if found is None or found.expire_date <= timezone.now():
             self._session_key = None
-            self.stored_expiry = None
             return None
         self.stored_expiry = found.expire_date
         return found

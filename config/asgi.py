@@ -13,7 +13,7 @@ from channels.auth import AuthMiddleware  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
-from django.urls import URLPattern, path  # noqa: E402
+from django.urls import URLPattern  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from community import auth  # noqa: E402
@@ -40,7 +40,7 @@ def _user_of(scope):
 
 def _signed_in(patterns: list[URLPattern]) -> list[URLPattern]:
     """Routes whose consumer takes ``scope["user"]``: read before it runs."""
-    return [path(str(p.pattern), PooledAuthMiddleware(p.callback), name=p.name) for p in patterns]
+    return [URLPattern(p.pattern, PooledAuthMiddleware(p.callback), p.default_args, p.name) for p in patterns]
 
 
 # The live rooms read the session and the user themselves, in the same hop as

@@ -23,6 +23,7 @@ classes; ``tests/realtime/test_layer.py`` runs it against a real Redis).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from channels_redis.pubsub import (
@@ -62,25 +63,43 @@ class _Shard(RedisSingleShardConnection):
         await asyncio.shield(done)  # a caller that gives up does not cancel the others' wait
 
     async def _subscribe_wanted(self) -> None:
-        async with self._lock:
-            batch, self._wanted = self._wanted, {}
-            channels = [channel for channel in batch if channel not in self._subscribed_to]
-            try:
+        batch: dict[str, asyncio.Future[None]] = {}
+        try:
+            async with self._lock:
+                batch, self._wanted = self._wanted, {}
+                channels = [channel for channel in batch if channel not in self._subscribed_to]
                 if channels:
                     self._ensure_redis()
                     self._ensure_receiver()
                     await self._pubsub.subscribe(*channels)
                     self._subscribed_to.update(channels)
-            except BaseException as exc:
-                for done in batch.values():
-                    if not done.done():
-                        done.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                for done in batch.values():
-                    if not done.done():
-                        done.set_result(None)
+        except BaseException as exc:
+            if not batch:  # stopped before taking its batch: no later one would take it
+                batch, self._wanted = self._wanted, {}
+            failed = exc if isinstance(exc, Exception) else ConnectionError("the subscription was interrupted")
+            for done in batch.values():
+                if not done.done():
+                    done.set_exception(failed)
+            if failed is not exc:
+                raise
+        else:
+            for done in batch.values():
+                if not done.done():
+                    done.set_result(None)
+
+    async def unsubscribe(self, channel: str) -> None:
+        waiting = self._wanted.get(channel)
+        if waiting is not None:  # its SUBSCRIBE leaves first, then this undoes it
+            with contextlib.suppress(Exception):
+                await asyncio.shield(waiting)
+        async with self._lock:
+            if channel in self._subscribed_to:
+                # Forgotten before the UNSUBSCRIBE is sent: a subscribe meanwhile
+                # (the group's next first member) sends its own after it.
+                self._subscribed_to.discard(channel)
+                self._ensure_redis()
+                self._ensure_receiver()
+                await self._pubsub.unsubscribe(channel)
 
     async def flush(self) -> None:
         async with self._publishing:

@@ -116,9 +116,8 @@ def test_an_unknown_ended_or_outdated_session_is_nobody_with_no_expiry(make_user
     assert session_expiry(unknown) is None
     ended = session_cookie_for(user)
     Session.objects.filter(session_key=ended).update(expire_date=timezone.now() - timedelta(seconds=1))
-    assert not signed_in_user(SessionStore(ended)).is_authenticated
     session = SessionStore(ended)
-    signed_in_user(session)
+    assert not signed_in_user(session).is_authenticated
     assert session_expiry(session) is None
     # Django's rule: a password change ends the sessions signed in before it.
     key = session_cookie_for(user)

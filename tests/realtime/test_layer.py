@@ -51,16 +51,33 @@ async def test_broadcasts_made_at_once_arrive_in_the_order_they_were_made(layers
 
 
 async def test_a_caller_that_gives_up_leaves_the_others_subscribed(layers):
+    """Two members' first joins wait for the same group's SUBSCRIBE; one gives up
+    (its socket closed): the other still gets in, and hears the room."""
     here, there = layers
-    given_up = asyncio.ensure_future(_joined(here, "left-early"))
-    kept = asyncio.ensure_future(_joined(here, "kept"))
-    await asyncio.sleep(0)
+    first, second = await here.new_channel(), await here.new_channel()
+    given_up = asyncio.ensure_future(here.group_add("shared", first))
+    kept = asyncio.ensure_future(here.group_add("shared", second))
+    await asyncio.sleep(0)  # both wait for the one SUBSCRIBE
     given_up.cancel()
-    channel = await asyncio.wait_for(kept, 10)
+    await asyncio.wait_for(kept, 10)
     with pytest.raises(asyncio.CancelledError):
         await given_up
-    await there.group_send("kept", {"type": "event", "n": 1})
-    assert (await asyncio.wait_for(here.receive(channel), 10))["n"] == 1
+    await there.group_send("shared", {"type": "event", "n": 1})
+    assert (await asyncio.wait_for(here.receive(second), 10))["n"] == 1
+
+
+async def test_a_group_left_and_joined_again_at_once_stays_subscribed(layers):
+    """The last member leaves while the next one arrives: whichever way the two
+    interleave, the group ends subscribed and hears the room."""
+    here, there = layers
+    old = await _joined(here, "again")
+    new = await here.new_channel()
+    leaving = asyncio.ensure_future(here.group_discard("again", old))
+    await asyncio.sleep(0)  # the UNSUBSCRIBE is on its way
+    await asyncio.wait_for(here.group_add("again", new), 10)
+    await asyncio.wait_for(leaving, 10)
+    await there.group_send("again", {"type": "event", "n": 2})
+    assert (await asyncio.wait_for(here.receive(new), 10))["n"] == 2
 
 
 async def test_a_subscription_is_not_queued_behind_the_broadcasts(layers):
